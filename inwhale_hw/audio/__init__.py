@@ -1,0 +1,1 @@
+"""Audio file I/O: PCM and coded containers, read and written atomically."""

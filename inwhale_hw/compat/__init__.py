@@ -1,0 +1,1 @@
+"""Drop-in replacements for standard-library modules removed from newer Pythons."""

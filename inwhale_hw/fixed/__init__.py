@@ -1,0 +1,1 @@
+"""Fixed-point formats and exact operations on raw integer arrays."""

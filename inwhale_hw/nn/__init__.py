@@ -1,0 +1,1 @@
+"""Exact integer neural-network arithmetic and requantization profiles."""

@@ -1,0 +1,232 @@
+"""The quantizer protocol every plugin implements.
+
+A quantizer is a bit-accurate model: integer (or float, for tensor quantizers) NumPy arrays
+in, integer code arrays out, and back.  Two kinds exist:
+
+``audio``
+    PCM codecs.  ``encode`` takes int16 PCM of shape ``(n,)`` or ``(n, channels)`` and
+    returns one code per sample with the same shape (dtype ``code_dtype``); ``decode``
+    returns int16 of the same shape.  Packing codes into bytes (nibbles, bits) is the job of
+    :meth:`Quantizer.pack_codes` / :meth:`Quantizer.unpack_codes`, used by the containers.
+``tensor``
+    Array quantizers for neural-network arithmetic.  ``encode`` takes real values and returns
+    integer codes; ``decode`` maps codes back to the real values they stand for.
+
+Streaming: :meth:`Quantizer.encoder` / :meth:`Quantizer.decoder` return objects whose
+``encode``/``decode`` accept consecutive chunks (split along axis 0) and whose ``flush``
+returns what is still pending.  The concatenation of all outputs equals the one-shot call,
+for any chunking.  A stateless quantizer implements only ``encode``/``decode`` and inherits
+streaming objects that call them chunk by chunk.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .errors import AudioFormatError, InputError, ParameterError, UnsupportedError
+from .params import Param
+
+__all__ = ["Quantizer", "StreamEncoder", "StreamDecoder", "KINDS"]
+
+KINDS = ("audio", "tensor")
+
+
+class Quantizer:
+    """Base class of all quantizer plugins.
+
+    Subclasses set the class attributes below and implement :meth:`encode` and
+    :meth:`decode`.  Parameters are declared in ``params``; the constructor validates them
+    and stores each as an attribute of the same name (and all of them in ``self.params``).
+    Cross-parameter checks go in :meth:`_check_params`, which runs after validation.
+    """
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    kind: ClassVar[str] = "audio"
+    references: ClassVar[tuple[str, ...]] = ()
+    params: ClassVar[tuple[Param, ...]] = ()
+    #: names of the hardware blocks :meth:`datapath` can build, e.g. ``("encoder", "decoder")``
+    blocks: ClassVar[tuple[str, ...]] = ()
+    #: dtype of one code (audio kind)
+    code_dtype: ClassVar[Any] = np.uint8
+    #: dtype of decoded samples (audio kind)
+    sample_dtype: ClassVar[Any] = np.int16
+    #: True when encoding one sample depends on earlier samples
+    stateful: ClassVar[bool] = False
+
+    def __init__(self, **params: Any) -> None:
+        owner = f"quantizer {self.name!r}"
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            allowed = ", ".join(known) or "none"
+            raise ParameterError(
+                f"{owner}: unknown parameter {unknown[0]!r}; allowed parameters: {allowed}"
+            )
+        values: dict[str, Any] = {}
+        for spec in self.params:
+            if spec.name in params:
+                values[spec.name] = spec.validate(params[spec.name], owner)
+            elif spec.required:
+                raise ParameterError(f"{owner}: parameter {spec.name!r} is required ({spec.allowed()})")
+            else:
+                values[spec.name] = spec.default
+        self.params = values  # type: ignore[misc]  # instance attribute shadows the spec tuple
+        for key, value in values.items():
+            setattr(self, key, value)
+        self._check_params()
+
+    @classmethod
+    def param_specs(cls) -> tuple[Param, ...]:
+        """The declared parameters (``self.params`` holds the values on an instance)."""
+        return cls.params
+
+    def _check_params(self) -> None:
+        """Hook for checks that involve several parameters; raise ParameterError."""
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={_show(v)}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"
+
+    # -- the bit-accurate model -------------------------------------------------------------
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def bits_per_sample(self) -> float:
+        """Coded bits per input sample (per channel) for audio codecs."""
+        return float(np.dtype(self.code_dtype).itemsize * 8)
+
+    # -- streaming ------------------------------------------------------------------------------
+
+    def encoder(self) -> "StreamEncoder":
+        """A streaming encoder; state carries across chunks."""
+        return StreamEncoder(self)
+
+    def decoder(self) -> "StreamDecoder":
+        """A streaming decoder; state carries across chunks."""
+        return StreamDecoder(self)
+
+    # -- containers -----------------------------------------------------------------------------
+
+    def pack_codes(self, codes: np.ndarray) -> bytes:
+        """Serialize codes (frames interleaved by channel) for a coded file."""
+        return np.ascontiguousarray(codes, dtype=np.dtype(self.code_dtype).newbyteorder("<")).tobytes()
+
+    def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        """Inverse of :meth:`pack_codes`: ``frames`` x ``channels`` codes from ``data``."""
+        dtype = np.dtype(self.code_dtype).newbyteorder("<")
+        needed = frames * channels * dtype.itemsize
+        if len(data) < needed:
+            raise AudioFormatError(
+                f"{self.name}: coded data holds {len(data)} bytes, {needed} needed for "
+                f"{frames} frames x {channels} channels"
+            )
+        codes = np.frombuffer(data[:needed], dtype=dtype).astype(self.code_dtype)
+        return codes.reshape(frames, channels) if channels > 1 else codes
+
+    # -- hardware ---------------------------------------------------------------------------------
+
+    def datapath(self, block: str, **params: Any):
+        """Return an Amaranth ``wiring.Component`` computing ``block`` bit-exactly."""
+        raise UnsupportedError(
+            f"quantizer {self.name!r} has no hardware datapath"
+            + (f" for block {block!r}; available blocks: {', '.join(self.blocks)}" if self.blocks else "")
+        )
+
+    @classmethod
+    def capabilities(cls) -> list[str]:
+        """Short tags describing what the quantizer offers (shown by ``inwhale-hw plugins``)."""
+        caps = ["encode", "decode", "stream"]
+        if cls.stateful:
+            caps.append("stateful")
+        caps.extend(f"hdl:{b}" for b in cls.blocks)
+        return caps
+
+    # -- input checking helpers for subclasses ----------------------------------------------------
+
+    def _check_pcm(self, x: Any) -> np.ndarray:
+        """Validate int16-range PCM of shape (n,) or (n, channels); return it as an array."""
+        return check_integer_array(x, f"{self.name}.encode", -32768, 32767, "int16 PCM")
+
+    def _check_codes(self, codes: Any, lo: int, hi: int) -> np.ndarray:
+        """Validate integer codes in [lo, hi] of shape (n,) or (n, channels)."""
+        return check_integer_array(codes, f"{self.name}.decode", lo, hi, "codes")
+
+
+def check_integer_array(x: Any, where: str, lo: int, hi: int, what: str) -> np.ndarray:
+    """Return ``x`` as an integer array of shape (n,) or (n, channels) with values in [lo, hi]."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "b" or arr.size == 0 and arr.dtype.kind == "f":
+            arr = arr.astype(np.int64)
+        else:
+            raise InputError(f"{where}: expected an integer array of {what}, got dtype {arr.dtype}")
+    if arr.ndim not in (1, 2):
+        raise InputError(f"{where}: expected shape (n,) or (n, channels), got {arr.shape}")
+    if arr.size:
+        amin, amax = int(arr.min()), int(arr.max())
+        if amin < lo or amax > hi:
+            bad = amin if amin < lo else amax
+            index = int(np.flatnonzero((arr < lo) | (arr > hi))[0])
+            raise InputError(
+                f"{where}: value {bad} at flat index {index} is outside the {what} range [{lo}, {hi}]"
+            )
+    return arr
+
+
+def _show(value: Any) -> str:
+    return value.name if isinstance(value, enum.Enum) else repr(value)
+
+
+class _Stream:
+    """Shared machinery of the default streaming objects."""
+
+    def __init__(self, quantizer: Quantizer) -> None:
+        self.quantizer = quantizer
+        self._template: np.ndarray | None = None
+        self._closed = False
+
+    def _run(self, fn, chunk: Any) -> np.ndarray:
+        if self._closed:
+            raise InputError(f"{self.quantizer.name}: stream already flushed; start a new one")
+        out = fn(chunk)
+        self._template = out
+        return out
+
+    def flush(self) -> np.ndarray:
+        """Return what is still pending (nothing, for a stateless quantizer) and close."""
+        self._closed = True
+        if self._template is None:
+            return np.empty(0, dtype=self._empty_dtype())
+        return self._template[:0].copy()
+
+    def _empty_dtype(self) -> Any:
+        raise NotImplementedError
+
+
+class StreamEncoder(_Stream):
+    """Default streaming encoder: calls ``quantizer.encode`` on each chunk."""
+
+    def encode(self, chunk: Any) -> np.ndarray:
+        return self._run(self.quantizer.encode, chunk)
+
+    def _empty_dtype(self) -> Any:
+        return self.quantizer.code_dtype
+
+
+class StreamDecoder(_Stream):
+    """Default streaming decoder: calls ``quantizer.decode`` on each chunk."""
+
+    def decode(self, chunk: Any) -> np.ndarray:
+        return self._run(self.quantizer.decode, chunk)
+
+    def _empty_dtype(self) -> Any:
+        return self.quantizer.sample_dtype
