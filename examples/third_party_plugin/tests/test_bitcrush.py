@@ -1,0 +1,19 @@
+"""The plugin author's own tests: the inwhale_hw conformance kit plus the codec's math."""
+
+import numpy as np
+import pytest
+
+from inwhale_bitcrush import BitCrush
+from inwhale_hw.testing import check_quantizer
+
+
+@pytest.mark.parametrize("bits", [1, 4, 8, 16])
+@pytest.mark.parametrize("rounding", ["floor", "half_up"])
+def test_conforms(bits, rounding):
+    check_quantizer(BitCrush, {"bits": bits, "rounding": rounding})
+
+
+def test_keeps_top_bits():
+    q = BitCrush(bits=8, rounding="floor")
+    x = np.array([-32768, -1, 0, 255, 256, 32767], dtype=np.int16)
+    assert q.decode(q.encode(x)).tolist() == [(v // 256) * 256 for v in x.tolist()]
