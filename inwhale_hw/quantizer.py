@@ -9,8 +9,10 @@ in, integer code arrays out, and back.  Two kinds exist:
     returns int16 of the same shape.  Packing codes into bytes (nibbles, bits) is the job of
     :meth:`Quantizer.pack_codes` / :meth:`Quantizer.unpack_codes`, used by the containers.
 ``tensor``
-    Array quantizers for neural-network arithmetic.  ``encode`` takes real values and returns
-    integer codes; ``decode`` maps codes back to the real values they stand for.
+    Array quantizers for neural-network arithmetic.  ``encode`` takes real values of any shape
+    (weights are often 4-D) and returns integer codes of the same shape; ``decode`` maps codes
+    back to the real values they stand for.  Data-dependent calibration (an observer choosing
+    the scale) lives in an optional ``fit(x)`` returning ``self``.
 
 Streaming: :meth:`Quantizer.encoder` / :meth:`Quantizer.decoder` return objects whose
 ``encode``/``decode`` accept consecutive chunks (split along axis 0) and whose ``flush``

@@ -16,12 +16,12 @@ It raises ``AssertionError`` naming the first broken rule, and returns a
   :class:`~inwhale_hw.errors.ParameterError` quoting the bad value;
 * round trip: ``decode(encode(x))`` keeps the shape of ``x``; audio codes are integers of
   ``code_dtype`` with the input's shape and decoded samples are ``sample_dtype``; mono and
-  stereo, including the int16 extremes;
+  stereo, including the int16 extremes; tensor quantizers take 1-D, 2-D and 4-D arrays;
 * determinism: repeated calls and fresh instances give identical bits;
 * streaming: over several seeded random chunkings (including 1-sample chunks) the streaming
   encoder and decoder give exactly the one-shot result;
-* bad input: NaN, a 3-D array, out-of-range samples and codes raise
-  :class:`~inwhale_hw.errors.InputError`;
+* bad input: NaN and inf raise :class:`~inwhale_hw.errors.InputError`; for audio codecs so do
+  a 3-D array and out-of-range samples and codes;
 * audio containers: ``unpack_codes(pack_codes(c))`` returns ``c``.
 """
 
@@ -148,7 +148,7 @@ def _default_inputs(kind: str, rng: np.random.Generator) -> list[np.ndarray]:
         mono[:6] = [-32768, 32767, 0, -1, 1, -32768]
         stereo = np.stack([mono, rng.integers(-32768, 32768, n).astype(np.int16)], axis=1)
         return [mono, stereo]
-    return [rng.normal(0, 1, 4096), rng.normal(0, 1, (64, 48))]
+    return [rng.normal(0, 1, 4096), rng.normal(0, 1, (64, 48)), rng.normal(0, 0.1, (8, 4, 3, 3))]
 
 
 def _check_round_trip(q: Quantizer, x: np.ndarray, codes: np.ndarray, label: str, report: ConformanceReport) -> None:
@@ -233,9 +233,10 @@ def _expect_input_error(q: Quantizer, fn: Callable[[], Any], what: str) -> None:
 
 
 def _check_bad_input(q: Quantizer, report: ConformanceReport) -> None:
-    _expect_input_error(q, lambda: q.encode(np.zeros((2, 2, 2))), "encode() of a 3-D array")
     _expect_input_error(q, lambda: q.encode(np.array([0.0, np.nan])), "encode() of NaN")
+    _expect_input_error(q, lambda: q.encode(np.array([0.0, np.inf])), "encode() of inf")
     if q.kind == "audio":
+        _expect_input_error(q, lambda: q.encode(np.zeros((2, 2, 2), dtype=np.int16)), "encode() of a 3-D array")
         _expect_input_error(q, lambda: q.encode(np.array([0, 40000], dtype=np.int32)), "encode() of 40000")
         _expect_input_error(q, lambda: q.decode(np.array([-1], dtype=np.int64)), "decode() of code -1")
         _expect_input_error(q, lambda: q.decode(np.array([1 << 40], dtype=np.int64)), "decode() of code 2**40")
