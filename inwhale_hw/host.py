@@ -37,6 +37,7 @@ ENTRY_POINT_GROUP = "inwhale_hw"
 #: Built-in plugin modules, loaded like third-party ones.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "inwhale_hw.plugins.uniform",
+    "inwhale_hw.plugins.g711",
 )
 
 
