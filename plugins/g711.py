@@ -79,6 +79,8 @@ class MuLaw(_G711):
 
     name = "mulaw"
     law = "mulaw"
+    #: WAVE_FORMAT_MULAW (RFC 2361 Appendix A); read by inwhale_hw.audio.coded
+    wav_format_tag = 0x0007
     summary = "G.711 µ-law, 8-bit log PCM (flavors: ITU G.191 STL, audioop, libsndfile)"
     references = (
         "ITU-T G.711 (11/88), Pulse code modulation (PCM) of voice frequencies, "
@@ -92,6 +94,8 @@ class ALaw(_G711):
 
     name = "alaw"
     law = "alaw"
+    #: WAVE_FORMAT_ALAW (RFC 2361 Appendix A); read by inwhale_hw.audio.coded
+    wav_format_tag = 0x0006
     summary = "G.711 A-law, 8-bit log PCM (flavors: ITU G.191 STL, audioop, libsndfile)"
     references = (
         "ITU-T G.711 (11/88), Pulse code modulation (PCM) of voice frequencies, "
