@@ -10,24 +10,39 @@ Defaults: :func:`quantize` rounds HALF_EVEN and raises on overflow (ERROR);
 :func:`shift_left` wrap (WRAP), as ap_fixed and APyTypes casts do.
 """
 
+from .accum import AccumResult, accumulator_format, dot, matmul
+from .arith import add, add_format, mul, mul_format, neg, sub, sub_format
 from .convert import quantize, requantize, to_float
 from .format import MAX_BITS, QFormat
 from .modes import Overflow, Rounding, as_overflow, as_rounding
 from .overflow import apply_overflow, overflow_count
+from .matmul import exact_matmul
 from .shift import shift_left, shift_right
 
 __all__ = [
+    "AccumResult",
     "MAX_BITS",
     "Overflow",
     "QFormat",
     "Rounding",
+    "accumulator_format",
+    "add",
+    "add_format",
     "apply_overflow",
     "as_overflow",
     "as_rounding",
+    "dot",
+    "exact_matmul",
+    "matmul",
+    "mul",
+    "mul_format",
+    "neg",
     "overflow_count",
     "quantize",
     "requantize",
     "shift_left",
     "shift_right",
+    "sub",
+    "sub_format",
     "to_float",
 ]

@@ -1,0 +1,170 @@
+"""Fixed-point :func:`matmul` and :func:`dot` into an explicit accumulator format.
+
+Each output is ``acc = 0; for k in 0..K-1: acc = overflow(acc + a[m,k] * b[k,n])``: the products
+are exact (format ``mul_format(fa, fb)``), the accumulator has that many fractional bits and the
+``int_bits`` you choose, and the overflow policy acts on every partial sum in the order
+``k = 0, 1, ..., K-1``, as a MAC unit does:
+
+* WRAP: modular arithmetic commutes with summation, so the result is the exact sum wrapped
+  once.  ``overflows`` counts outputs whose exact sum lies outside the accumulator range
+  (whose result differs from the true value); intermediate wraps that unwind are harmless.
+* SAT, SAT_SYM, SAT_ZERO: a partial sum leaving the range is clamped (or zeroed) before the next
+  product is added.  ``overflows`` counts outputs where that happened at least once.
+* ERROR: raises :class:`~inwhale_hw.errors.FixedPointOverflowError` if any partial sum of any
+  output leaves the range (``count`` = such outputs, ``first_index`` = the first, flat).
+
+Speed: when the bound ``L`` of :mod:`.matmul` shows no partial sum can leave the range, the
+exact product is the answer (one BLAS call).  Otherwise K is processed in blocks of up to 64:
+outputs whose block cannot reach a limit (checked exactly with ``|a| @ |b|``) take the block sum
+in one step; only the others are stepped through ``k`` one at a time (vectorized over those
+outputs, a Python loop over ``k``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import InputError, ParameterError, WidthLimitError
+from .arith import mul_format
+from .format import MAX_BITS, QFormat
+from .matmul import matmul_bound, matmul_int, wide_matmul
+from .modes import Overflow, as_overflow
+from .overflow import as_raw, overflow_error, wrap
+
+__all__ = ["AccumResult", "matmul", "dot", "accumulator_format"]
+
+_BLOCK = 64
+
+
+class AccumResult(NamedTuple):
+    """``(raw, fmt, overflows)``: raw int64 results, the accumulator format, overflow count."""
+
+    raw: np.ndarray
+    fmt: QFormat
+    overflows: int
+
+
+def accumulator_format(fa: QFormat, fb: QFormat, k: int) -> QFormat:
+    """The narrowest accumulator that holds any sum of ``k`` products exactly (never overflows)."""
+    prod = mul_format(fa, fb)
+    int_bits = prod.int_bits + max(int(k) - 1, 0).bit_length()
+    if int_bits + prod.frac_bits > MAX_BITS:
+        raise WidthLimitError(
+            f"an exact accumulator for {k} products of {prod} needs {int_bits + prod.frac_bits} bits, "
+            f"more than {MAX_BITS}; pass a narrower acc format with an overflow policy"
+        )
+    return QFormat(int_bits, prod.frac_bits, prod.signed)
+
+
+def _limits(fmt: QFormat, mode: Overflow) -> tuple[int, int]:
+    if mode is Overflow.SAT_SYM and fmt.signed:
+        return -fmt.raw_max, fmt.raw_max
+    return fmt.raw_min, fmt.raw_max
+
+
+def matmul(
+    a: object, fa: QFormat, b: object, fb: QFormat, acc: QFormat | None = None, overflow: Overflow | str = Overflow.WRAP
+) -> AccumResult:
+    """``a @ b`` of raw values (NumPy matmul shapes) accumulated in ``acc`` under ``overflow``.
+
+    ``acc`` must have ``fa.frac_bits + fb.frac_bits`` fractional bits; ``None`` picks
+    :func:`accumulator_format` (exact, no overflow).  Default ``overflow=WRAP`` is a plain
+    two's complement accumulator register.  Returns :class:`AccumResult`.
+    """
+    mode = as_overflow(overflow)
+    prod = mul_format(fa, fb)
+    ra, rb = as_raw(a, fa, "matmul"), as_raw(b, fb, "matmul")
+    if ra.ndim == 0 or rb.ndim == 0:
+        raise InputError("matmul: operands must have at least one dimension")
+    a2 = ra[None, :] if ra.ndim == 1 else ra
+    b2 = rb[:, None] if rb.ndim == 1 else rb
+    if a2.shape[-1] != b2.shape[-2]:
+        raise InputError(f"matmul: inner dimensions differ: {ra.shape} @ {rb.shape}")
+    if acc is None:
+        acc = accumulator_format(fa, fb, a2.shape[-1])
+    elif not isinstance(acc, QFormat) or acc.frac_bits != prod.frac_bits:
+        raise ParameterError(
+            f"matmul: acc={acc!r} is not allowed; the accumulator needs frac_bits={prod.frac_bits} "
+            f"(products of {fa} and {fb} are {prod}), e.g. QFormat.from_bits(32, {prod.frac_bits})"
+        )
+    out, count, first = _accumulate(a2, b2, acc, mode)
+    if ra.ndim == 1:
+        out = out[..., 0, :]
+    if rb.ndim == 1:
+        out = out[..., 0]
+    if count and mode is Overflow.ERROR:
+        raise overflow_error(acc, count, first, "a partial sum of that output", out.size)
+    return AccumResult(out, acc, count)
+
+
+def dot(
+    a: object, fa: QFormat, b: object, fb: QFormat, acc: QFormat | None = None, overflow: Overflow | str = Overflow.WRAP
+) -> AccumResult:
+    """``sum_k a[..., k] * b[..., k]`` (shapes broadcast) accumulated like :func:`matmul`."""
+    ra, rb = np.asarray(a), np.asarray(b)
+    if ra.ndim == 0 or rb.ndim == 0:
+        raise InputError("dot: operands must have at least one dimension")
+    result = matmul(ra[..., None, :], fa, rb[..., :, None], fb, acc, overflow)
+    return AccumResult(result.raw[..., 0, 0], result.fmt, result.overflows)
+
+
+def _accumulate(a: np.ndarray, b: np.ndarray, acc: QFormat, mode: Overflow):
+    lo, hi = _limits(acc, mode)
+    bound = matmul_bound(a, b)
+    nonneg = (a.size == 0 or a.min() >= 0) and (b.size == 0 or b.min() >= 0)
+    if bound <= hi and (0 if nonneg else -bound) >= lo:
+        return matmul_int(a, b, bound), 0, None
+    if mode is Overflow.WRAP:
+        return _wrapped(a, b, acc, bound)
+    return _running(a, b, acc, mode, lo, hi)
+
+
+def _wrapped(a, b, acc, bound):
+    if bound <= (1 << 63) - 1:
+        exact = matmul_int(a, b, bound)
+        bad = (exact < acc.raw_min) | (exact > acc.raw_max)
+    else:
+        wide = wide_matmul(a, b)
+        bad = (wide < acc.raw_min) | (wide > acc.raw_max)
+        bad = bad.astype(bool)
+        exact = ((wide - acc.raw_min) % (1 << acc.bits) + acc.raw_min).astype(np.int64)
+    count = int(np.count_nonzero(bad))
+    return wrap(exact, acc), count, (int(np.argmax(bad)) if count else None)
+
+
+def _running(a, b, acc, mode, lo, hi):
+    """Partial sums in order k = 0..K-1 with the overflow policy applied to each."""
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    m, k = a.shape[-2:]
+    n = b.shape[-1]
+    a3 = np.broadcast_to(a, batch + (m, k)).reshape(-1, m, k)
+    b3 = np.broadcast_to(b, batch + (k, n)).reshape(-1, k, n)
+    total = np.zeros((a3.shape[0], m, n), dtype=np.int64)
+    flagged = np.zeros(total.shape, dtype=bool)
+    per_term = max(int(np.abs(a3).max(initial=0)) * int(np.abs(b3).max(initial=0)), 1)
+    step = max(1, min(_BLOCK, ((1 << 62) - 1) // per_term))
+    for k0 in range(0, k, step):
+        ab, bb = a3[:, :, k0 : k0 + step], b3[:, k0 : k0 + step, :]
+        reach = matmul_int(np.abs(ab), np.abs(bb), per_term * ab.shape[-1])
+        safe = (reach <= hi - total) & (reach <= total - lo)
+        if safe.any():
+            block_sum = matmul_int(ab, bb, per_term * ab.shape[-1])
+            total[safe] += block_sum[safe]
+        if not safe.all():
+            bi, mi, ni = np.nonzero(~safe)
+            run, hit = total[bi, mi, ni], flagged[bi, mi, ni]
+            for kk in range(ab.shape[-1]):
+                p = ab[bi, mi, kk] * bb[bi, kk, ni]
+                up, down = p > hi - run, p < lo - run
+                run = run + p  # wraps only in lanes replaced just below
+                if mode is Overflow.SAT_ZERO:
+                    run[up | down] = 0
+                else:
+                    run = np.where(up, hi, np.where(down, lo, run))
+                hit |= up | down
+            total[bi, mi, ni], flagged[bi, mi, ni] = run, hit
+    count = int(np.count_nonzero(flagged))
+    first = int(np.argmax(flagged)) if count else None
+    return total.reshape(batch + (m, n)), count, first

@@ -1,0 +1,138 @@
+"""Exact integer matrix products: :func:`exact_matmul` (the kernel behind :func:`~inwhale_hw.fixed.matmul`).
+
+Why floating-point BLAS is exact here.  Let ``a`` be ``M x K`` and ``b`` be ``K x N`` integer
+matrices and ``L`` a bound with ``sum_k |a[m,k]| * |b[k,n]| <= L`` for every output; we use
+``L = min(max_m sum_k |a[m,k]| * max|b|,  max_n sum_k |b[k,n]| * max|a|)`` (<= ``K max|a| max|b|``).
+Every product and every partial sum a BLAS kernel forms - in any order, blocking or with fused
+multiply-add - is a sum of a subset of the terms ``a[m,k] * b[k,n]``, hence an integer of
+magnitude ``<= L``.  A binary floating-point format with a ``p``-bit significand represents every
+integer of magnitude ``<= 2**p`` exactly, and an operation whose exact result is representable
+returns it unrounded (IEEE 754-2019 §4.3).  By induction over the operations, float64 (``p = 53``)
+matrix products are exact while ``L <= 2**53``, float32 (``p = 24``) while ``L <= 2**24``; the
+inputs themselves are exact because ``|a|, |b| <= L``.  int8 x int8 with ``K <= 1024`` gives
+``L <= 2**24``: single-precision BLAS.
+
+Otherwise: while ``max|a| max|b| <= 2**53`` and ``L < 2**63`` the sum is split along ``K`` into
+chunks with ``L <= 2**53`` each (exact float64 BLAS), summed in int64; beyond that, operands are
+split into 21-bit limbs whose products are exact in float64 and recombined in Python integers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError, WidthLimitError
+
+__all__ = ["exact_matmul", "matmul_bound", "wide_matmul"]
+
+_F32, _F64, _I63 = 1 << 24, 1 << 53, (1 << 63) - 1
+_LIMB = 21
+
+
+def _as_int(x: object, where: str) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.dtype.kind == "b":
+        return arr.astype(np.int8)
+    if arr.dtype.kind not in "iu" or (arr.dtype == np.uint64 and arr.size and int(arr.max()) >> 63):
+        raise InputError(f"{where}: expected int64-range integer arrays, got dtype {arr.dtype}")
+    return arr
+
+
+def _absmax(x: np.ndarray) -> int:
+    return max(abs(int(x.min())), abs(int(x.max()))) if x.size else 0
+
+
+def matmul_bound(a: np.ndarray, b: np.ndarray) -> int:
+    """``L``: an upper bound on ``|partial sum|`` over every output of ``a @ b`` (module docstring)."""
+    ma, mb = _absmax(a), _absmax(b)
+    if ma == 0 or mb == 0:
+        return 0
+    k = a.shape[-1]
+    if k * ma * mb <= _F64:  # row sums in float64 are exact below 2**53
+        rows = np.abs(a, dtype=np.float64).sum(axis=-1).max()
+        cols = np.abs(b, dtype=np.float64).sum(axis=-2).max()
+        return min(int(rows) * mb, int(cols) * ma)
+    return k * ma * mb
+
+
+def _float_matmul(a: np.ndarray, b: np.ndarray, dtype) -> np.ndarray:
+    out = np.matmul(a.astype(dtype), b.astype(dtype))
+    return out.astype(np.int64)
+
+
+def _limbs(x: np.ndarray) -> list[np.ndarray]:
+    """``x = l0 + l1 * 2**21 + l2 * 2**42`` with ``l0, l1`` in ``[0, 2**21)``, ``l2`` signed."""
+    x = x.astype(np.int64)
+    mask = (1 << _LIMB) - 1
+    return [x & mask, (x >> _LIMB) & mask, x >> (2 * _LIMB)]
+
+
+def wide_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact ``a @ b`` as an object array of Python ints (any int64 inputs, any K)."""
+    k = a.shape[-1]
+    step = 1 << 9  # 2**9 terms of |limb product| < 2**42 stay below 2**51: exact float64 chunks
+    total = None
+    for i, ai in enumerate(_limbs(a)):
+        for j, bj in enumerate(_limbs(b)):
+            part = None
+            for k0 in range(0, k, step):
+                block = _float_matmul(ai[..., k0 : k0 + step], bj[..., k0 : k0 + step, :], np.float64)
+                part = block.astype(object) if part is None else part + block.astype(object)
+            term = part * (1 << (_LIMB * (i + j)))
+            total = term if total is None else total + term
+    return total
+
+
+def matmul_int(a: np.ndarray, b: np.ndarray, bound: int) -> np.ndarray:
+    """Exact int64 ``a @ b`` given ``bound`` < 2**63 (see module docstring)."""
+    if bound <= _F32:
+        return _float_matmul(a, b, np.float32)
+    if bound <= _F64:
+        return _float_matmul(a, b, np.float64)
+    per_term = _absmax(a) * _absmax(b)
+    chunk = _F64 // per_term if per_term else a.shape[-1]
+    if chunk >= 16:
+        out = None
+        for k0 in range(0, a.shape[-1], chunk):
+            part = _float_matmul(a[..., k0 : k0 + chunk], b[..., k0 : k0 + chunk, :], np.float64)
+            out = part if out is None else out + part
+        return out
+    return np.matmul(a.astype(np.int64), b.astype(np.int64))
+
+
+def exact_matmul(a: object, b: object) -> np.ndarray:
+    """Exact ``a @ b`` of integer arrays (NumPy matmul semantics, batches broadcast) as int64.
+
+    Uses float32 or float64 BLAS when the bound ``L`` allows (module docstring proves this exact),
+    K-chunked float64 with int64 sums, or 21-bit limbs recombined in Python ints.  Raises
+    :class:`~inwhale_hw.errors.WidthLimitError` when an exact result does not fit int64.
+    """
+    a, b = _as_int(a, "exact_matmul"), _as_int(b, "exact_matmul")
+    if a.ndim == 0 or b.ndim == 0:
+        raise InputError("exact_matmul: operands must have at least one dimension")
+    squeeze_a, squeeze_b = a.ndim == 1, b.ndim == 1
+    a2 = a[None, :] if squeeze_a else a
+    b2 = b[:, None] if squeeze_b else b
+    if a2.shape[-1] != b2.shape[-2]:
+        raise InputError(f"exact_matmul: inner dimensions differ: {a.shape} @ {b.shape}")
+    out = _exact(a2, b2)
+    if squeeze_a:
+        out = out[..., 0, :]
+    if squeeze_b:
+        out = out[..., 0]
+    return out
+
+
+def _exact(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    bound = matmul_bound(a, b)
+    if bound <= _I63:
+        return matmul_int(a, b, bound)
+    wide = wide_matmul(a, b)
+    flat = wide.reshape(-1)
+    bad = [i for i, v in enumerate(flat) if not -_I63 - 1 <= v <= _I63]
+    if bad:
+        raise WidthLimitError(
+            f"exact_matmul: {len(bad)} exact results exceed int64, the first {flat[bad[0]]} at flat index "
+            f"{bad[0]}; requantize the operands to fewer bits"
+        )
+    return wide.astype(np.int64)
