@@ -1,0 +1,184 @@
+"""Exact integer matrix product with a modelled accumulator.
+
+``matmul(a, b, bias, acc_bits=32, overflow="wrap")`` computes ``bias + a @ b`` the way an
+integer datapath with a signed ``acc_bits`` accumulator does, in the order stated in
+:mod:`inwhale_hw.nn.accumulate` (bias first, then k = 0..K-1), and returns the register values
+with :class:`~inwhale_hw.nn.accumulate.AccumulatorStats`.
+
+Speed: the exact sum comes from :func:`inwhale_hw.fixed.matmul.exact_matmul`, which uses
+float32 BLAS while ``K * max|a| * max|b| < 2^24``, float64 BLAS while it is ``< 2^53`` (every
+partial sum of a float dot product is then an integer below the significand limit, so no
+rounding can happen in any order) and integer arithmetic beyond.  The policy is then applied
+without a sequential pass whenever it provably cannot matter:
+
+1. global bound ``max|bias| + K max|a| max|b|`` inside the range: no partial sum can overflow;
+2. otherwise the per-output bound ``|bias| + (|a| @ |b|)`` (one more exact matmul) selects the
+   outputs that might overflow, and only those get exact running sums
+   (:func:`~inwhale_hw.nn.accumulate.running_sums`).
+
+Broadcasting follows ``numpy.matmul`` (and ONNX MatMul): ``(..., M, K) @ (..., K, N)``, 1-D
+operands promoted and the added axis removed.  Values are returned as int64.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import InputError, WidthLimitError
+from ..fixed.matmul import exact_matmul
+from .accumulate import (
+    AccumulatorStats,
+    check_policy,
+    raise_overflow,
+    running_sums,
+    signed_bits_needed,
+    wrap_signed,
+)
+
+__all__ = ["MatmulResult", "matmul", "as_integer_array"]
+
+
+class MatmulResult(NamedTuple):
+    """Accumulator values (int64) and the statistics of the call."""
+
+    values: np.ndarray
+    stats: AccumulatorStats
+
+
+def as_integer_array(x: object, name: str, where: str) -> np.ndarray:
+    """``x`` as a NumPy integer array, or :class:`InputError` naming the bad dtype."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "iu":
+        raise InputError(f"{where}: {name} must be an integer array, got dtype {arr.dtype}")
+    if arr.dtype == np.uint64 and arr.size and int(arr.max()) >= 1 << 63:
+        raise InputError(f"{where}: {name} holds {int(arr.max())}, above the int64 range")
+    return arr
+
+
+def _max_abs(x: np.ndarray) -> int:
+    if x.size == 0:
+        return 0
+    return max(abs(int(x.min())), abs(int(x.max())))
+
+
+def matmul(
+    a: object,
+    b: object,
+    bias: object | None = None,
+    *,
+    acc_bits: int = 32,
+    overflow: str = "wrap",
+    track_partials: bool = False,
+) -> MatmulResult:
+    """Integer ``bias + a @ b`` in a signed ``acc_bits`` accumulator under ``overflow``.
+
+    Args:
+        a: integer array (..., M, K) (or (K,)).
+        b: integer array (..., K, N) (or (K,)).
+        bias: optional integer array broadcastable to the output shape, loaded into the
+            accumulator before the first product.
+        acc_bits: accumulator width, 2..64 (default 32, as in onnxruntime/TFLite/XNNPACK).
+        overflow: "wrap", "sat" or "error" (see :mod:`inwhale_hw.nn.accumulate`).
+        track_partials: also measure the exact peak over every partial sum of every output
+            (a K-step pass over all outputs; off by default because it costs far more than the
+            product itself).
+
+    Returns:
+        ``MatmulResult(values, stats)``; ``values`` is int64 of the broadcast output shape.
+
+    Raises:
+        InputError: non-integer operands or mismatched shapes.
+        WidthLimitError: the exact sums could exceed int64 (bound >= 2^63).
+        FixedPointOverflowError: ``overflow="error"`` and some partial sum left the range.
+    """
+    where = "matmul"
+    lo, hi = check_policy(acc_bits, overflow)
+    a = as_integer_array(a, "a", where)
+    b = as_integer_array(b, "b", where)
+    if a.ndim == 0 or b.ndim == 0:
+        raise InputError(f"{where}: operands must have at least 1 dimension, got {a.shape} @ {b.shape}")
+    a_vector, b_vector = a.ndim == 1, b.ndim == 1
+    if a_vector:
+        a = a[None, :]
+    if b_vector:
+        b = b[:, None]
+    if a.shape[-1] != b.shape[-2]:
+        raise InputError(
+            f"{where}: inner dimensions differ: a is {a.shape}, b is {b.shape} (need a[..., K] and b[..., K, N])"
+        )
+    try:
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise InputError(f"{where}: batch dimensions of {a.shape} and {b.shape} do not broadcast") from None
+    out_shape = batch + (a.shape[-2], b.shape[-1])
+    k = a.shape[-1]
+    bias_arr = None
+    if bias is not None:
+        bias_arr = as_integer_array(bias, "bias", where)
+        try:
+            bias_arr = np.broadcast_to(bias_arr, out_shape).astype(np.int64)
+        except ValueError:
+            raise InputError(f"{where}: bias of shape {bias_arr.shape} does not broadcast to {out_shape}") from None
+    bias_max = _max_abs(bias_arr) if bias_arr is not None else 0
+    bound = bias_max + k * _max_abs(a) * _max_abs(b)
+    if bound >= 1 << 63:
+        raise WidthLimitError(
+            f"{where}: worst-case sum {bound} (K={k}, max|a|={_max_abs(a)}, max|b|={_max_abs(b)}) "
+            f"does not fit int64; split K or narrow the operands"
+        )
+    exact = exact_matmul(a, b)
+    if bias_arr is not None:
+        exact = exact + bias_arr
+    n_out = int(np.prod(out_shape))
+    out_of_range = (exact < lo) | (exact > hi)
+    final_out = int(np.count_nonzero(out_of_range))
+    overflowed_count = 0
+    peak = _max_abs(exact)
+    values = exact
+    if track_partials or bound > hi:
+        if track_partials:
+            risky = np.ones(out_shape, dtype=bool)
+        else:
+            per_output = exact_matmul(np.abs(a.astype(np.int64)), np.abs(b.astype(np.int64)))
+            if bias_arr is not None:
+                per_output = per_output + np.abs(bias_arr)
+            risky = np.broadcast_to(per_output > hi, out_shape)
+        flat = np.flatnonzero(risky)
+        if flat.size:
+            a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, a.shape[-2], k)
+            b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape(-1, k, b.shape[-1])
+            bi, i, j = np.unravel_index(flat, (a3.shape[0],) + out_shape[-2:])
+            r_bias = bias_arr.reshape(-1)[flat] if bias_arr is not None else None
+            seq, over, r_peak = running_sums(
+                a3[bi, i, :], b3[bi, :, j], r_bias, acc_bits, overflow, overflow == "sat"
+            )
+            overflowed_count = int(np.count_nonzero(over))
+            if overflow == "error" and overflowed_count:
+                raise_overflow(where, over, acc_bits, int(flat[np.argmax(over)]))
+            if overflow == "sat":
+                values = exact.copy()
+                values.reshape(-1)[flat] = seq
+            if track_partials:
+                peak = int(r_peak.max(initial=0))
+    if overflow == "wrap" and final_out:
+        values = wrap_signed(exact, acc_bits)
+    if a_vector or b_vector:
+        values = values.reshape(
+            batch + ((() if a_vector else (out_shape[-2],)) + (() if b_vector else (out_shape[-1],)))
+        )
+    stats = AccumulatorStats(
+        acc_bits=int(acc_bits),
+        overflow=overflow,
+        outputs=n_out,
+        k=k,
+        overflowed=overflowed_count,
+        final_out_of_range=final_out,
+        peak=peak,
+        peak_is_partial=bool(track_partials),
+        bits_needed=signed_bits_needed(peak),
+        bound=bound,
+        bound_bits=signed_bits_needed(bound),
+    )
+    return MatmulResult(values, stats)
