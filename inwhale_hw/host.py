@@ -38,7 +38,9 @@ ENTRY_POINT_GROUP = "inwhale_hw"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "inwhale_hw.plugins.uniform",
     "inwhale_hw.plugins.g711",
+    "inwhale_hw.plugins.companding",
     "inwhale_hw.plugins.delta",
+    "inwhale_hw.plugins.cvsd",
 )
 
 
