@@ -99,6 +99,9 @@ def xnnpack(acc, in_scale, w_scale, out_scale, zero_point=0, dtype=np.int8, *, f
     (``requantization_scale = input_scale * kernel_scale / output_scale`` in float),
     ``src/qs8-gemm/*fp32*`` micro-kernels (``vfpacc = (float) vacc * vscale``, clamp to
     ``output_min/max - zero_point``, magic-bias or ``lrintf`` round to nearest even, add zp).
+
+    Verified: bit-exact with LiteRT's default XNNPACK delegate (``OpResolverType.BUILTIN``) on
+    int8 FULLY_CONNECTED and per-channel CONV_2D, ties included (tests/nn/test_nn_tflite.py).
     """
     acc, zp, lo, hi = _prepare(acc, zero_point, dtype, float_bias, "xnnpack")
     scaled = to_f32(acc) * _f32_scale(in_scale, w_scale, out_scale)
@@ -114,6 +117,10 @@ def tflite_reference(acc, in_scale, w_scale, out_scale, zero_point=0, dtype=np.i
     ``effective_output_scale = double(input_scale) * filter_scale / double(output_scale)``)
     applied without the Q31 multiplier approximation, with ``TfLiteRound`` (std::round,
     ``tensorflow/lite/kernels/internal/cppmath.h``) as in TFLite's own ``Quantize`` helper.
+
+    Verified: bit-exact with the LiteRT (ai-edge-litert 2.3) reference kernel of int8
+    FULLY_CONNECTED (``OpResolverType.BUILTIN_REF``), per-tensor and per-channel, ties included
+    (tests/nn/test_nn_tflite.py).
     """
     acc, zp, lo, hi = _prepare(acc, zero_point, dtype, float_bias, "tflite-reference")
     real = acc.astype(np.float64) * to_f32(in_scale).astype(np.float64)
@@ -135,6 +142,9 @@ def gemmlowp(acc, in_scale, w_scale, out_scale, zero_point=0, dtype=np.int8, *, 
     ``kernels/internal/quantization_util.cc`` ``QuantizeMultiplier``,
     ``kernels/internal/reference/integer_ops/fully_connected.h`` / ``conv.h`` (multiply, add
     output offset, clamp).
+
+    Verified: bit-exact with the LiteRT (ai-edge-litert 2.3) reference kernel of int8 per-channel
+    CONV_2D (``OpResolverType.BUILTIN_REF``), ties included (tests/nn/test_nn_tflite.py).
     """
     acc, zp, lo, hi = _prepare(acc, zero_point, dtype, float_bias, "gemmlowp")
     q, shift = quantize_multiplier(_f64_multiplier(in_scale, w_scale, out_scale))
@@ -154,6 +164,11 @@ def tflite_ruy(acc, in_scale, w_scale, out_scale, zero_point=0, dtype=np.int8, *
     kernels (``ruy/kernel_arm64.cc``) and TFLite ``optimized_ops`` NEON paths; the scalar
     reference of the same double rounding is gemmlowp's, which differs only at negative ties
     of the second step (there half away from zero).
+
+    Verified: bit-exact with LiteRT's (ai-edge-litert 2.3, x86-64) optimized int8
+    FULLY_CONNECTED and CONV_2D kernels (``OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES``),
+    ties included (tests/nn/test_nn_tflite.py).  Note that current ruy
+    (``ruy/apply_multiplier.cc``) documents a single rounding instead: that is :func:`dyadic`.
     """
     acc, zp, lo, hi = _prepare(acc, zero_point, dtype, float_bias, "tflite-ruy")
     q, shift = quantize_multiplier(_f64_multiplier(in_scale, w_scale, out_scale))
