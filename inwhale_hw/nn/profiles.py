@@ -224,6 +224,9 @@ def pytorch_fbgemm(acc, in_scale, w_scale, out_scale, zero_point=0, dtype=np.uin
     ``include/fbgemm/OutputProcessing-inl.h`` / ``src/QuantUtilsAvx2.cc``
     ``requantizeOutputProcessingAvx2`` (float bias divided by ``act_times_w_scale`` and added
     to the float accumulator, multiply, ``_mm256_cvtps_epi32``, add zp, pack with saturation).
+
+    Verified: bit-exact with torch 2.13 ``torch.ao.nn.quantized.functional.linear`` / ``conv2d``
+    on the fbgemm engine, float bias and ties included (tests/nn/test_nn_torch.py).
     """
     acc, zp, lo, hi = _prepare(acc, zero_point, dtype, float_bias, "pytorch-fbgemm", bias_ok=True)
     s = to_f32(in_scale) * to_f32(w_scale)
@@ -245,6 +248,9 @@ def pytorch_qnnpack(acc, in_scale, w_scale, out_scale, zero_point=0, dtype=np.ui
     ``at::quantize_per_tensor(bias, weight_scale * input_scale, 0, kQInt32)``),
     ``quant_utils.h`` ``generate_requantization_scales`` (``(weight_scale * input_scale) *
     (1.f / output_scale)``), QNNPACK ``src/q8gemm`` fp32 requantization (``_mm_cvtps_epi32``).
+
+    Verified: bit-exact with torch 2.13 ``torch.ao.nn.quantized.functional.linear`` / ``conv2d``
+    on the qnnpack engine, float bias and ties included (tests/nn/test_nn_torch.py).
     """
     acc, zp, lo, hi = _prepare(acc, zero_point, dtype, float_bias, "pytorch-qnnpack", bias_ok=True)
     if float_bias is not None:
