@@ -11,6 +11,7 @@ Defaults: :func:`quantize` rounds HALF_EVEN and raises on overflow (ERROR);
 """
 
 from .accum import AccumResult, accumulator_format, dot, matmul
+from .array import FixedArray
 from .arith import add, add_format, mul, mul_format, neg, sub, sub_format
 from .convert import quantize, requantize, to_float
 from .format import MAX_BITS, QFormat
@@ -21,6 +22,7 @@ from .shift import shift_left, shift_right
 
 __all__ = [
     "AccumResult",
+    "FixedArray",
     "MAX_BITS",
     "Overflow",
     "QFormat",
