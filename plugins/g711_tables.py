@@ -2,7 +2,8 @@
 
 Every G.711 coder here is a table lookup: the encoder indexes a 65536-entry ``uint8`` table
 with the int16 sample's bit pattern (``x.view(np.uint16)``), the decoder maps a code through a
-256-entry ``int16`` table.  The tables are computed once (and cached) by the vectorized
+256-entry ``int16`` table (in practice two codes at a time, through the 65536-entry table of
+code pairs, :func:`pair_decode_table`).  The tables are computed once (and cached) by the vectorized
 formulas below, taken from the standard, not copied from any library.
 
 µ-law (ITU-T G.711 (11/88), Tables 2a/2b; ITU-T G.191 STL ``g711.c``, ``ulaw_compress``)
@@ -12,7 +13,7 @@ formulas below, taken from the standard, not copied from any library.
     The code is ``~(s << 7 | seg << 4 | mant) & 0xFF`` with ``s = 1`` for negative samples:
     all eight bits are inverted, so the transmitted sign bit is 1 for positive values and
     silence is 0xFF.  Decoding reconstructs the middle of the decision interval,
-    ``y = ±(((mant << 3) + 0x84) << seg) - 0x84)``, i.e. ``±4((2 mant + 33) 2^seg - 33)``;
+    ``y = ±((((mant << 3) + 0x84) << seg) - 0x84)``, i.e. ``±4((2 mant + 33) 2^seg - 33)``;
     the range is ±32124.
 A-law (ITU-T G.711 (11/88), Tables 1a/1b; G.191 STL ``g711.c``, ``alaw_compress``)
     The 16-bit sample is reduced to a 12-bit magnitude ``m`` (0..2047).  Segment
