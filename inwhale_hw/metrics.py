@@ -1,0 +1,222 @@
+"""Objective quality numbers for a coded signal against its reference.
+
+All functions take the reference ``s`` and the test signal ``y`` as integer (or float)
+arrays of equal shape ``(n,)`` or ``(n, channels)`` and compute in float64 on the error
+``e = s - y`` (exact: int16 differences fit float64).
+
+SNR (whole signal, all channels pooled)::
+
+    SNR = 10 log10( sum s^2 / sum e^2 )  dB
+
+``+inf`` when ``e`` is all zero, ``-inf`` when ``s`` is all zero but ``e`` is not, and
+``nan`` when both are all zero.
+
+Segmental SNR, following the usual practice for waveform coders (Quackenbush, Barnwell and
+Clements, *Objective Measures of Speech Quality*, Prentice Hall 1988; the same limits as
+Hansen and Pellom, ICSLP 1998): the signal is cut into non-overlapping frames of
+``frame`` samples per channel (default 32 ms, i.e. ``round(0.032 * rate)``: 256 samples at
+8 kHz); a trailing partial frame is dropped unless the signal is shorter than one frame, in
+which case the whole signal is one frame.  Each frame's SNR is clamped to
+``[lo, hi] = [-10, 35]`` dB, so silent or perfectly coded frames neither dominate nor break
+the average: a frame with ``sum e^2 = 0`` counts as ``hi`` (this includes silence
+reproduced exactly) and one with ``sum s^2 = 0 < sum e^2`` counts as ``lo``.  segSNR is
+the mean over all frames of all channels.
+
+Max absolute error: ``max |e|``.  Error histogram: counts of ``e`` in unit-wide bins centred
+on each integer from ``min e`` to ``max e`` when that span is at most 256 values, else 64
+equal-width bins over ``[min e, max e]`` (``numpy.histogram`` semantics: the last bin is
+closed).  Bit rates: nominal ``bits_per_sample * rate * channels`` and, when the coded
+payload size is known, the payload rate ``8 * payload_bytes * rate / frames`` (which
+includes block headers of codecs such as IMA ADPCM).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError, ParameterError
+
+__all__ = [
+    "DEFAULT_FRAME_SECONDS",
+    "DEFAULT_CLAMP_DB",
+    "Metrics",
+    "snr_db",
+    "segmental_snr_db",
+    "max_abs_error",
+    "error_histogram",
+    "bitrate_bps",
+    "default_frame_length",
+    "compare",
+]
+
+DEFAULT_FRAME_SECONDS = 0.032
+DEFAULT_CLAMP_DB = (-10.0, 35.0)
+_HIST_UNIT_SPAN = 256
+_HIST_BINS = 64
+
+
+def _pair(s: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    s = np.asarray(s)
+    y = np.asarray(y)
+    if s.shape != y.shape:
+        raise InputError(f"metrics: reference shape {s.shape} and test shape {y.shape} differ")
+    if s.ndim not in (1, 2) or s.shape[0] == 0:
+        raise InputError(f"metrics: expected non-empty arrays of shape (n,) or (n, channels), got {s.shape}")
+    for name, a in (("reference", s), ("test", y)):
+        if a.dtype.kind not in "iuf":
+            raise InputError(f"metrics: {name} must be numeric, got dtype {a.dtype}")
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise InputError(f"metrics: {name} contains NaN or infinity")
+    s2 = s.astype(np.float64).reshape(s.shape[0], -1)
+    y2 = y.astype(np.float64).reshape(y.shape[0], -1)
+    return s2, s2 - y2
+
+
+def _ratio_db(signal: float, noise: float) -> float:
+    if noise == 0.0:
+        return math.inf if signal > 0 else math.nan
+    if signal == 0.0:
+        return -math.inf
+    return 10.0 * math.log10(signal / noise)
+
+
+def snr_db(reference: Any, test: Any) -> float:
+    """Whole-signal SNR in dB (see the module docstring)."""
+    s, e = _pair(reference, test)
+    return _ratio_db(float(np.sum(s * s)), float(np.sum(e * e)))
+
+
+def default_frame_length(rate: int) -> int:
+    """The default segSNR frame: 32 ms, ``round(0.032 * rate)`` samples (256 at 8 kHz)."""
+    return max(1, int(round(DEFAULT_FRAME_SECONDS * rate)))
+
+
+def segmental_snr_db(
+    reference: Any,
+    test: Any,
+    *,
+    rate: int | None = None,
+    frame: int | None = None,
+    clamp: tuple[float, float] = DEFAULT_CLAMP_DB,
+) -> float:
+    """Segmental SNR in dB: the mean of per-frame SNRs clamped to ``clamp``."""
+    if frame is None:
+        if rate is None:
+            raise ParameterError("segmental_snr_db: give the sample rate or an explicit frame length")
+        frame = default_frame_length(rate)
+    if isinstance(frame, bool) or not isinstance(frame, (int, np.integer)) or frame < 1:
+        raise ParameterError(f"segmental_snr_db: frame length {frame!r} is not allowed; expected an integer >= 1")
+    lo, hi = clamp
+    if not lo < hi:
+        raise ParameterError(f"segmental_snr_db: clamp {clamp!r} is not allowed; expected (lo, hi) with lo < hi")
+    s, e = _pair(reference, test)
+    n = s.shape[0]
+    count = n // frame
+    if count == 0:
+        count, frame = 1, n
+    use = count * frame
+    es = (s[:use] ** 2).reshape(count, frame, -1).sum(axis=1)
+    ee = (e[:use] ** 2).reshape(count, frame, -1).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = 10.0 * np.log10(es / ee)
+    per = np.where(ee == 0, hi, np.where(es == 0, lo, per))
+    return float(np.mean(np.clip(per, lo, hi)))
+
+
+def max_abs_error(reference: Any, test: Any) -> float:
+    """``max |reference - test|`` (an integer value for integer inputs)."""
+    _, e = _pair(reference, test)
+    return float(np.max(np.abs(e)))
+
+
+def error_histogram(reference: Any, test: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(edges, counts)`` of the error ``reference - test`` (binning in the module docstring)."""
+    _, e = _pair(reference, test)
+    flat = e.reshape(-1)
+    lo, hi = float(flat.min()), float(flat.max())
+    integral = bool(np.all(flat == np.round(flat)))
+    if integral and hi - lo + 1 <= _HIST_UNIT_SPAN:
+        edges = np.arange(lo - 0.5, hi + 1.0, 1.0)
+    else:
+        edges = np.linspace(lo, hi if hi > lo else lo + 1.0, _HIST_BINS + 1)
+    counts, edges = np.histogram(flat, bins=edges)
+    return edges, counts
+
+
+def bitrate_bps(bits_per_sample: float, rate: int, channels: int) -> float:
+    """Nominal bit rate in bit/s: ``bits_per_sample * rate * channels``."""
+    return float(bits_per_sample) * rate * channels
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The numbers one coded signal gets; :meth:`to_dict` is what ``metrics.json`` holds."""
+
+    snr_db: float
+    segmental_snr_db: float
+    segment_frame: int
+    segment_clamp_db: tuple[float, float]
+    max_abs_error: float
+    histogram_edges: np.ndarray
+    histogram_counts: np.ndarray
+    bits_per_sample: float | None
+    bitrate_bps: float | None
+    payload_bitrate_bps: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "snr_db": _json_float(self.snr_db),
+            "segmental_snr_db": _json_float(self.segmental_snr_db),
+            "segmental_snr_frame_samples": self.segment_frame,
+            "segmental_snr_clamp_db": list(self.segment_clamp_db),
+            "max_abs_error": _json_float(self.max_abs_error, integral=True),
+            "error_histogram": {
+                "edges": [float(v) for v in self.histogram_edges],
+                "counts": [int(v) for v in self.histogram_counts],
+            },
+            "bits_per_sample": self.bits_per_sample,
+            "bitrate_bps": self.bitrate_bps,
+            "payload_bitrate_bps": self.payload_bitrate_bps,
+        }
+
+
+def _json_float(value: float, integral: bool = False) -> float | int | str:
+    """Finite floats as numbers (ints when ``integral`` and whole); inf/-inf/nan as the strings
+    "inf", "-inf", "nan" (JSON has none)."""
+    if math.isfinite(value):
+        return int(value) if integral and float(value).is_integer() else float(value)
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def compare(
+    reference: Any,
+    test: Any,
+    rate: int,
+    *,
+    bits_per_sample: float | None = None,
+    payload_bytes: int | None = None,
+    frame: int | None = None,
+    clamp: tuple[float, float] = DEFAULT_CLAMP_DB,
+) -> Metrics:
+    """Every metric of this module for one reference/test pair."""
+    s = np.asarray(reference)
+    frames = s.shape[0]
+    channels = 1 if s.ndim == 1 else s.shape[1]
+    frame = default_frame_length(rate) if frame is None else frame
+    edges, counts = error_histogram(reference, test)
+    return Metrics(
+        snr_db=snr_db(reference, test),
+        segmental_snr_db=segmental_snr_db(reference, test, frame=frame, clamp=clamp),
+        segment_frame=min(frame, frames),
+        segment_clamp_db=(float(clamp[0]), float(clamp[1])),
+        max_abs_error=max_abs_error(reference, test),
+        histogram_edges=edges,
+        histogram_counts=counts,
+        bits_per_sample=None if bits_per_sample is None else float(bits_per_sample),
+        bitrate_bps=None if bits_per_sample is None else bitrate_bps(bits_per_sample, rate, channels),
+        payload_bitrate_bps=None if payload_bytes is None else 8.0 * payload_bytes * rate / frames,
+    )
