@@ -71,22 +71,37 @@ def mul_format(fa: QFormat, fb: QFormat) -> QFormat:
     return _result(fa.int_bits + fb.int_bits, fa.frac_bits + fb.frac_bits, fa.signed or fb.signed, f"{fa} * {fb}")
 
 
+def _int64(x: object, fmt: QFormat, where: str) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.dtype == np.int64:
+        return arr
+    return as_raw(arr, fmt, where)  # converts, or raises naming the problem
+
+
+def _in_range(x: np.ndarray, fmt: QFormat) -> bool:
+    return x.size == 0 or (x.min() >= fmt.raw_min and x.max() <= fmt.raw_max)
+
+
 def _binary(a: object, fa: QFormat, b: object, fb: QFormat, out_fmt: QFormat, op, where: str):
-    ra, rb = as_raw(a, fa, where), as_raw(b, fb, where)
+    """``op(a << sa, b << sb)`` with range checks fused into cache-sized chunks when shapes agree."""
+    ra, rb = _int64(a, fa, where), _int64(b, fb, where)
     sa, sb = out_fmt.frac_bits - fa.frac_bits, out_fmt.frac_bits - fb.frac_bits
     if op is np.multiply:
         sa = sb = 0
     if ra.shape == rb.shape and ra.flags.c_contiguous and rb.flags.c_contiguous:
         out = np.empty(ra.shape, dtype=np.int64)
-        fa_, fb_, fo = ra.reshape(-1), rb.reshape(-1), out.reshape(-1)
+        flat_a, flat_b, flat_o = ra.reshape(-1), rb.reshape(-1), out.reshape(-1)
 
-        def block(lo: int, hi: int) -> None:
-            x = np.left_shift(fa_[lo:hi], sa) if sa else fa_[lo:hi]
-            y = np.left_shift(fb_[lo:hi], sb) if sb else fb_[lo:hi]
-            op(x, y, out=fo[lo:hi])
+        def block(lo: int, hi: int) -> bool:
+            x, y = flat_a[lo:hi], flat_b[lo:hi]
+            if not (_in_range(x, fa) and _in_range(y, fb)):
+                return False
+            op(np.left_shift(x, sa) if sa else x, np.left_shift(y, sb) if sb else y, out=flat_o[lo:hi])
+            return True
 
-        chunk_map(block, fo.size)
-        return out, out_fmt
+        if all(chunk_map(block, flat_o.size)):
+            return out, out_fmt
+    ra, rb = as_raw(ra, fa, where), as_raw(rb, fb, where)
     x = np.left_shift(ra, sa) if sa else ra
     y = np.left_shift(rb, sb) if sb else rb
     return op(x, y), out_fmt

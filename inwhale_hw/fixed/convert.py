@@ -8,10 +8,13 @@ Exactness of :func:`quantize` for float input (one rounding, never two):
    overflow) or underflows (then ``|y| < 2**-1022``, so only its sign and whether it is zero
    matter; a nonzero input that underflowed to zero is replaced by ``±2**-1074`` to keep both).
 2. ``rint``, ``floor``, ``ceil`` and ``trunc`` of a binary64 value are exact integers.
-   Half-way modes start from ``t = rint(y)`` (ties to even); ``e = y - t`` is exact because
-   ``|e| <= 1/2`` is a multiple of ``ulp(y)`` (Sterbenz-style argument), and ``y`` is a tie
-   exactly when ``|e| == 1/2``; the tie is then moved to the neighbour ``t + 2e`` when the mode
-   asks for it.  So 0.49999999999999994 LSB gives 0 under HALF_UP and exact ties honour the mode.
+   HALF_EVEN is ``rint``.  HALF_ODD and HALF_TOWARD_ZERO start from ``t = rint(y)``;
+   ``e = y - t`` is exact because ``|e| <= 1/2`` is a multiple of ``ulp(y)`` (Sterbenz-style
+   argument), ``y`` is a tie exactly when ``|e| == 1/2``, and the tie moves to the neighbour
+   ``t + 2e`` when the mode asks for it.  HALF_UP, HALF_DOWN and HALF_AWAY compare the exact
+   fractional part ``d`` (``y - floor(y)``, ``ceil(y) - y``, ``y - trunc(y)``) with 1/2 through
+   ``floor(2d)`` / ``trunc(2d)`` (see ``_round_float``).  So 0.49999999999999994 LSB gives 0
+   under HALF_UP and exact ties honour the mode.
 3. The range check compares the integer-valued ``t`` with ``raw_min`` and ``raw_max + 1``,
    which are 0 or powers of two and therefore exact in binary64; values out of range are never
    cast to int64 directly (WRAP reduces them with the exact ``fmod`` first).
@@ -56,19 +59,32 @@ def _round_float(y: np.ndarray, mode: Rounding, u: np.ndarray | None) -> np.ndar
         np.subtract(y, t, out=y)
         t += u < y
         return t
+    if mode is Rounding.HALF_AWAY:
+        # f = trunc(y); d = y - f is exact (same sign as y, |d| < 1); trunc(2d) is +-1 iff |d| >= 1/2
+        f = np.trunc(y)
+        np.subtract(y, f, out=y)
+        np.add(y, y, out=y)
+        np.trunc(y, out=y)
+        f += y
+        return f
+    if mode is Rounding.HALF_UP or mode is Rounding.HALF_DOWN:
+        # HALF_UP: f = floor(y), up iff d = y - f >= 1/2.  HALF_DOWN mirrors it with c = ceil(y),
+        # down iff c - y >= 1/2.  d is exact when |y| >= 1/2; otherwise d is 1 - |y| rounded, which
+        # stays in [1/2, 1], on the correct side of 1/2.
+        up = mode is Rounding.HALF_UP
+        f = np.floor(y) if up else np.ceil(y)
+        d = np.subtract(y, f, out=y) if up else np.subtract(f, y, out=y)
+        if up:
+            f += d >= 0.5
+        else:
+            f -= d >= 0.5
+        return f
     t = np.rint(y)
     e = np.subtract(y, t, out=y)
-    if mode is Rounding.HALF_UP:
-        t += e == 0.5
-    elif mode is Rounding.HALF_DOWN:
-        t -= e == -0.5
-    else:
-        step = np.trunc(2.0 * e)  # +-1 exactly at ties, 0 elsewhere: the other neighbour is t + step
-        if mode is Rounding.HALF_AWAY:
-            step *= e * t >= 0  # tie moves away from zero when e and t (hence y) share a sign
-        elif mode is Rounding.HALF_TOWARD_ZERO:
-            step *= e * t < 0
-        t += step
+    step = np.trunc(np.add(e, e))  # +-1 exactly at ties, 0 elsewhere: the other neighbour is t + step
+    if mode is Rounding.HALF_TOWARD_ZERO:
+        step *= e * t < 0  # a tie moves toward zero when e and t have opposite signs
+    t += step  # HALF_ODD: every tie moves off the even neighbour
     return t
 
 
