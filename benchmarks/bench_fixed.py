@@ -85,8 +85,8 @@ def main() -> int:
     b = quantize(x[::-1].copy(), fmt, "HALF_EVEN", "SAT")
     ref_fn = None
     if apy is not None:
-        fa = apy.APyFixedArray(a.astype(np.uint64) & 0xFFFF, int_bits=4, frac_bits=12)
-        fb = apy.APyFixedArray(b.astype(np.uint64) & 0xFFFF, int_bits=4, frac_bits=12)
+        fa = apy.APyFixedArray(a, int_bits=4, frac_bits=12)  # int64 = two's complement bit patterns
+        fb = apy.APyFixedArray(b, int_bits=4, frac_bits=12)
         ref_fn = lambda: fa * fb  # noqa: E731
     ours, ref = best(lambda: mul(a, fmt, b, fmt), repeat, ref_fn)
     row("multiply Q4.12 x Q4.12 exact (el)", n, "el", ours, ref, 150e6)
@@ -97,8 +97,8 @@ def main() -> int:
     macs = size**3
     ref_fn = None
     if apy is not None:
-        aa = apy.APyFixedArray(ma.astype(np.int64).astype(np.uint64) & 0xFF, int_bits=8, frac_bits=0)
-        bb = apy.APyFixedArray(mb.astype(np.int64).astype(np.uint64) & 0xFF, int_bits=8, frac_bits=0)
+        aa = apy.APyFixedArray(ma.astype(np.int64), int_bits=8, frac_bits=0)
+        bb = apy.APyFixedArray(mb.astype(np.int64), int_bits=8, frac_bits=0)
         assert np.array_equal(exact_matmul(ma, mb), ma.astype(np.int64) @ mb), "matmul is not exact"
         ref_fn = lambda: aa @ bb  # noqa: E731
     ours, ref = best(lambda: exact_matmul(ma, mb), 4 * repeat, ref_fn)
