@@ -41,6 +41,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "inwhale_hw.plugins.companding",
     "inwhale_hw.plugins.delta",
     "inwhale_hw.plugins.cvsd",
+    "inwhale_hw.plugins.dpcm",
 )
 
 

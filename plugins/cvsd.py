@@ -65,23 +65,20 @@ from inwhale_hw.errors import ParameterError
 from inwhale_hw.fixed import Rounding, shift_right
 
 from .resample8 import Downsampler, Upsampler
-from .sequential import BIT_ORDERS, SequentialCodec, as_frames, pack_bits, restore_shape, unpack_bits
+from .sequential import (
+    BIT_ORDERS,
+    LOOP_ROUNDINGS,
+    SequentialCodec,
+    as_frames,
+    pack_bits,
+    restore_shape,
+    rounding_bias,
+    unpack_bits,
+)
 
 __all__ = ["CVSD", "run_flags"]
 
-#: rounding modes the sequential loops implement (a constant bias before an arithmetic shift)
-LOOP_ROUNDINGS = (Rounding.FLOOR, Rounding.CEIL, Rounding.HALF_UP, Rounding.HALF_DOWN)
 FACTOR = 8
-
-
-def rounding_bias(rounding: Rounding, shift: int) -> int:
-    """The constant ``c`` with ``round(v / 2**shift) == (v + c) >> shift`` for ``rounding``."""
-    if shift == 0 or rounding is Rounding.FLOOR:
-        return 0
-    if rounding is Rounding.CEIL:
-        return (1 << shift) - 1
-    half = 1 << (shift - 1)
-    return half if rounding is Rounding.HALF_UP else half - 1
 
 
 class _Raw(NamedTuple):

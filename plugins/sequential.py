@@ -8,6 +8,7 @@
   Channels are independent; each keeps its own state.
 * :func:`clamp_add_scan`: the vectorized form of ``y[k] = clamp(y[k-1] + a[k], lo, hi)``.
 * :func:`pack_bits` / :func:`unpack_bits`: one-bit codes packed eight to a byte.
+* :func:`rounding_bias`: the rounding modes the per-sample integer loops offer.
 """
 
 from __future__ import annotations
@@ -18,22 +19,38 @@ import numpy as np
 
 from inwhale_hw import Quantizer
 from inwhale_hw.errors import AudioFormatError, InputError
+from inwhale_hw.fixed import Rounding
 from inwhale_hw.quantizer import check_integer_array
 
 __all__ = [
     "BIT_ORDERS",
+    "LOOP_ROUNDINGS",
     "SequentialCodec",
     "as_frames",
     "clamp_add_scan",
     "pack_bits",
     "restore_shape",
+    "rounding_bias",
     "unpack_bits",
 ]
 
 #: the two bit orders of :func:`pack_bits`
 BIT_ORDERS = ("msb", "lsb")
 
-_BIG = np.int64(1) << 62
+#: rounding modes the per-sample loops implement: a constant bias added before an arithmetic
+#: right shift, as a datapath does it (``round(v / 2**s) == (v + bias) >> s``)
+LOOP_ROUNDINGS = (Rounding.FLOOR, Rounding.CEIL, Rounding.HALF_UP, Rounding.HALF_DOWN)
+
+
+def rounding_bias(rounding: Rounding, shift: int) -> int:
+    """The constant ``c`` with ``round(v / 2**shift) == (v + c) >> shift`` for ``rounding``
+    (one of :data:`LOOP_ROUNDINGS`)."""
+    if shift == 0 or rounding is Rounding.FLOOR:
+        return 0
+    if rounding is Rounding.CEIL:
+        return (1 << shift) - 1
+    half = 1 << (shift - 1)
+    return half if rounding is Rounding.HALF_UP else half - 1
 
 
 def as_frames(arr: np.ndarray) -> np.ndarray:
