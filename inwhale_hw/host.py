@@ -42,6 +42,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "inwhale_hw.plugins.delta",
     "inwhale_hw.plugins.cvsd",
     "inwhale_hw.plugins.dpcm",
+    "inwhale_hw.plugins.adpcm.plugin",
+    "inwhale_hw.plugins.affine",
+    "inwhale_hw.plugins.pow2",
 )
 
 

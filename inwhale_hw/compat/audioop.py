@@ -123,3 +123,9 @@ def lin2alaw(fragment: Any, width: int) -> bytes:
 def alaw2lin(fragment: Any, width: int) -> bytes:
     """Convert G.711 A-law bytes to samples of ``width`` bytes (``audioop.alaw2lin``)."""
     return _decode("alaw", fragment, width)
+
+
+# IMA ADPCM (lin2adpcm / adpcm2lin) lives in _adpcm.py, which uses the helpers above.
+from ._adpcm import adpcm2lin, lin2adpcm  # noqa: E402
+
+__all__ += ["lin2adpcm", "adpcm2lin"]
