@@ -67,6 +67,7 @@ __all__ = [
     "decode_blob",
     "container_of",
     "default_extension",
+    "writes_wav",
     "sniff_coded",
     "RAW_DEFAULT_RATE",
 ]
@@ -148,9 +149,20 @@ class DecodedFile:
     description: str = ""
 
 
-def default_extension(q: Quantizer | type[Quantizer]) -> str:
-    """``.wav`` for a codec with a WAV format tag, else the inwhale container's extension."""
-    return ".wav" if _tag(q) is not None else container.EXTENSION
+def writes_wav(q: Quantizer) -> bool:
+    """True when ``q`` can be written as WAV: a format tag plus either the wav_encode/wav_decode
+    protocol or whole-byte codes for the default payload."""
+    if _tag(q) is None:
+        return False
+    if hasattr(q, "wav_encode") and hasattr(q, "wav_decode"):
+        return True
+    bits = float(q.bits_per_sample)
+    return bits > 0 and bits % 8 == 0
+
+
+def default_extension(q: Quantizer) -> str:
+    """``.wav`` when :func:`writes_wav`, else the inwhale container's extension."""
+    return ".wav" if writes_wav(q) else container.EXTENSION
 
 
 def container_of(path: Path) -> str:

@@ -20,6 +20,9 @@ __all__ = ["cli", "main", "COMMAND_MODULES"]
 
 COMMAND_MODULES: tuple[str, ...] = (
     "inwhale_hw.cli.plugins_cmd",
+    "inwhale_hw.cli.codec_cmds",
+    "inwhale_hw.cli.listen_cmd",
+    "inwhale_hw.cli.sqnr_cmd",
 )
 
 
