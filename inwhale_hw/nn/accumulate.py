@@ -40,6 +40,7 @@ __all__ = [
     "AccumulatorStats",
     "accumulator_range",
     "check_policy",
+    "raise_overflow",
     "running_sums",
     "signed_bits_needed",
     "wrap_signed",

@@ -132,8 +132,7 @@ def matmul(
     if bias_arr is not None:
         exact = exact + bias_arr
     n_out = int(np.prod(out_shape))
-    out_of_range = (exact < lo) | (exact > hi)
-    final_out = int(np.count_nonzero(out_of_range))
+    final_out = 0 if bound <= hi else int(np.count_nonzero((exact < lo) | (exact > hi)))
     overflowed_count = 0
     peak = _max_abs(exact)
     values = exact

@@ -11,7 +11,7 @@ from inwhale_hw.nn import AccumulatorStats, qlinear_conv, qlinear_matmul
 
 
 def test_per_row_a_scale_matches_onnx_reference():
-    onnx = pytest.importorskip("onnx", reason="onnx is in the test extra")
+    pytest.importorskip("onnx", reason="onnx is in the test extra")
     from onnx import TensorProto, helper
     from onnx.reference import ReferenceEvaluator
 
