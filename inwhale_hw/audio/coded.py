@@ -384,6 +384,11 @@ def _read_wav(path: Path, blob: bytes, reg: QuantizerRegistry, codec: Quantizer 
     if hasattr(q, "wav_decode"):
         pcm = q.wav_decode(fmt, parsed.data, parsed.fact_frames)
     else:
+        if not writes_wav(q):
+            raise AudioFormatError(
+                f"{path}: WAV {fmt.describe()} belongs to codec {q.name!r}, which has "
+                f"{float(q.bits_per_sample):g}-bit codes and implements no wav_decode for its block layout"
+            )
         width = _byte_codes(q)
         if fmt.block_align != fmt.channels * width:
             raise AudioFormatError(

@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 
 from inwhale_hw import Param, Quantizer, get_quantizer, list_quantizers
-from inwhale_hw.audio import coded, container
+from inwhale_hw.audio import coded, container, wav
 from inwhale_hw.audio.pcm import Audio
 from inwhale_hw.audio.wav import WavPayload
 from inwhale_hw.errors import AudioFormatError, ParameterError, UnknownQuantizerError, UnsupportedError
@@ -197,6 +197,12 @@ def test_wav_needs_whole_byte_codes_without_the_protocol(tmp_path):
     with pytest.raises(UnsupportedError, match="4 bits per sample and no wav_encode/wav_decode.*write .iwc"):
         coded.write_coded(tmp_path / "t.wav", Audio(_pcm(8, 1), 8000), coded.make_codec("tagged", {}, reg))
     assert not (tmp_path / "t.wav").exists()
+    assert coded.default_extension(coded.make_codec("tagged", {}, reg)) == ".iwc"
+    (tmp_path / "f.wav").write_bytes(
+        wav.build_wav(0xFFF1, 1, 8000, 1, 4, b"\x00" * 8, 16)
+    )
+    with pytest.raises(AudioFormatError, match="belongs to codec 'tagged', which has 4-bit codes and implements no wav_decode"):
+        coded.read_coded(tmp_path / "f.wav", registry=reg)
 
 
 def test_wav_protocol_for_block_codecs(tmp_path):

@@ -245,3 +245,33 @@ def test_chromium_check_detects_a_broken_wav(tmp_path, require_tool):
     assert set(statuses.values()) == {"ok"}
     status = [a for a in tags(run.stdout, "p") if a.get("id") == "audio-status"][0]
     assert status["data-status"] == "error"
+
+
+class _FakeTerminal:
+    def __init__(self) -> None:
+        self.text = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        self.text.append(s)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_only_on_a_terminal(tmp_path, monkeypatch):
+    from inwhale_hw.cli import listen_cmd
+
+    inputs = [str(p) for p in _inputs(tmp_path)]
+    res = CliRunner().invoke(cli, ["listen", *inputs, "-c", "alaw", "-o", str(tmp_path / "a")])
+    assert res.exit_code == 0 and "listening page" not in res.output  # not a terminal: no bar
+    terminal = _FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with listen_cmd._progress(4) as progress:
+        for _ in range(4):
+            progress("step")
+    drawn = "".join(terminal.text)
+    assert "listening page" in drawn and "4/4" in drawn
