@@ -16,7 +16,7 @@ a byte, the first code in the most significant bit (``bit_order="msb"``) or in t
 significant bit (``"lsb"``); a final partial byte is padded with zero bits.
 
 Speed: the encoder is a sequential loop (each decision needs the previous reconstruction); it
-runs per channel on Python integers, about 4-5 M samples/s here
+runs per channel on Python integers, 3-6 M samples/s on the development machine
 (``benchmarks/bench_dpcm_cvsd.py``).  The decoder is vectorized: a running sum, or the
 clamp-add prefix scan of :func:`~inwhale_hw.plugins.sequential.clamp_add_scan` when the
 reconstruction reaches a rail.
