@@ -213,8 +213,8 @@ def to_float(raw: object, fmt: QFormat) -> np.ndarray:
     return out
 
 
-def _rescale(v, s, dst, mode, ovf, generator, label):
-    """``overflow(round(v * 2**-s))`` into ``dst`` for int64 ``v`` and a shift ``s`` (any sign)."""
+def _rescale_block(v, s, dst, mode, ovf, generator):
+    """``overflow(round(v * 2**-s))`` of one chunk: (result, overflow count, first index)."""
     if s > 0:
         out = round_shift(v, s, mode, generator)
     elif s < 0:
@@ -226,10 +226,28 @@ def _rescale(v, s, dst, mode, ovf, generator, label):
             out = np.where(safe, out, np.where(v > 0, dst.raw_max + 1, dst.raw_min - 1))
     else:
         out = v
-    out, count, first = apply_overflow_counted(out, dst, ovf)
-    if count and ovf is Overflow.ERROR:
-        raise overflow_error(dst, count, first, f"{label}{int(v.flat[first])}", v.size)
-    return out if out is not v else v.copy()
+    return apply_overflow_counted(out, dst, ovf)
+
+
+def _rescale(v, s, dst, mode, ovf, generator, label):
+    """``overflow(round(v * 2**-s))`` into ``dst`` for int64 ``v`` and a shift ``s`` (any sign)."""
+    v = np.ascontiguousarray(v)
+    out = np.empty(v.shape, dtype=np.int64)
+    flat_v, flat_out = v.reshape(-1), out.reshape(-1)
+
+    def block(a: int, b: int):
+        part, count, first = _rescale_block(flat_v[a:b], s, dst, mode, ovf, generator)
+        flat_out[a:b] = part
+        return count, first
+
+    total, first = 0, None
+    for start, (count, index) in zip(range(0, max(flat_v.size, 1), CHUNK), chunk_map(block, flat_v.size, generator is None)):
+        if count:
+            total += count
+            first = start + index if first is None else first
+    if total and ovf is Overflow.ERROR:
+        raise overflow_error(dst, total, first, f"{label}{int(flat_v[first])}", v.size)
+    return out
 
 
 def requantize(

@@ -90,21 +90,25 @@ def round_shift(v: np.ndarray, s: np.ndarray | int, mode: Rounding, rng: np.rand
     if mode is Rounding.CEIL:
         carry += one - 1
     elif mode is Rounding.TOWARD_ZERO:
-        carry += np.where(v < 0, one - 1, 0)
+        np.add(carry, one - 1, out=carry, where=v < 0)
     elif mode is Rounding.AWAY_FROM_ZERO:
-        carry += np.where(v > 0, one - 1, 0)
+        np.add(carry, one - 1, out=carry, where=v > 0)
     elif mode is Rounding.HALF_UP:
         carry += half
     elif mode is Rounding.HALF_DOWN:
         carry += half - 1
     elif mode is Rounding.HALF_TOWARD_ZERO:
-        carry += half - 1 + (v < 0)
+        carry += half - 1
+        carry += v < 0
     elif mode is Rounding.HALF_AWAY:
-        carry += half - 1 + (v >= 0)
+        carry += half - 1
+        carry += v >= 0
     elif mode is Rounding.HALF_EVEN:
-        carry += half - 1 + (q & 1)
+        carry += half - 1
+        carry += q & 1
     elif mode is Rounding.HALF_ODD:
-        carry += half - (q & 1)
+        carry += half
+        carry -= q & 1
     else:
         assert rng is not None
         carry += rng.integers(0, one, size=np.shape(carry), dtype=np.int64)
