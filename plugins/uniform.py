@@ -48,6 +48,7 @@ __all__ = ["UniformQuantizer"]
 
 MODES = ("mid-tread", "mid-rise", "dead-zone")
 _MODE_ROUNDING = {"mid-rise": Rounding.FLOOR, "dead-zone": Rounding.TOWARD_ZERO}
+_DETERMINISTIC = tuple(r for r in Rounding if r is not Rounding.STOCHASTIC)  # encode is deterministic
 _WIDE = QFormat(48, 0)  # holds round(x / D) before the zero point and the code-range policy
 
 
@@ -74,7 +75,7 @@ class UniformQuantizer(Quantizer):
         Param("signed", True, "two's complement codes (True) or unsigned codes 0..2**bits-1", bool),
         Param("scale", None, "step size D; None: call fit(x) first", float, allow_none=True, check=_positive),
         Param("zero_point", None, "code of the value 0 (asymmetric); None: fitted", int, allow_none=True),
-        Param("rounding", Rounding.HALF_EVEN, "rounding of x / D (mid-tread only)", Rounding),
+        Param("rounding", Rounding.HALF_EVEN, "rounding of x / D (mid-tread only)", Rounding, choices=_DETERMINISTIC),
         Param("overflow", Overflow.SAT, "policy for codes outside the code range", Overflow),
         Param("reconstruction", 0.5, "dead-zone reconstruction offset r", float, min=0.0, max=1.0),
     )
@@ -91,8 +92,6 @@ class UniformQuantizer(Quantizer):
                 f"quantizer 'uniform': mode='dead-zone' needs bits >= 2 and symmetric=True; got bits={self.bits}, "
                 f"symmetric={self.symmetric}"
             )
-        if self.rounding is Rounding.STOCHASTIC:
-            raise ParameterError("quantizer 'uniform': rounding='STOCHASTIC' is not allowed (encode must be deterministic)")
         fmt = self.code_format
         if self.zero_point is not None:
             if self.symmetric and self.zero_point != self._symmetric_zero():

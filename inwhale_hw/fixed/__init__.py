@@ -1,13 +1,27 @@
 """Fixed-point formats and exact operations on raw integer arrays.
 
-The API follows APyTypes and Vivado ``ap_fixed``: a :class:`QFormat` ``(int_bits, frac_bits,
-signed)`` with ``int_bits`` counting the sign bit; separate :class:`Rounding` and
-:class:`Overflow` modes; arithmetic that never rounds implicitly.  Raw values are NumPy int64
-arrays (formats are limited to 63 bits, see :mod:`.format`).
+The API follows APyTypes and Vivado ``ap_fixed`` (UG1399): a :class:`QFormat` ``(int_bits,
+frac_bits, signed)`` with ``int_bits`` counting the sign bit; separate :class:`Rounding` and
+:class:`Overflow` modes (ap_fixed names as aliases); arithmetic that never rounds implicitly.
+Raw values are NumPy int64 arrays; formats are limited to 63 bits (:mod:`.format` says why) and
+results that would need more raise :class:`~inwhale_hw.errors.WidthLimitError`.
 
-Defaults: :func:`quantize` rounds HALF_EVEN and raises on overflow (ERROR);
-:func:`requantize` and :func:`shift_right` truncate (FLOOR = ``TRN``) and :func:`requantize`,
-:func:`shift_left` wrap (WRAP), as ap_fixed and APyTypes casts do.
+==========================  ==============================================================
+:func:`quantize`            float/int array -> raw (exact, one rounding); HALF_EVEN + ERROR
+:func:`to_float`            raw -> float64 (exact up to 53 bits)
+:func:`requantize`          raw -> raw of another format; FLOOR (``TRN``) + WRAP by default
+:func:`shift_right`         ``round(raw / 2**k)``; FLOOR by default; per-element ``k`` allowed
+:func:`shift_left`          ``raw * 2**k`` in a fixed-width register; WRAP by default
+:func:`add` / :func:`sub`   exact, ``(raw, format)``; :func:`mul`, :func:`neg` likewise
+:func:`matmul` / :func:`dot`  into an explicit accumulator format, overflow per partial sum,
+                            counted (:class:`AccumResult`); WRAP by default
+:func:`exact_matmul`        exact integer ``a @ b`` (BLAS when provably exact), int64
+:class:`FixedArray`         raw + format with ``+ - * @ << >>`` operators
+==========================  ==============================================================
+
+The requantize/shift defaults are those of ap_fixed and APyTypes casts (drop low bits, drop
+high bits); :func:`quantize` defaults to round-to-nearest-even and refuses out-of-range input
+rather than wrapping it silently.
 """
 
 from .accum import AccumResult, accumulator_format, dot, matmul

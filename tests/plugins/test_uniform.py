@@ -115,6 +115,8 @@ def test_errors():
         UniformQuantizer(mode="mid-rise", rounding="floor")
     with pytest.raises(ParameterError, match="-1.0"):
         UniformQuantizer(scale=-1.0)
+    with pytest.raises(ParameterError, match="'stochastic'"):
+        UniformQuantizer(rounding="stochastic")
     with pytest.raises(ParameterError, match="dead-zone"):
         UniformQuantizer(mode="dead-zone", bits=1)
     q = UniformQuantizer(bits=4, scale=1.0, overflow="error")
