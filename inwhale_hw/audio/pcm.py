@@ -208,7 +208,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _coded_hint(path: Path) -> str:
-    from .coded import sniff_coded  # local import: coded.py imports this module
+    from .coded_read import sniff_coded  # local import: coded_read.py imports this module
 
     kind = sniff_coded(path)
     return f" - it is a {kind}; decode it first with `inwhale-hw decode`" if kind else ""

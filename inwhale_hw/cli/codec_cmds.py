@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..audio import coded
-from ..audio.pcm import Audio, AudioSaturationWarning, read_audio
+from ..audio.pcm import Audio, AudioSaturationWarning, read_audio, write_pcm
 from ..audio.roundtrip import parse_gain, run_roundtrip
 from ..errors import ParameterError
 
@@ -114,8 +114,6 @@ def encode_command(input_path, codec, params, rate, dither, seed, output) -> Non
 @click.option("--raw-channels", type=int, default=None, metavar="N", help="Channels of a raw .ul/.al input (default 1).")
 def decode_command(input_path, output, raw_rate, raw_channels) -> None:
     """Decode coded file IN (coded WAV, .ul/.al, .iwc) to 16-bit PCM."""
-    from ..audio.pcm import write_pcm
-
     result = coded.read_coded(input_path, raw_rate=raw_rate, raw_channels=raw_channels)
     samples = result.audio.samples
     write_pcm(output, samples[:, 0] if samples.shape[1] == 1 else samples, result.audio.rate)

@@ -15,6 +15,7 @@ builder then leaves the pictures out and says so on the page.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 
@@ -30,8 +31,8 @@ DB_RANGE = (-120.0, 0.0)
 def matplotlib_missing() -> str | None:
     """``None`` when matplotlib's Agg canvas can be imported, else the reason it cannot."""
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
-        from matplotlib.figure import Figure  # noqa: F401
+        importlib.import_module("matplotlib.backends.backend_agg")
+        importlib.import_module("matplotlib.figure")
     except ImportError as exc:
         return f"matplotlib is not installed ({exc}); install the plot extra: pip install 'inwhale_hw[plot]'"
     return None
