@@ -5,6 +5,7 @@
 * quantize: 10M float64 -> Q4.12 raw (HALF_AWAY + WRAP, which is what
   ``APyFixedArray.from_float`` does; also HALF_EVEN + SAT), in elements/s;
 * multiply: exact product of two 10M-element Q4.12 arrays (APyTypes ``a * b``), elements/s;
+* requantize: Q8.24 -> Q4.12 with HALF_EVEN + SAT (APyTypes ``cast``), elements/s (no goal);
 * matmul: exact int8-range 256x256x256 (APyTypes ``a @ b`` on 8-bit formats), MAC/s.
 
 Goals (issue 2): >= 150 M elements/s for quantize and multiply, >= 9 GMAC/s for the matmul.
@@ -21,7 +22,7 @@ import time
 
 import numpy as np
 
-from inwhale_hw.fixed import QFormat, exact_matmul, mul, quantize
+from inwhale_hw.fixed import QFormat, exact_matmul, mul, quantize, requantize
 
 try:
     import apytypes as apy
@@ -90,6 +91,15 @@ def main() -> int:
         ref_fn = lambda: fa * fb  # noqa: E731
     ours, ref = best(lambda: mul(a, fmt, b, fmt), repeat, ref_fn)
     row("multiply Q4.12 x Q4.12 exact (el)", n, "el", ours, ref, 150e6)
+
+    src, dst = QFormat(8, 24), QFormat(4, 12)
+    wide = quantize(x, src, "HALF_EVEN", "SAT")
+    ref_fn = None
+    if apy is not None:
+        wa = apy.APyFixedArray(wide, int_bits=8, frac_bits=24)
+        ref_fn = lambda: wa.cast(4, 12, apy.QuantizationMode.RND_CONV, apy.OverflowMode.SAT)  # noqa: E731
+    ours, ref = best(lambda: requantize(wide, src, dst, "HALF_EVEN", "SAT"), repeat, ref_fn)
+    row("requantize Q8.24->Q4.12 RNE+SAT (el)", n, "el", ours, ref, None)
 
     size = 256
     ma = rng.integers(-128, 128, (size, size)).astype(np.int8)
