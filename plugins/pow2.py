@@ -5,10 +5,12 @@ All three map a real tensor to sign + magnitude codes of ``bits`` bits, per tens
 * code bit ``bits-1`` is the sign (1 = negative), the low ``bits-1`` bits are the magnitude
   field ``E``; ``E = 0`` is the value 0 (the sign bit is then 0; a set sign bit with ``E = 0``
   decodes to 0 as well, but encode never emits it).  Codes are ``uint8``.
-* the decoded value is ``(-1)**sign * scale * level(E)`` with ``level(E)`` in ``[0, 1]``.
+* the decoded value is ``(-1)**sign * unit * m(E)``: ``m(E)`` is an exact dyadic magnitude
+  (a power of two, or a sum of them for APoT), ``unit = scale / max m`` and ``scale`` is the
+  largest level.
 * encode picks the nearest level; a value exactly half-way goes to the larger magnitude
   (INQ's rule ``(a + b)/2 <= |w| < 3b/2 -> b``).  The threshold between levels ``a < b`` is the
-  float ``scale * (a + b) / 2`` (exact when ``scale`` is a power of two); ``|x| >= threshold``
+  float ``unit * (a + b) / 2`` (exact when ``unit`` is a power of two); ``|x| >= threshold``
   takes ``b``.  Everything beyond the largest level saturates to it.
 
 ``pow2`` (Miyashita et al. 2016, arXiv:1603.01025): ``M = 2**(bits-1) - 1`` nonzero levels
@@ -74,16 +76,18 @@ _SQRT2 = math.sqrt(2.0)  # > sqrt(2), with no float64 in between
 
 
 class _LevelQuantizer(Quantizer):
-    """Sign + magnitude-field codes onto ``scale * levels`` (see the module docstring)."""
+    """Sign + magnitude-field codes onto ``unit * magnitudes`` (see the module docstring)."""
 
     kind = "tensor"
     code_dtype = np.uint8
 
     def _check_params(self) -> None:
         self.scale: float | None = None
+        self.unit: float | None = None
         mags, fields = self._magnitudes()
         order = np.argsort(mags)
         self._mags, self._fields = mags[order], fields[order]  # ascending, _mags[0] == 0
+        self._top = float(self._mags[-1])
         table = np.full(1 << self.bits, np.nan)
         half = 1 << (self.bits - 1)
         table[self._fields] = self._mags
@@ -92,20 +96,21 @@ class _LevelQuantizer(Quantizer):
         self._table = table
 
     def _magnitudes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Normalised magnitudes (max 1, with 0) and their magnitude-field codes."""
+        """Exact dyadic magnitudes (with 0) and their magnitude-field codes."""
         raise NotImplementedError
 
-    def _thresholds(self, scale: float) -> np.ndarray:
-        return scale * ((self._mags[:-1] + self._mags[1:]) / 2)
+    def _thresholds(self, unit: float) -> np.ndarray:
+        return unit * ((self._mags[:-1] + self._mags[1:]) / 2)
 
-    def _index(self, a: np.ndarray, scale: float) -> np.ndarray:
-        return np.searchsorted(self._thresholds(scale), a, side="right")
+    def _index(self, a: np.ndarray, unit: float) -> np.ndarray:
+        return np.searchsorted(self._thresholds(unit), a, side="right")
 
     def _fit_scale(self, a: np.ndarray) -> float:
+        """The largest level for magnitudes ``a``."""
         raise NotImplementedError
 
     def _sse_function(self, a: np.ndarray):
-        """``sse(scale)``: squared error of encoding magnitudes ``a`` with ``scale``.
+        """``sse(unit)``: squared error of encoding magnitudes ``a`` with ``unit``.
 
         Sorts ``a`` once; each call then finds the level boundaries with the same thresholds
         as :meth:`encode` and sums ``sum (a - l)**2 = S2 - 2 l S1 + n l**2`` per level from
@@ -115,11 +120,11 @@ class _LevelQuantizer(Quantizer):
         c1 = np.concatenate(([0.0], np.cumsum(s)))
         c2 = np.concatenate(([0.0], np.cumsum(s * s)))
 
-        def sse(scale: float) -> float:
-            bounds = np.concatenate(([0], np.searchsorted(s, self._thresholds(scale), side="left"), [s.size]))
+        def sse(unit: float) -> float:
+            bounds = np.concatenate(([0], np.searchsorted(s, self._thresholds(unit), side="left"), [s.size]))
             n = np.diff(bounds)
             s1, s2 = np.diff(c1[bounds]), np.diff(c2[bounds])
-            lv = scale * self._mags
+            lv = unit * self._mags
             return float(np.sum(s2 - 2 * lv * s1 + n * lv * lv))
 
         return sse
@@ -128,6 +133,7 @@ class _LevelQuantizer(Quantizer):
         """Choose ``scale`` for ``x`` (see the module docstring); returns ``self``."""
         a = np.abs(check_real(x, f"{self.name}.fit", allow_empty=False)).reshape(-1)
         self.scale = float(self._fit_scale(a))
+        self.unit = self.scale / self._top
         return self
 
     def encode(self, x: Any) -> np.ndarray:
@@ -135,12 +141,12 @@ class _LevelQuantizer(Quantizer):
         arr = check_real(x, f"{self.name}.encode")
         if self.scale is None:
             self.fit(arr)
-        idx = self._index(np.abs(arr), self.scale)
+        idx = self._index(np.abs(arr), self.unit)
         sign = ((arr < 0) & (idx > 0)).astype(np.uint8) << np.uint8(self.bits - 1)
         return (self._fields[idx].astype(np.uint8) | sign).astype(np.uint8)
 
     def decode(self, codes: Any) -> np.ndarray:
-        """float64 values ``(-1)**sign * scale * level``."""
+        """float64 values ``(-1)**sign * unit * m(E)``."""
         if self.scale is None:
             raise InputError(f"{self.name}.decode: no scale yet; call fit(x) or encode(x) first")
         q = np.asarray(codes)
@@ -152,13 +158,13 @@ class _LevelQuantizer(Quantizer):
         if bad.any():
             i = int(np.argmax(bad.reshape(-1)))
             raise InputError(f"{self.name}.decode: code {int(q.reshape(-1)[i])} at flat index {i} is not a valid {self.bits}-bit code")
-        return self.scale * self._table[q]
+        return self.unit * self._table[q]
 
     def levels(self) -> np.ndarray:
         """Sorted representable values (after fitting)."""
         if self.scale is None:
             raise InputError(f"{self.name}.levels: no scale yet; call fit(x) first")
-        return np.unique(self.scale * self._table[~np.isnan(self._table)])
+        return np.unique(self.unit * self._table[~np.isnan(self._table)])
 
     def pack_codes(self, codes: np.ndarray) -> bytes:
         """Codes packed ``bits`` bits each, little-end first (see :mod:`.packing`)."""
@@ -203,10 +209,10 @@ class Pow2(_LevelQuantizer):
         fields = np.arange(n + 1)
         return np.where(fields > 0, np.ldexp(1.0, fields - n), 0.0), fields
 
-    def _thresholds(self, scale: float) -> np.ndarray:
+    def _thresholds(self, unit: float) -> np.ndarray:
         if self.domain == "log":
-            return scale * self._mags[1:] * (_SQRT2 / 2)
-        return super()._thresholds(scale)
+            return unit * self._mags[1:] * (_SQRT2 / 2)
+        return super()._thresholds(unit)
 
     @property
     def max_exponent(self) -> int | None:
@@ -258,15 +264,12 @@ class APoT(_LevelQuantizer):
     )
 
     def _magnitudes(self) -> tuple[np.ndarray, np.ndarray]:
-        sums, fields = apot_integer_levels(self.bits)
-        return sums / sums.max(), fields
+        return apot_integer_levels(self.bits)
 
     @property
     def gamma(self) -> float | None:
-        """``alpha / u_max``: the value of the integer level ``u * 2**K`` is ``gamma * 2**-K * it``."""
-        if self.scale is None:
-            return None
-        return self.scale / float(apot_integer_levels(self.bits)[0].max())
+        """The paper's ``gamma = alpha / u_max`` (``unit``): magnitude ``u`` decodes to ``gamma * u``."""
+        return self.unit
 
     def _fit_scale(self, a: np.ndarray) -> float:
         if self.alpha is not None:
@@ -278,7 +281,7 @@ class APoT(_LevelQuantizer):
             return amax
         sse = self._sse_function(a)
         _, hi = observers.mse_search(
-            np.array([-amax]), np.array([amax]), lambda lo, hi: np.array([sse(float(hi[0]))]), self.grid
+            np.array([-amax]), np.array([amax]), lambda lo, hi: np.array([sse(float(hi[0]) / self._top)]), self.grid
         )
         return float(hi[0])
 
