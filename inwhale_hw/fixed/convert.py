@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, ParameterError
 from ._parallel import CHUNK, chunk_map
 from .format import QFormat
 from .modes import Overflow, Rounding, as_overflow, as_rounding
@@ -140,7 +140,7 @@ def _quantize_overflow(t, out, fmt, ovf, top, bottom, sym):
 
 def _float_input(arr: np.ndarray) -> np.ndarray:
     if arr.dtype.kind == "f":
-        return np.ascontiguousarray(arr, dtype=np.float64)
+        return np.asarray(arr, dtype=np.float64, order="C")  # (ascontiguousarray would make 0-d 1-d)
     raise InputError(f"quantize: expected a real float or integer array, got dtype {arr.dtype}")
 
 
@@ -162,7 +162,7 @@ def quantize(
     """
     mode, ovf = as_rounding(rounding), as_overflow(overflow)
     if not isinstance(fmt, QFormat):
-        raise InputError(f"quantize: fmt={fmt!r} is not a QFormat")
+        raise ParameterError(f"quantize: fmt={fmt!r} is not allowed; expected a QFormat")
     generator = as_rng(rng, mode)
     arr = np.asarray(x)
     if arr.dtype.kind in "iub":

@@ -88,7 +88,17 @@ def test_ap_fixed_aliases_and_strings():
     assert quantize([1000.0], fmt, "half-even", "sat").tolist() == [2047]
 
 
+def test_shapes_are_kept():
+    fmt = QFormat(8, 4)
+    assert quantize(1.5, fmt).shape == () and quantize(np.float32(1.3), fmt).tolist() == 21
+    assert quantize(np.zeros((2, 0, 3)), fmt).shape == (2, 0, 3)
+    assert quantize(np.array([[1.0], [2.0]])[::-1], fmt).tolist() == [[32], [16]]
+    assert to_float(np.int64(5), fmt).shape == () and requantize(np.zeros(0, np.int64), fmt, fmt).shape == (0,)
+
+
 def test_bad_modes_raise_parameter_error_quoting_value():
+    with pytest.raises(ParameterError, match="'Q8.4'"):
+        quantize([0.0], "Q8.4")
     with pytest.raises(ParameterError, match="'nearest'"):
         quantize([0.0], QFormat(8, 0), "nearest")
     with pytest.raises(ParameterError, match="'clip'"):
