@@ -17,16 +17,19 @@ libsndfile, sox, audioop; ``ffmpeg``: ffmpeg's ``((2 m + 1) s) >> 3`` reconstruc
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 from inwhale_hw import Param, hookimpl
 from inwhale_hw.errors import AudioFormatError
 
 from ..sequential import SequentialCodec
+from .blocks import default_block_align
 from .raw import pack_nibbles, unpack_nibbles
 from .stream import ImaState, decode_stream, encode_stream
 from .tables import FLAVORS
-from .wav import ENCODERS, FORMAT_TAG
+from .wav import ENCODERS, FORMAT_TAG, check_block_align, check_fmt, decode_payload, encode_payload
 
 __all__ = ["ImaAdpcm"]
 
@@ -117,6 +120,25 @@ class ImaAdpcm(SequentialCodec):
             )
         codes = unpack_nibbles(bytes(data), count)
         return codes.reshape(frames, channels) if channels > 1 else codes
+
+    # -- WAV (the coded-file layer's protocol, inwhale_hw.audio.coded) ---------------------------
+
+    def wav_encode(self, pcm: np.ndarray, rate: int):
+        """IMA ADPCM WAV payload: whole blocks coded with ``encoder``, ``block_size`` bytes each."""
+        from inwhale_hw.audio.wav import WavPayload
+
+        pcm = self._check_pcm(pcm)
+        channels = 1 if pcm.ndim == 1 else pcm.shape[1]
+        block_align = default_block_align(rate, channels) if self.block_size is None else self.block_size
+        spb = check_block_align(block_align, channels)
+        data = encode_payload(pcm, block_align, self.encoder_mode)
+        return WavPayload(data, len(pcm), block_align, 4, struct.pack("<H", spb), spb)
+
+    def wav_decode(self, fmt, data: bytes, frames: int | None) -> np.ndarray:
+        """Decode an IMA ADPCM data chunk with this instance's ``flavor`` (recovery rules: :mod:`.wav`)."""
+        check_fmt(fmt.channels, fmt.rate, fmt.block_align, fmt.bits_per_sample, fmt.extension, "IMA ADPCM WAV")
+        pcm, _ = decode_payload(bytes(data), fmt.channels, fmt.block_align, frames, self.flavor)
+        return pcm[:, 0] if fmt.channels == 1 else pcm
 
 
 @hookimpl

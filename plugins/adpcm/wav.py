@@ -57,6 +57,7 @@ __all__ = [
     "decode_payload",
     "avg_bytes_per_sec",
     "check_block_align",
+    "check_fmt",
     "fmt_chunk",
     "build_ima_wav",
     "write_ima_wav",
@@ -255,19 +256,29 @@ def _parse_fmt(body: bytes, name: str) -> tuple[int, int, int]:
     tag, channels, rate, _, block_align, bits = struct.unpack_from("<HHIIHH", body)
     if tag != FORMAT_TAG:
         raise AudioFormatError(f"{name}: format tag 0x{tag:04X} is not IMA ADPCM (0x{FORMAT_TAG:04X})")
+    extension = b""
+    if len(body) >= 18:
+        size = struct.unpack_from("<H", body, 16)[0]
+        extension = body[18 : 18 + size]
+    check_fmt(channels, rate, block_align, bits, extension, name)
+    return channels, rate, block_align
+
+
+def check_fmt(channels: int, rate: int, block_align: int, bits: int, extension: bytes, name: str) -> int:
+    """Validate IMA ``fmt`` fields (``extension`` = the bytes after cbSize); return samples per block."""
     if channels < 1 or rate < 1:
         raise AudioFormatError(f"{name}: fmt chunk declares {channels} channels at {rate} Hz; both must be >= 1")
     if bits != 4:
         raise AudioFormatError(f"{name}: IMA ADPCM with {bits} bits per sample is not supported; allowed: 4")
     spb = samples_per_block(block_align, channels)
-    if len(body) >= 20 and struct.unpack_from("<H", body, 16)[0] >= 2:
-        declared = struct.unpack_from("<H", body, 18)[0]
+    if len(extension) >= 2:
+        declared = struct.unpack_from("<H", extension)[0]
         if declared != spb:
             raise AudioFormatError(
                 f"{name}: wSamplesPerBlock {declared} contradicts block align {block_align} with "
                 f"{channels} channel(s), which gives {spb}"
             )
-    return channels, rate, block_align
+    return spb
 
 
 def read_ima_wav(path: str | os.PathLike, flavor: str = "standard") -> ImaWav:
