@@ -1,0 +1,169 @@
+"""``inwhale-hw sqnr``: compare tensor quantizers on one weight tensor by their SQNR.
+
+``SQNR = 10 log10(sum x**2 / sum (x - x_hat)**2)`` dB, where ``x_hat = decode(encode(x))``
+after ``fit(x)`` (each quantizer calibrates on the whole tensor).  Quantizers are given as
+``-q NAME`` or ``-q LABEL=NAME`` (to compare one quantizer under several settings); ``--bits``
+sets ``bits`` of every quantizer that has that parameter; ``-p LABEL.KEY=VALUE`` sets any
+parameter (and wins over ``--bits``).  ``--plot FILE.png`` (needs the ``plot`` extra,
+matplotlib) draws, per quantizer, the histogram of the weights with the levels the tensor was
+quantized to.  ``--json`` prints the results; ``sqnr_db`` is null when the error is zero.  :func:`sqnr_table` is the computation, for use from Python.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from ..errors import InputError, ParameterError, UnsupportedError
+from ..host import get_host
+
+__all__ = ["command", "sqnr_db", "sqnr_table", "parse_specs", "load_tensor"]
+
+
+def sqnr_db(x: np.ndarray, x_hat: np.ndarray) -> float:
+    """``10 log10(sum x**2 / sum (x - x_hat)**2)`` in float64; ``inf`` when the error is zero."""
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    err = x - np.asarray(x_hat, dtype=np.float64).reshape(-1)
+    noise, signal = float(np.dot(err, err)), float(np.dot(x, x))
+    if noise == 0:
+        return math.inf
+    if signal == 0:
+        return -math.inf
+    return 10.0 * math.log10(signal / noise)
+
+
+def parse_specs(specs: tuple[str, ...], params: tuple[str, ...], bits: int | None) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(label, quantizer name, params)`` for each ``-q``, with ``-p LABEL.KEY=VALUE`` and ``--bits`` applied."""
+    registry = get_host().registry
+    entries: dict[str, tuple[str, dict[str, Any]]] = {}
+    for spec in specs:
+        label, sep, name = spec.partition("=")
+        label, name = label.strip(), (name if sep else label).strip()
+        if label in entries:
+            raise ParameterError(f"-q {spec!r}: label {label!r} is used twice; write -q LABEL=NAME to tell them apart")
+        cls = registry.get(name)
+        if cls.kind != "tensor":
+            raise ParameterError(f"-q {spec!r}: quantizer {name!r} is of kind {cls.kind!r}; sqnr compares tensor quantizers")
+        declared = {p.name for p in cls.param_specs()}
+        entries[label] = (name, {"bits": bits} if bits is not None and "bits" in declared else {})
+    for item in params:
+        key, sep, value = item.partition("=")
+        label, dot, pname = key.strip().partition(".")
+        if not sep or not dot or not pname:
+            raise ParameterError(f"-p {item!r} is not allowed; expected LABEL.KEY=VALUE, e.g. -p affine.observer=mse")
+        if label not in entries:
+            raise ParameterError(f"-p {item!r}: no quantizer labelled {label!r}; labels: {', '.join(entries)}")
+        entries[label][1][pname] = value
+    return [(label, name, p) for label, (name, p) in entries.items()]
+
+
+def load_tensor(path: str, key: str | None = None) -> np.ndarray:
+    """A real array from a ``.npy`` file, or from a ``.npz`` archive (``key``, or its only array)."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise InputError(f"{path}: not a NumPy .npy/.npz file ({exc})") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            names = list(data.keys())
+            if key is None and len(names) != 1:
+                raise InputError(f"{path}: archive holds {len(names)} arrays ({', '.join(names)}); choose one with --key")
+            if key is not None and key not in names:
+                raise InputError(f"{path}: no array {key!r}; the archive holds {', '.join(names) or 'nothing'}")
+            data = data[key if key is not None else names[0]]
+    if data.dtype.kind not in "fiu" or data.size == 0:
+        raise InputError(f"{path}: expected a non-empty real array, got dtype {data.dtype} and shape {data.shape}")
+    return data
+
+
+def sqnr_table(x: np.ndarray, entries: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Fit, encode and decode ``x`` with each ``(label, name, params)``; one result dict each."""
+    registry = get_host().registry
+    results = []
+    for label, name, params in entries:
+        q = registry.create(name, **params)
+        if hasattr(q, "fit"):
+            q.fit(x)
+        x_hat = q.decode(q.encode(x))
+        err = np.asarray(x_hat, dtype=np.float64) - x
+        results.append(
+            {
+                "label": label,
+                "quantizer": q.name,
+                "params": {k: _plain(v) for k, v in q.params.items()},
+                "sqnr_db": sqnr_db(x, x_hat),
+                "mse": float(np.mean(err * err)),
+                "max_abs_error": float(np.max(np.abs(err))),
+                "levels_used": int(np.unique(x_hat).size),
+                "x_hat": x_hat,
+            }
+        )
+    return results
+
+
+def _plain(value: Any) -> Any:
+    return value.name if hasattr(value, "name") and not isinstance(value, (str, int, float)) else value
+
+
+def _plot(x: np.ndarray, results: list[dict[str, Any]], path: str) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise UnsupportedError(f"--plot needs matplotlib ({exc}); install the plot extra: pip install 'inwhale_hw[plot]'") from None
+    from ..audio.atomic import atomic_path
+
+    flat = x.reshape(-1)
+    fig, axes = plt.subplots(len(results), 1, figsize=(9, 2.4 * len(results)), sharex=True, squeeze=False)
+    for ax, r in zip(axes[:, 0], results):
+        ax.hist(flat, bins=256, density=True, color="0.6", label="weights")
+        levels = np.unique(r["x_hat"])
+        ax.vlines(levels, 0, 1, transform=ax.get_xaxis_transform(), colors="tab:red",
+                  linewidth=0.8 if levels.size <= 64 else 0.3, label=f"{levels.size} levels used")
+        ax.set_title(f"{r['label']} ({r['quantizer']}): SQNR {r['sqnr_db']:.2f} dB", fontsize=10)
+        ax.legend(loc="upper right", fontsize=8)
+    axes[-1, 0].set_xlabel("value")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+
+
+@click.command("sqnr")
+@click.argument("weights", type=click.Path(dir_okay=False))
+@click.option("-q", "--quantizer", "specs", multiple=True, required=True,
+              help="Tensor quantizer NAME or LABEL=NAME; repeat to compare.")
+@click.option("--bits", type=click.IntRange(1, 64), default=None, help="Set bits of every quantizer that has it.")
+@click.option("-p", "--param", "params", multiple=True, help="LABEL.KEY=VALUE parameter of one quantizer.")
+@click.option("--key", default=None, help="Array name inside a .npz archive.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Write a PNG of the weight histogram and each quantizer's levels (plot extra).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def command(weights: str, specs: tuple[str, ...], bits: int | None, params: tuple[str, ...], key: str | None,
+            plot_path: str | None, as_json: bool) -> None:
+    """SQNR of tensor quantizers on the weights in WEIGHTS (.npy or .npz)."""
+    entries = parse_specs(specs, params, bits)
+    x = load_tensor(weights, key).astype(np.float64)
+    results = sqnr_table(x, entries)
+    if plot_path is not None:
+        _plot(x, results, plot_path)
+    if as_json:
+        out = {"file": str(Path(weights)), "shape": list(x.shape),
+               "results": [{k: (None if k == "sqnr_db" and math.isinf(v) else v) for k, v in r.items() if k != "x_hat"}
+                           for r in results]}
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo(f"{weights}: {x.size} values, shape {x.shape}")
+    click.echo(f"  {'label':<14} {'quantizer':<10} {'bits':>4} {'SQNR dB':>9} {'MSE':>11} {'levels':>6}")
+    for r in results:
+        b = r["params"].get("bits", "")
+        click.echo(f"  {r['label']:<14} {r['quantizer']:<10} {b!s:>4} {r['sqnr_db']:>9.2f} {r['mse']:>11.4g} {r['levels_used']:>6}")
+    if plot_path is not None:
+        click.echo(f"plot written to {plot_path}")
