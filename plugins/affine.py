@@ -1,6 +1,6 @@
 """``affine``: integer affine (uniform) quantization of tensors, as in ONNX, PyTorch and TFLite.
 
-Encode and decode (ONNX ``QuantizeLinear`` / ``DequantizeLinear``, opset 21 §; Jacob et al.
+Encode and decode (ONNX ``QuantizeLinear`` / ``DequantizeLinear``, opset 21; Jacob et al.
 2018, "Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only
 Inference", §2.1)::
 
