@@ -185,7 +185,7 @@ def _ref_accumulate(a, b, acc: QFormat, mode: str):
 
 
 @pytest.mark.parametrize("overflow", list(Overflow))
-@pytest.mark.parametrize("acc_bits", [12, 16, 23])
+@pytest.mark.parametrize("acc_bits", [12, 16, 20, 23])  # dense stepping, gathered lanes, no overflow
 def test_matmul_accumulator_policies_match_reference(overflow, acc_bits):
     rng = np.random.default_rng(acc_bits)
     fa, fb = QFormat(4, 4), QFormat(8, 0)
@@ -216,6 +216,18 @@ def test_wide_accumulator_wraps_exactly_beyond_int64():
     expected, flags = _ref_accumulate(a, b, acc, "WRAP")
     result = matmul(a, fa, b, fb, acc, "wrap")
     assert result.raw.tolist() == expected and result.overflows == sum(map(sum, flags)) >= 1
+
+
+@pytest.mark.parametrize("overflow", [Overflow.SAT, Overflow.SAT_ZERO, Overflow.WRAP])
+def test_unsigned_63_bit_accumulator_saturates_without_int64_wrap(overflow):
+    rng = np.random.default_rng(12)
+    fa, fb, acc = QFormat(32, 0, False), QFormat(31, 0, False), QFormat(63, 0, False)
+    a = rng.integers(0, 2**32, (4, 6))
+    b = rng.integers(0, 2**31, (6, 3))
+    a[1] = 1  # a row whose sums stay small
+    expected, flags = _ref_accumulate(a, b, acc, overflow.name)
+    result = matmul(a, fa, b, fb, acc, overflow)
+    assert result.raw.tolist() == expected and result.overflows == sum(map(sum, flags)) > 0
 
 
 def test_matmul_default_accumulator_is_exact_and_dot_works():
