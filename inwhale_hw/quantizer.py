@@ -106,6 +106,15 @@ class Quantizer:
         """Coded bits per input sample (per channel) for audio codecs."""
         return float(np.dtype(self.code_dtype).itemsize * 8)
 
+    @property
+    def required_rate(self) -> int | None:
+        """The input sample rate in Hz the codec is defined for, or ``None`` for any rate.
+
+        Audio front ends (``encode``, ``roundtrip``, ``listen``) resample other inputs to it and
+        say so, instead of coding samples at a rate the codec does not assume.
+        """
+        return None
+
     # -- streaming ------------------------------------------------------------------------------
 
     def encoder(self) -> "StreamEncoder":

@@ -265,6 +265,11 @@ class CVSD(SequentialCodec):
     def bits_per_sample(self) -> float:
         return 8.0 if self._wide else 1.0
 
+    @property
+    def required_rate(self) -> int:
+        """64 kHz natively (Vol 2, Part B, §9.2), or 8 kHz through the 8x resampler."""
+        return self.input_rate
+
     # -- state and chunks -----------------------------------------------------------------------
 
     def _start(self, channels: int) -> _Stream:

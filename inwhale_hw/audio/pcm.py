@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +52,7 @@ __all__ = [
     "float_to_int16",
     "read_audio",
     "resample",
+    "resample_audio",
     "write_pcm",
     "MIN_RATE",
     "MAX_RATE",
@@ -265,6 +266,34 @@ def read_audio(
     if message:
         warnings.warn(message, AudioSaturationWarning, stacklevel=2)
     return Audio(samples, out_rate, conv)
+
+
+def resample_audio(audio: Audio, rate: int) -> Audio:
+    """``audio`` resampled to ``rate`` Hz with :func:`resample`, then int16 as the module states.
+
+    The returned conversion record keeps the source description and adds the new rate and any
+    samples saturated by the resampling filter's overshoot (warned about, never silent).
+    """
+    rate = check_rate(rate, "target sample rate")
+    if rate == audio.rate:
+        return audio
+    floats = resample(audio.samples.astype(np.float64) / 32768.0, audio.rate, rate)
+    samples, count, first = float_to_int16(floats)
+    prior = audio.conversion or Conversion(audio.rate, "PCM_16", "array")
+    conv = replace(
+        prior,
+        converted=True,
+        rounding=ROUNDING_TEXT,
+        saturated=prior.saturated + count,
+        first_saturated=prior.first_saturated or first,
+        resampled_to=rate,
+    )
+    if count:
+        message = replace(conv, saturated=count, first_saturated=first).saturation_message(
+            f"resampling {audio.rate} -> {rate} Hz"
+        )
+        warnings.warn(message, AudioSaturationWarning, stacklevel=2)
+    return Audio(samples, rate, conv)
 
 
 def write_pcm(path: str | os.PathLike, samples: np.ndarray, rate: int) -> Path:

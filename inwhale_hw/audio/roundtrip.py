@@ -34,7 +34,7 @@ from ..quantizer import Quantizer
 from . import coded
 from .atomic import atomic_write_bytes, atomic_write_text
 from .container import jsonable_params
-from .pcm import Audio, write_pcm
+from .pcm import Audio, resample_audio, write_pcm
 
 __all__ = ["RoundTrip", "run_roundtrip", "residual_gain", "parse_gain", "AUTO_GAIN_RANGE"]
 
@@ -137,8 +137,19 @@ def residual_gain(residual: np.ndarray, mode: str | float = "auto") -> float:
     return 2.0 ** min(max(k, lo), hi)
 
 
+def at_codec_rate(audio: Audio, q: Quantizer) -> Audio:
+    """``audio`` resampled to the codec's :attr:`~inwhale_hw.Quantizer.required_rate`, if it has one."""
+    rate = q.required_rate
+    return audio if rate is None or rate == audio.rate else resample_audio(audio, rate)
+
+
 def run_roundtrip(audio: Audio, q: Quantizer, *, gain: str | float = "auto") -> RoundTrip:
-    """Encode ``audio`` with ``q`` into its default container, decode the bytes, measure."""
+    """Encode ``audio`` with ``q`` into its default container, decode the bytes, measure.
+
+    Input at another rate than the codec's ``required_rate`` is resampled first; ``original``
+    in the result (and the residual) is then the resampled signal.
+    """
+    audio = at_codec_rate(audio, q)
     gain_mode = "auto" if gain == "auto" else "fixed"
     ext = coded.default_extension(q)
     blob, payload_bytes = coded.encode_to_bytes(audio, q, coded.container_of(Path("coded" + ext)))

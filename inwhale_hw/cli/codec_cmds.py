@@ -15,7 +15,7 @@ import click
 
 from ..audio import coded
 from ..audio.pcm import Audio, AudioSaturationWarning, read_audio, write_pcm
-from ..audio.roundtrip import parse_gain, run_roundtrip
+from ..audio.roundtrip import at_codec_rate, parse_gain, run_roundtrip
 from ..errors import ParameterError
 
 __all__ = ["commands", "parse_params", "load_input", "input_options", "format_metrics"]
@@ -94,6 +94,9 @@ def encode_command(input_path, codec, params, rate, dither, seed, output) -> Non
     q = coded.make_codec(codec, parse_params(params))
     coded.container_of(Path(output))
     audio = load_input(input_path, rate, dither, seed)
+    if q.required_rate is not None and q.required_rate != audio.rate:
+        click.echo(f"note: {q.name} codes {q.required_rate} Hz input; resampling from {audio.rate} Hz", err=True)
+        audio = at_codec_rate(audio, q)
     result = coded.write_coded(output, audio, q)
     click.echo(
         f"wrote {result.path} ({result.container}, {q!r}, {_describe_audio(audio)}, "
