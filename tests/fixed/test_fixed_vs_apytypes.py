@@ -68,3 +68,15 @@ def test_mul_matches_apytypes():
     theirs = _to_apy(a, fa) * _to_apy(b, fb)
     assert (theirs.int_bits, theirs.frac_bits) == (fmt.int_bits, fmt.frac_bits)
     assert np.array_equal(raw, _from_apy(theirs, fmt))
+
+
+def test_wrapping_accumulator_matches_apytypes_accumulator_context():
+    # (apytypes 0.5.1 does not saturate under OverflowMode.SAT in this context, so only WRAP is compared)
+    rng = np.random.default_rng(4)
+    fa, fb, acc = QFormat(8, 0), QFormat(6, 2), QFormat(13, 2)
+    a = rng.integers(fa.raw_min, fa.raw_max + 1, (40, 70))
+    b = rng.integers(fb.raw_min, fb.raw_max + 1, (70, 30))
+    with apy.APyFixedAccumulatorContext(int_bits=acc.int_bits, frac_bits=acc.frac_bits, overflow=apy.OverflowMode.WRAP):
+        theirs = _to_apy(a, fa) @ _to_apy(b, fb)
+    result = matmul(a, fa, b, fb, acc, "wrap")
+    assert result.overflows > 0 and np.array_equal(result.raw, _from_apy(theirs, acc))
