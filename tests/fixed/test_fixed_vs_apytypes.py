@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inwhale_hw.fixed import Overflow, QFormat, Rounding, mul, quantize, requantize
+from inwhale_hw.fixed import Overflow, QFormat, Rounding, matmul, mul, quantize, requantize
 
 apy = pytest.importorskip("apytypes", reason="apytypes not installed (optional cross-check)")
 
