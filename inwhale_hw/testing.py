@@ -20,8 +20,9 @@ It raises ``AssertionError`` naming the first broken rule, and returns a
 * determinism: repeated calls and fresh instances give identical bits;
 * streaming: over several seeded random chunkings (including 1-sample chunks) the streaming
   encoder and decoder give exactly the one-shot result;
-* bad input: NaN and inf raise :class:`~inwhale_hw.errors.InputError`; for audio codecs so do
-  a 3-D array and out-of-range samples and codes;
+* bad input: NaN and inf raise :class:`~inwhale_hw.errors.InputError`, and so do out-of-range
+  codes (and, for tensor quantizers, non-integer codes; for audio codecs, 3-D arrays and
+  out-of-range samples);
 * audio containers: ``unpack_codes(pack_codes(c))`` returns ``c``.
 """
 
@@ -59,6 +60,10 @@ def check_quantizer(
     chunkings: int = 4,
 ) -> ConformanceReport:
     """Check that ``cls`` (constructed with ``params``) follows the quantizer protocol.
+
+    A quantizer with ``fit(x)`` is refitted on each input and compared with a fresh instance
+    fitted once, so ``fit`` must restart calibration (accumulate in a separate method, e.g.
+    scikit-learn's ``partial_fit``).
 
     ``signal`` overrides the test input (audio: int16 PCM, tensor: float array); by default a
     seeded mix of noise, a sine and the int16 extremes (audio) or N(0, 1) values (tensor).
@@ -240,4 +245,7 @@ def _check_bad_input(q: Quantizer, report: ConformanceReport) -> None:
         _expect_input_error(q, lambda: q.encode(np.array([0, 40000], dtype=np.int32)), "encode() of 40000")
         _expect_input_error(q, lambda: q.decode(np.array([-1], dtype=np.int64)), "decode() of code -1")
         _expect_input_error(q, lambda: q.decode(np.array([1 << 40], dtype=np.int64)), "decode() of code 2**40")
+    else:
+        _expect_input_error(q, lambda: q.decode(np.array([1 << 40], dtype=np.int64)), "decode() of code 2**40")
+        _expect_input_error(q, lambda: q.decode(np.array([0.5])), "decode() of non-integer codes")
     report.passed("bad input errors")
