@@ -56,6 +56,14 @@ class _G711(Quantizer):
     params = (_FLAVOR,)
     code_dtype = np.uint8
     sample_dtype = np.int16
+    blocks = ("encoder", "decoder")
+
+    def datapath(self, block: str, **params: Any):
+        """The Amaranth component of ``block`` for this flavor (:mod:`inwhale_hw.hdl.g711`);
+        ``params``: ``pipeline`` (register stages, default 0 = combinational)."""
+        from inwhale_hw.hdl.g711 import g711_datapath
+
+        return g711_datapath(self.law, block, flavor=self.flavor, **params)
 
     def encode(self, x: Any) -> np.ndarray:
         """int16 PCM, shape (n,) or (n, channels) -> ``uint8`` codes of the same shape."""

@@ -1,0 +1,182 @@
+"""``verify``: run a hardware block on vectors in a simulator and compare with the golden model.
+
+::
+
+    from inwhale_hw import get_quantizer
+    from inwhale_hw.hdlsim import verify
+
+    report = verify(get_quantizer("mulaw", flavor="audioop"), "encoder", simulator="icarus")
+    assert report.ok, report
+
+The source is a quantizer (its block is built by ``datapath``, the default vectors and the
+golden outputs come from the protocol in :mod:`.protocol`), or a component / component
+factory together with :class:`~inwhale_hw.hdlsim.vectors.Vectors` holding the expected
+outputs.  A vector mismatches when any of its outputs differs; for a stream block, output
+transfer ``k`` is compared with expected entry ``k`` and every expected transfer the block
+did not produce counts as a mismatch.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+from amaranth.lib import wiring
+
+from ..errors import InputError, ParameterError, VerificationError
+from ..quantizer import Quantizer
+from .amaranth_runner import run_amaranth
+from .icarus_runner import run_icarus
+from .ports import describe
+from .protocol import build_block, golden_vectors
+from .vectors import UNDEFINED, SimRun, Vectors
+
+__all__ = ["verify", "Report", "Mismatch", "SIMULATORS"]
+
+SIMULATORS = ("amaranth", "icarus")
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One failing vector: its index, inputs, expected and simulated outputs."""
+
+    index: int
+    inputs: dict[str, int]
+    expected: dict[str, int | None]
+    got: dict[str, int | None]
+
+    def __str__(self) -> str:
+        def show(values: Mapping[str, int | None]) -> str:
+            return ", ".join(f"{k}={'x' if v is None else v}" for k, v in values.items())
+
+        return f"#{self.index}: in({show(self.inputs)}) expected({show(self.expected)}) got({show(self.got)})"
+
+
+@dataclass
+class Report:
+    """Outcome of one verification run in one simulator."""
+
+    design: str
+    simulator: str
+    vectors_checked: int
+    mismatches: int
+    first_mismatches: list[Mismatch] = field(default_factory=list)
+    seconds: float = 0.0
+    sim_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0 and self.vectors_checked > 0
+
+    @property
+    def vectors_per_second(self) -> float:
+        return self.vectors_checked / self.sim_seconds if self.sim_seconds > 0 else float("inf")
+
+    def __str__(self) -> str:
+        head = (
+            f"{self.design} [{self.simulator}]: {self.vectors_checked} vectors checked, "
+            f"{self.mismatches} mismatches ({self.seconds:.2f} s, simulation {self.sim_seconds:.2f} s, "
+            f"{self.vectors_per_second:,.0f} vectors/s)"
+        )
+        return "\n".join([head, *(f"  {m}" for m in self.first_mismatches)])
+
+    def raise_for_mismatch(self) -> "Report":
+        """Return self, or raise VerificationError when any vector mismatched."""
+        if not self.ok:
+            raise VerificationError(str(self))
+        return self
+
+
+def _label(component: wiring.Component, source: Any, block: str | None, hw: Mapping[str, Any]) -> str:
+    if isinstance(source, Quantizer):
+        options = "".join(f" {k}={v!r}" for k, v in hw.items())
+        return f"{source!r} {block}{options}"
+    return repr(component)
+
+
+def verify(
+    source: Quantizer | wiring.Component | Callable[[], wiring.Component],
+    block: str | None = None,
+    vectors: Vectors | Mapping[str, Any] | None = None,
+    *,
+    simulator: str = "amaranth",
+    hw: Mapping[str, Any] | None = None,
+    vcd: str | os.PathLike | None = None,
+    keep: int = 10,
+) -> Report:
+    """Simulate a block and compare it with its golden model; return a :class:`Report`.
+
+    ``source``: a quantizer (then ``block`` names one of its ``blocks`` and ``hw`` holds
+    hardware-only options for ``datapath``), or a component / zero-argument factory (then
+    ``vectors`` must be a :class:`Vectors` with expected outputs).  ``vectors`` for a
+    quantizer may be ``None`` (the block's default vectors) or a mapping of inputs.
+    ``simulator`` is ``"amaranth"`` or ``"icarus"``; ``vcd`` writes a waveform trace;
+    ``keep`` mismatches are kept in the report.
+    """
+    if simulator not in SIMULATORS:
+        raise ParameterError(
+            f"simulator {simulator!r} is not allowed; expected one of " + ", ".join(map(repr, SIMULATORS))
+        )
+    hw = dict(hw or {})
+    if isinstance(source, Quantizer):
+        if block is None:
+            raise ParameterError(f"quantizer {source.name!r}: a block is required; one of {source.blocks}")
+        component = build_block(source, block, **hw)
+        harness = describe(component)
+        if not isinstance(vectors, Vectors):
+            vectors = golden_vectors(source, block, harness, vectors)
+    else:
+        if hw:
+            raise ParameterError(f"hardware options {sorted(hw)} apply only when the source is a quantizer")
+        if not isinstance(vectors, Vectors):
+            raise InputError("verifying a component needs Vectors with the expected outputs")
+        component = source() if callable(source) and not isinstance(source, wiring.Component) else source
+        harness = describe(component)
+    if set(vectors.expected) != set(harness.outputs):
+        raise InputError(
+            f"expected outputs {sorted(vectors.expected)} do not match the block's outputs {list(harness.outputs)}"
+        )
+    n_out = len(next(iter(vectors.expected.values())))
+    runner = run_amaranth if simulator == "amaranth" else run_icarus
+    run = runner(component, vectors.inputs, outputs=n_out, vcd=vcd)
+    return compare(_label(component, source, block, hw), vectors, run, keep=keep)
+
+
+def compare(design: str, vectors: Vectors, run: SimRun, *, keep: int = 10) -> Report:
+    """Count the vectors whose simulated outputs differ from ``vectors.expected``."""
+    n_expected = len(next(iter(vectors.expected.values())))
+    n_got = min(len(run.outputs[key]) for key in vectors.expected)
+    common = min(n_expected, n_got)
+    bad = np.zeros(common, dtype=bool)
+    for key, expected in vectors.expected.items():
+        bad |= run.outputs[key][:common] != expected[:common]
+    indices = np.flatnonzero(bad)
+    missing = n_expected - common
+    first = [_mismatch(int(i), vectors, run) for i in indices[:keep]]
+    first += [_mismatch(i, vectors, run) for i in range(common, min(n_expected, common + keep - len(first)))]
+    return Report(
+        design=design,
+        simulator=run.simulator,
+        vectors_checked=n_expected,
+        mismatches=len(indices) + missing,
+        first_mismatches=first,
+        seconds=run.seconds,
+        sim_seconds=run.sim_seconds,
+    )
+
+
+def _mismatch(index: int, vectors: Vectors, run: SimRun) -> Mismatch:
+    def at(arr: np.ndarray) -> int | None:
+        if index >= len(arr):
+            return None
+        value = int(arr[index])
+        return None if value == UNDEFINED else value
+
+    return Mismatch(
+        index,
+        {k: int(v[index]) for k, v in vectors.inputs.items() if index < len(v)},
+        {k: at(v) for k, v in vectors.expected.items()},
+        {k: at(run.outputs[k]) for k in vectors.expected},
+    )
