@@ -6,7 +6,9 @@
   ``APyFixedArray.from_float`` does; also HALF_EVEN + SAT), in elements/s;
 * multiply: exact product of two 10M-element Q4.12 arrays (APyTypes ``a * b``), elements/s;
 * requantize: Q8.24 -> Q4.12 with HALF_EVEN + SAT (APyTypes ``cast``), elements/s (no goal);
-* matmul: exact int8-range 256x256x256 (APyTypes ``a @ b`` on 8-bit formats), MAC/s.
+* matmul: exact int8-range 256x256x256 (APyTypes ``a @ b`` on 8-bit formats), MAC/s; the same
+  into an 18-bit accumulator that wraps (APyTypes accumulator context) or saturates per partial
+  sum (no APyTypes equivalent), MAC/s.
 
 Goals (issue 2): >= 150 M elements/s for quantize and multiply, >= 9 GMAC/s for the matmul.
 Timing is best-of-N with ``time.perf_counter``; ratios are ours / APyTypes (> 1: we are faster).
@@ -22,7 +24,7 @@ import time
 
 import numpy as np
 
-from inwhale_hw.fixed import QFormat, exact_matmul, mul, quantize, requantize
+from inwhale_hw.fixed import QFormat, exact_matmul, matmul, mul, quantize, requantize
 
 try:
     import apytypes as apy
@@ -49,7 +51,7 @@ def best(fn, repeat: int, ref=None) -> tuple[float, float | None]:
 
 def row(label: str, work: float, unit: str, ours: float, ref: float | None, goal: float | None) -> None:
     rate = work / ours
-    text = f"{label:<34} {rate / 1e6:10.1f} M{unit}/s"
+    text = f"{label:<38} {rate / 1e6:10.1f} M{unit}/s"
     if goal is not None:
         text += f"  goal {goal / 1e6:.0f} M{unit}/s {'met' if rate >= goal else 'MISSED'}"
     if ref is not None:
@@ -113,6 +115,17 @@ def main() -> int:
         ref_fn = lambda: aa @ bb  # noqa: E731
     ours, ref = best(lambda: exact_matmul(ma, mb), 4 * repeat, ref_fn)
     row(f"exact matmul int8 {size}^3 (MAC)", macs, "MAC", ours, ref, 9e9)
+
+    f8, acc = QFormat(8, 0), QFormat(18, 0)  # about a quarter of the outputs overflow on the way
+    ref_fn = None
+    if apy is not None:
+        def ref_fn():
+            with apy.APyFixedAccumulatorContext(int_bits=18, frac_bits=0, overflow=apy.OverflowMode.WRAP):
+                return aa @ bb
+    ours, ref = best(lambda: matmul(ma, f8, mb, f8, acc, "wrap"), repeat, ref_fn)
+    row("matmul 18-bit WRAP accumulator (MAC)", macs, "MAC", ours, ref, None)
+    ours, _ = best(lambda: matmul(ma, f8, mb, f8, acc, "sat"), repeat)
+    row("matmul 18-bit SAT per partial sum", macs, "MAC", ours, None, None)
     return 0
 
 
