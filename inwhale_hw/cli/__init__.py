@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "inwhale_hw.cli.listen_cmd",
     "inwhale_hw.cli.hdl_cmds",
     "inwhale_hw.cli.sqnr_cmd",
+    "inwhale_hw.cli.accel_cmd",
 )
 
 

@@ -1,0 +1,217 @@
+"""Integer executors: the MAC operators, QLinearAdd, QLinearAveragePool, Quantize/DequantizeLinear.
+
+MAC operators (ONNX QLinearConv / QLinearMatMul, com.microsoft QGemm) follow one pipeline:
+
+1. subtract zero points exactly: ``x - x_zp`` (9-bit signed for uint8) and ``w - w_zp``;
+2. accumulate ``bias + sum_k x_k w_k`` in the configured accumulator with
+   :func:`inwhale_hw.nn.matmul` (its stated order: bias first, then ``k = 0..K-1``; its
+   ``wrap`` / ``sat`` / ``error`` policy and :class:`~inwhale_hw.nn.AccumulatorStats`);
+3. requantize with the configured profile from :data:`inwhale_hw.nn.PROFILES`, count the
+   outputs that saturate at the output type's range.
+
+Convolutions are lowered to that matmul by im2col with output pixels as rows: row ``p =
+(n * H_out + h) * W_out + w``, column ``k = (c * kH + i) * kW + j`` (input channel outermost,
+the OIHW weight order), so the accumulation order is the one :func:`inwhale_hw.nn.conv2d`
+states.  Padding contributes the real value 0, i.e. ``x_zp`` before subtraction (ONNX
+QLinearConv).  With 32 bits, ``wrap`` and profile ``onnxruntime`` every result equals
+onnxruntime's (its int32 accumulation wraps modulo 2^32 in any order, the same value).
+
+QGemm's scales follow onnxruntime's ``QGemm::ComputeOutputScale``: the input scale fed to
+the profile is ``f32(alpha * s_a)``; without ``y_scale`` the output is float32
+``f32(acc) * f32(f32(alpha * s_a) * s_b)`` (``MLAS_QGEMM_SCALE_BIAS_OUTPUT_PROCESSOR``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ModelError
+from ..nn import get_profile
+from ..nn.requant import integer_range
+from .accumulate import accumulate
+from .context import ExecContext, OpResult
+from .f32 import dequantize_linear, qlinear_add, quantize_linear, quantize_pool_output
+from .geometry import average_f32, window_geometry, windows
+from .graph import MAC_SLOTS, Op
+
+__all__ = ["EXECUTORS", "axis_param"]
+
+
+def _scalar_int(x: np.ndarray | None) -> int:
+    return 0 if x is None else int(np.asarray(x).reshape(-1)[0])
+
+
+def _out_dtype(y_zp: np.ndarray | None) -> np.dtype:
+    return np.dtype(np.uint8) if y_zp is None else np.asarray(y_zp).dtype
+
+
+def axis_param(param: np.ndarray, ndim: int, axis: int) -> np.ndarray:
+    """A scale / zero point shaped to broadcast along ``axis`` of an ``ndim``-D tensor."""
+    p = np.asarray(param)
+    if p.size == 1:
+        return p.reshape(())
+    shape = [1] * ndim
+    shape[axis % ndim] = p.size
+    return p.reshape(shape)
+
+
+def _accumulate(op: Op, ctx: ExecContext, a: np.ndarray, b: np.ndarray, bias: np.ndarray | None, a_max: int | None = None):
+    return accumulate(a, b, bias, ctx.acc_bits, ctx.overflow, ctx.track_partials, f"layer {op.name!r} ({op.kind})", a_max)
+
+
+def _requantize(acc, s_in, s_w, y_scale, y_zp, ctx: ExecContext):
+    """``(y, (clamped_low, clamped_high))``: the profile's output and how many outputs it
+    clamped at each end of the output type's range.
+
+    Every profile clamps as its last step (``sat(... + zp)``), so evaluating it into the int32
+    range and clamping afterwards gives the same values and tells which outputs saturate.  For a
+    layer whose ReLU the quantizer folded into the output range (zero point at the type's
+    minimum), the low clamps are that ReLU.
+    """
+    dtype = _out_dtype(y_zp)
+    lo, hi = integer_range(dtype)
+    wide = get_profile(ctx.profile)(acc, s_in, s_w, np.asarray(y_scale).reshape(()), _scalar_int(y_zp), np.int32)
+    low, high = int(np.count_nonzero(wide < lo)), int(np.count_nonzero(wide > hi))
+    np.maximum(wide, lo, out=wide)
+    np.minimum(wide, hi, out=wide)
+    return wide.astype(dtype), (low, high)
+
+
+def _slots(op: Op, args: list) -> list:
+    return [args[i] if i is not None and i < len(args) else None for i in MAC_SLOTS[op.kind]]
+
+
+def _minus_zero_point(x: np.ndarray, zp: np.ndarray | int) -> np.ndarray:
+    """``x - zp`` exactly, as int16 (8-bit codes minus an 8-bit zero point fit 9 bits; the
+    narrow type halves the memory traffic of im2col and the exactness bounds)."""
+    wide = np.int16 if x.dtype.itemsize == 1 else np.int64
+    return x.astype(wide) - np.asarray(zp).astype(wide)
+
+
+def _weights_minus_zp(w: np.ndarray, w_zp: np.ndarray | None, axis: int) -> np.ndarray:
+    return _minus_zero_point(w, 0 if w_zp is None else axis_param(w_zp, w.ndim, axis))
+
+
+def qlinear_conv(op: Op, args: list, ctx: ExecContext) -> OpResult:
+    x, sx, zx, w, sw, zw, sy, zy, bias = _slots(op, args)
+    if x.ndim not in (3, 4) or w.ndim != x.ndim:
+        raise ModelError(f"{op.kind} {op.name!r}: expected NCHW / NCL input and matching weights, got {x.shape} and {w.shape}")
+    if op.attrs.get("channels_last", 0):
+        raise ModelError(f"{op.kind} {op.name!r}: channels_last=1 is not supported (give the NCHW model)")
+    win = window_geometry(op.attrs, x.shape[2:], w.shape[2:], f"{op.kind} {op.name!r}", pooling=False)
+    if x.ndim == 3:
+        x, w = x[:, :, None, :], w[:, :, None, :]
+    n, c = x.shape[:2]
+    o, cg, kh, kw = w.shape
+    groups = int(op.attrs.get("group", 1))
+    if c != cg * groups or o % groups:
+        raise ModelError(f"{op.kind} {op.name!r}: input has {c} channels, weights {w.shape}, group={groups}")
+    x_int = _minus_zero_point(x, _scalar_int(zx))
+    w_int = _weights_minus_zp(w, zw, 0)
+    view = windows(x_int, win, 0)  # (N, C, Ho, Wo, kH, kW)
+    ho, wo = win.out
+    p, k, og = n * ho * wo, cg * kh * kw, o // groups
+    if groups == 1:
+        cols = view.transpose(0, 2, 3, 1, 4, 5).reshape(p, k)
+        wmat = w_int.reshape(o, k).T
+        b = None if bias is None else bias.reshape(1, o)
+    else:
+        cols = view.reshape(n, groups, cg, ho, wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, p, k)
+        wmat = w_int.reshape(groups, og, k).transpose(0, 2, 1)
+        b = None if bias is None else bias.reshape(groups, 1, og)
+    acc, stats = _accumulate(op, ctx, cols, wmat, b, a_max=int(np.abs(x_int).max()) if x_int.size else 0)
+    if groups > 1:
+        acc = acc.transpose(1, 0, 2).reshape(p, o)
+    y, clamped = _requantize(acc, sx, np.asarray(sw).reshape(-1) if np.size(sw) > 1 else sw, sy, zy, ctx)
+    y = np.ascontiguousarray(y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2))
+    if args[0].ndim == 3:
+        y = y[:, :, 0, :]
+    return OpResult([y], "mac", macs=p * o * k, mac_shape=(groups, p, og, k), acc=stats, clamped=clamped)
+
+
+def qlinear_matmul(op: Op, args: list, ctx: ExecContext) -> OpResult:
+    a, sa, za, b, sb, zb, sy, zy, _ = _slots(op, args)
+    if a.ndim < 2 or b.ndim < 2:
+        raise ModelError(f"{op.kind} {op.name!r}: operands must be at least 2-D, got {a.shape} and {b.shape}")
+    za_arr = np.asarray(0 if za is None else za)
+    a_int = _minus_zero_point(a, za_arr.reshape(-1, 1) if za_arr.size > 1 else za_arr.reshape(()))
+    b_int = _weights_minus_zp(b, zb, b.ndim - 1)
+    acc, stats = _accumulate(op, ctx, a_int, b_int, None)
+    sa_b = np.asarray(sa).reshape(-1, 1) if np.size(sa) > 1 else sa
+    y, clamped = _requantize(acc, sa_b, np.asarray(sb).reshape(-1) if np.size(sb) > 1 else sb, sy, zy, ctx)
+    m, k, nn = acc.shape[-2], a.shape[-1], acc.shape[-1]
+    batch = int(np.prod(acc.shape[:-2], dtype=np.int64))
+    return OpResult([y], "mac", macs=batch * m * nn * k, mac_shape=(batch, m, nn, k), acc=stats, clamped=clamped)
+
+
+def qgemm(op: Op, args: list, ctx: ExecContext) -> OpResult:
+    a, sa, za, b, sb, zb, sy, zy, bias = _slots(op, args)
+    trans_a, trans_b = int(op.attrs.get("transA", 0)), int(op.attrs.get("transB", 0))
+    alpha = np.float32(op.attrs.get("alpha", 1.0))
+    a_int = _minus_zero_point(a, _scalar_int(za))
+    b_int = _weights_minus_zp(b, zb, 0 if trans_b else 1)
+    a_mat = a_int.T if trans_a else a_int
+    b_mat = b_int.T if trans_b else b_int
+    if a_mat.ndim != 2 or b_mat.ndim != 2 or a_mat.shape[1] != b_mat.shape[0]:
+        raise ModelError(f"QGemm {op.name!r}: A {a.shape} (transA={trans_a}) and B {b.shape} (transB={trans_b}) do not multiply")
+    acc, stats = _accumulate(op, ctx, a_mat, b_mat, bias)
+    s_in = np.float32(alpha * np.asarray(sa, dtype=np.float32).reshape(()))
+    s_w = np.asarray(sb, dtype=np.float32).reshape(-1) if np.size(sb) > 1 else np.asarray(sb, dtype=np.float32).reshape(())
+    m, k = a_mat.shape
+    nn = b_mat.shape[1]
+    result = OpResult([], "mac", macs=m * nn * k, mac_shape=(1, m, nn, k), acc=stats)
+    if sy is None:
+        result.outputs = [acc.astype(np.float32) * np.float32(s_in * s_w)]
+        return result
+    y, result.clamped = _requantize(acc, s_in, s_w, sy, zy, ctx)
+    result.outputs = [y]
+    return result
+
+
+def qlinear_add_op(op: Op, args: list, ctx: ExecContext) -> OpResult:
+    a, sa, za, b, sb, zb, sc, zc = (args + [None] * 8)[:8]
+    if a.dtype != b.dtype:
+        raise ModelError(f"QLinearAdd {op.name!r}: inputs have different types {a.dtype} and {b.dtype}")
+    dtype = _out_dtype(zc)
+    y = qlinear_add(a, sa, _scalar_int(za), b, sb, _scalar_int(zb), sc, _scalar_int(zc), dtype)
+    return OpResult([y], "vector", vector_elements=y.size)
+
+
+def qlinear_average_pool(op: Op, args: list, ctx: ExecContext) -> OpResult:
+    """com.microsoft QLinearAveragePool: dequantize, float32 window sums in row-major window
+    order, divide by the count, ``quantize_pool_output`` (``qlinear_pool.cc``)."""
+    x, sx, zx, sy, zy = (args + [None] * 5)[:5]
+    if op.attrs.get("channels_last", 0):
+        raise ModelError(f"QLinearAveragePool {op.name!r}: channels_last=1 is not supported (give the NCHW model)")
+    xf = dequantize_linear(x, sx, _scalar_int(zx))
+    y = average_f32(xf, op.attrs, f"QLinearAveragePool {op.name!r}")
+    out = quantize_pool_output(y, sy, _scalar_int(zy), _out_dtype(zy))
+    return OpResult([out], "vector", vector_elements=out.size * int(np.prod(op.attrs["kernel_shape"])))
+
+
+def quantize_op(op: Op, args: list, ctx: ExecContext) -> OpResult:
+    x, scale, zp = (args + [None] * 3)[:3]
+    axis = int(op.attrs.get("axis", 1))
+    dtype = np.dtype(np.uint8) if zp is None else np.asarray(zp).dtype
+    zp_b = axis_param(zp if zp is not None else np.zeros(1, dtype), x.ndim, axis)
+    y = quantize_linear(x, axis_param(scale, x.ndim, axis), zp_b, dtype)
+    return OpResult([y], "vector", vector_elements=y.size)
+
+
+def dequantize_op(op: Op, args: list, ctx: ExecContext) -> OpResult:
+    q, scale, zp = (args + [None] * 3)[:3]
+    axis = int(op.attrs.get("axis", 1))
+    zp_b = axis_param(zp if zp is not None else np.zeros(1, np.int32), q.ndim, axis)
+    y = dequantize_linear(q, axis_param(scale, q.ndim, axis), zp_b)
+    return OpResult([y], "vector", vector_elements=y.size)
+
+
+EXECUTORS = {
+    "QLinearConv": qlinear_conv,
+    "QLinearMatMul": qlinear_matmul,
+    "QGemm": qgemm,
+    "QLinearAdd": qlinear_add_op,
+    "QLinearAveragePool": qlinear_average_pool,
+    "QuantizeLinear": quantize_op,
+    "DequantizeLinear": dequantize_op,
+}

@@ -1,0 +1,150 @@
+"""Run a quantized ONNX model on the modelled accelerator and measure it layer by layer.
+
+:func:`execute` runs a loaded :class:`~inwhale_hw.accel.graph.Graph` (vectorized over the
+whole batch) and returns every op's statistics; :func:`simulate` adds what a study needs
+around it: the configuration's weight / scale rewrite (:mod:`inwhale_hw.accel.weights`), the
+onnxruntime reference on the same rewritten model (final outputs and every integer
+intermediate tensor, element by element), and the error against a float model and labels.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, ModelError
+from ._deps import available
+from .config import AccelConfig
+from .context import ExecContext
+from .cycles import mac_cycles, vector_cycles
+from .graph import Graph
+from .loader import load_model
+from .ops_float import EXECUTORS as FLOAT_EXECUTORS
+from .ops_quant import EXECUTORS as QUANT_EXECUTORS
+from .reference import run_float_model, run_onnxruntime
+from .report import LayerStats, OutputStats, Report
+from .weights import apply_config
+
+__all__ = ["Execution", "execute", "simulate"]
+
+EXECUTORS = {**FLOAT_EXECUTORS, **QUANT_EXECUTORS}
+
+
+@dataclass
+class Execution:
+    """Outputs by name, every computed tensor, and per-op statistics."""
+
+    outputs: dict[str, np.ndarray]
+    tensors: dict[str, np.ndarray]
+    layers: list[LayerStats]
+    seconds: float
+
+
+def _feeds(graph: Graph, inputs: Any) -> dict[str, np.ndarray]:
+    if not isinstance(inputs, dict):
+        if len(graph.inputs) != 1:
+            raise InputError(f"the model has {len(graph.inputs)} inputs {[i.name for i in graph.inputs]}; pass a dict name -> array")
+        inputs = {graph.inputs[0].name: inputs}
+    feeds = {}
+    for info in graph.inputs:
+        if info.name not in inputs:
+            raise InputError(f"missing model input {info.name!r}; given {sorted(inputs)}")
+        arr = np.asarray(inputs[info.name])
+        if info.dtype is not None and arr.dtype != info.dtype:
+            if info.dtype.kind == "f" and arr.dtype.kind in "fiu":
+                arr = arr.astype(info.dtype)
+            else:
+                raise InputError(f"input {info.name!r} has dtype {arr.dtype}; the model expects {info.dtype}")
+        if info.shape is not None and (arr.ndim != len(info.shape) or any(
+                isinstance(d, int) and d > 0 and d != s for d, s in zip(info.shape, arr.shape))):
+            raise InputError(f"input {info.name!r} has shape {arr.shape}; the model expects {info.shape}")
+        feeds[info.name] = arr
+    unknown = set(inputs) - {i.name for i in graph.inputs}
+    if unknown:
+        raise InputError(f"unknown model inputs {sorted(unknown)}; the model takes {[i.name for i in graph.inputs]}")
+    return feeds
+
+
+def execute(graph: Graph, inputs: Any, config: AccelConfig | None = None) -> Execution:
+    """Run ``graph`` on ``inputs`` (an array for a single-input model, or a dict) with the
+    datapath of ``config`` (weights and scales as they are in ``graph``)."""
+    config = config or AccelConfig()
+    ctx = ExecContext(config.acc_bits, config.overflow, config.profile, config.track_partials)
+    env: dict[str, np.ndarray] = dict(graph.constants)
+    env.update(_feeds(graph, inputs))
+    layers = []
+    start = time.perf_counter()
+    for op in graph.ops:
+        try:
+            args = [env[name] if name else None for name in op.inputs]
+        except KeyError as exc:
+            raise ModelError(f"{op.kind} {op.name!r}: input tensor {exc.args[0]!r} is not produced by any earlier node") from None
+        t0 = time.perf_counter()
+        result = EXECUTORS[op.kind](op, args, ctx)
+        seconds = time.perf_counter() - t0
+        for name, value in zip(op.outputs, result.outputs):
+            env[name] = value
+        if result.mac_shape is not None:
+            cycles = mac_cycles(result.mac_shape, config.array_rows, config.array_cols, config.dataflow)
+        elif result.engine == "vector":
+            cycles = vector_cycles(result.vector_elements, config.lanes)
+        else:
+            cycles = 0
+        layers.append(LayerStats.from_result(op, result, cycles, seconds))
+    outputs = {o.name: env[o.name] for o in graph.outputs}
+    return Execution(outputs, env, layers, time.perf_counter() - start)
+
+
+def _batch(feeds: dict[str, np.ndarray]) -> int:
+    first = next(iter(feeds.values()))
+    return int(first.shape[0]) if first.ndim else 1
+
+
+def simulate(model: Any, inputs: Any, config: AccelConfig | None = None, *, reference: bool = True,
+             float_model: Any = None, labels: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], Report]:
+    """Simulate ``model`` (path, ModelProto or Graph) on ``inputs``; returns ``(outputs, report)``.
+
+    ``reference``: also run onnxruntime (when installed) on the same rewritten model and count
+    mismatching elements per layer and per output.  ``float_model``: a float ONNX model whose
+    outputs the report compares with (max / RMS error, top-1 agreement).  ``labels``: integer
+    class labels for accuracy (argmax over the last axis of the first output).
+    """
+    config = config or AccelConfig()
+    graph = model if isinstance(model, Graph) else load_model(model)
+    graph, notes = apply_config(graph, config)
+    feeds = _feeds(graph, inputs)
+    run = execute(graph, feeds, config)
+    report = Report(graph.name, _batch(feeds), config, run.layers, notes=notes, seconds=run.seconds)
+    ort_out = None
+    if reference and available("onnxruntime"):
+        ints = {name: v.dtype for layer, op in zip(run.layers, graph.ops) for name in op.outputs
+                if (v := run.tensors.get(name)) is not None and v.dtype.kind in "iu"}
+        ort_out, inter = run_onnxruntime(graph, feeds, ints)
+        for layer, op in zip(run.layers, graph.ops):
+            name = op.outputs[0]
+            if name in inter:
+                layer.set_reference(run.tensors[name], inter[name])
+    elif reference:
+        report.notes.append("onnxruntime is not installed: no reference comparison (pip install 'inwhale_hw[onnx]')")
+    float_out = None
+    if float_model is not None:
+        float_out = run_float_model(float_model, _float_feeds(feeds, float_model))
+    for i, info in enumerate(graph.outputs):
+        ours = run.outputs[info.name]
+        ref = ort_out.get(info.name) if ort_out else None
+        flt = list(float_out.values())[i] if float_out and i < len(float_out) else None
+        report.outputs.append(OutputStats.compare(info.name, ours, ref, flt, labels if i == 0 else None))
+    return run.outputs, report
+
+
+def _float_feeds(feeds: dict[str, np.ndarray], float_model: Any) -> dict[str, np.ndarray]:
+    graph = load_model(float_model)
+    names = [i.name for i in graph.inputs]
+    if set(names) <= set(feeds):
+        return {n: feeds[n] for n in names}
+    if len(names) == 1 and len(feeds) == 1:
+        return {names[0]: next(iter(feeds.values()))}
+    raise InputError(f"the float model's inputs {names} do not match the quantized model's {sorted(feeds)}")
