@@ -17,6 +17,8 @@ from typing import Any
 import click
 
 from .. import get_quantizer
+from ..errors import ToolNotFoundError
+from ..hdlsim.icarus_runner import find_icarus
 from ..hdlsim.protocol import build_block
 from ..hdlsim.synth import DEVICES, synthesize
 from ..hdlsim.verify import SIMULATORS, verify
@@ -85,6 +87,11 @@ def verify_command(name, block, params, hw, simulator, vcd, as_json) -> None:
     hw_params = parse_hw(hw)
     quantizer, _ = _quantizer_and_label(name, block, params, hw_params)
     chosen = list(SIMULATORS) if simulator == "all" else [simulator]
+    if "icarus" in chosen:
+        try:
+            find_icarus()
+        except ToolNotFoundError as exc:
+            raise ToolNotFoundError(f"{exc} (or run only --simulator amaranth)") from exc
     reports = []
     for sim in chosen:
         trace = vcd

