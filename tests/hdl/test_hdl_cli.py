@@ -140,3 +140,12 @@ def test_verify_without_icarus_fails_fast_with_a_hint(monkeypatch):
     assert "vectors checked" not in result.output
     alone = _invoke("verify", "mulaw", "--block", "decoder", "--simulator", "amaranth")
     assert alone.exit_code == 0 and "256 vectors checked, 0 mismatches" in alone.output
+
+
+def test_synth_rejects_an_unknown_device_before_running_tools():
+    from inwhale_hw.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="'ecp5'"):
+        synth_module.synthesize(MuLawEncoder, device="ecp5")
+    result = _invoke("synth", "mulaw", "--block", "encoder", "--device", "ecp5")
+    assert result.exit_code == 2 and "ecp5" in result.output
