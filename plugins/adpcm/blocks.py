@@ -23,8 +23,9 @@ import numpy as np
 
 from inwhale_hw.errors import AudioFormatError
 
+from . import kernels
 from .scan import clamp_add_scan
-from .tables import INDEX_ADJUST, MAX_INDEX, NEXT_INDEX, SIGNED_DIFF, SIGNED_DIFF_FFMPEG, STEP, magnitude_thresholds
+from .tables import INDEX_ADJUST, MAX_INDEX, NEXT_INDEX, SIGNED_DIFF, SIGNED_DIFF_FFMPEG, division_thresholds, magnitude_thresholds
 
 __all__ = [
     "samples_per_block",
@@ -40,7 +41,9 @@ __all__ = [
 
 _DIFF = SIGNED_DIFF.astype(np.int32)
 _NEXT16 = NEXT_INDEX.astype(np.int32) * 16
-_ADJUST32 = INDEX_ADJUST.astype(np.int32)
+_ADJUST8 = INDEX_ADJUST.astype(np.int8)
+#: largest |signed difference| of either decoder flavor
+_DIFF_LIMIT = int(max(np.abs(SIGNED_DIFF).max(), np.abs(SIGNED_DIFF_FFMPEG).max()))
 #: offset of difference 0 in one row of the code table, and rows per quantizer
 _ZERO = 1 << 16
 _ROWS = MAX_INDEX + 1
@@ -87,6 +90,12 @@ def frames_to_lanes(pcm: np.ndarray, spb: int) -> np.ndarray:
 #: the per-sample quantizers a block can be coded with (index into :func:`_code_table` rows)
 QUANTIZERS = ("standard", "division")
 
+#: ``_THRESHOLDS[q * 89 + i, m]``: least ``|d|`` coded with magnitude >= m (column 0 is 0)
+_THRESHOLDS = np.zeros((len(QUANTIZERS) * _ROWS, 8), dtype=np.int32)
+_THRESHOLDS[:_ROWS, 1:] = magnitude_thresholds()
+_THRESHOLDS[_ROWS:, 1:] = division_thresholds()
+_THRESHOLDS.flags.writeable = False
+
 
 @functools.cache
 def _code_table() -> np.ndarray:
@@ -102,13 +111,16 @@ def _code_table() -> np.ndarray:
     d = np.arange(-_ZERO, _ZERO, dtype=np.int32)
     magnitude = np.abs(d)
     sign = np.where(d < 0, 8, 0).astype(np.uint8)
-    rows = [np.searchsorted(row, magnitude, side="right").astype(np.uint8) | sign for row in magnitude_thresholds()]
-    rows += [np.minimum(7, (magnitude << 2) // int(step)).astype(np.uint8) | sign for step in STEP]
+    rows = [np.searchsorted(row, magnitude, side="right").astype(np.uint8) | sign for row in _THRESHOLDS[:, 1:]]
     return np.concatenate(rows)
 
 
 def encode_lanes(
-    x: np.ndarray, predictor: np.ndarray, index: np.ndarray, quantizer: np.ndarray | int = 0
+    x: np.ndarray,
+    predictor: np.ndarray,
+    index: np.ndarray,
+    quantizer: np.ndarray | int = 0,
+    use_kernels: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """IMA coding of many independent lanes, one sample position at a time.
 
@@ -116,14 +128,21 @@ def encode_lanes(
     ``quantizer`` (L,) or scalar: 0 standard, 1 division (see :func:`_code_table`).
     Returns (codes (T, L) uint8, end step index (L,) int32).  Per position the code comes
     from one look-up in :func:`_code_table`, the signed difference and the next index from
-    two more: 10 NumPy calls per position, each over all lanes.
+    two more: 10 NumPy calls per position, each over all lanes -- or the compiled loop of
+    :mod:`.kernels` when numba is available and ``use_kernels`` (same bits).
     """
     table = _code_table()
     steps, lanes = x.shape
-    codes = np.empty((steps, lanes), dtype=np.uint8)
     pred = np.array(predictor, dtype=np.int32).reshape(lanes)
     index16 = np.array(index, dtype=np.int32).reshape(lanes) * 16
     base = np.broadcast_to(np.asarray(quantizer, dtype=np.int32) * (_ROWS << 17) + _ZERO, (lanes,)).copy()
+    if kernels.ENABLED and use_kernels:
+        chosen = np.broadcast_to(np.asarray(quantizer, dtype=np.int64), (lanes,))
+        codes, end = kernels.lanes_encode(
+            np.ascontiguousarray(x, dtype=np.int32), pred, index16 >> 4, chosen, _THRESHOLDS.reshape(-1), _DIFF, NEXT_INDEX, _ROWS
+        )
+        return codes, end.astype(np.int32)
+    codes = np.empty((steps, lanes), dtype=np.uint8)
     row = (index16 << 13) + base
     key = np.empty(lanes, dtype=np.int32)
     diff = np.empty(lanes, dtype=np.int32)
@@ -187,22 +206,29 @@ def unpack_blocks(
 
 
 def decode_blocks(first: np.ndarray, index: np.ndarray, codes: np.ndarray, flavor: str = "standard") -> np.ndarray:
-    """Decode parsed blocks to (blocks, spb, C) int16 frames; ``flavor`` "standard" or "ffmpeg"."""
+    """Decode parsed blocks to (blocks, spb, C) int16 frames; ``flavor`` "standard" or "ffmpeg".
+
+    Per lane (block, channel): the step indices are a saturating prefix sum of the codes'
+    index adjustments, the predictor one of the signed differences those indices give
+    (:func:`~.scan.clamp_add_scan`).
+    """
     blocks, channels, steps = codes.shape
-    out = np.empty((blocks, channels, steps + 1), dtype=np.int16)
-    out[:, :, 0] = first
+    out = np.empty((blocks, steps + 1, channels), dtype=np.int16)
+    out[:, 0, :] = first
     if blocks and steps:
         lanes = codes.reshape(blocks * channels, steps)
         start = index.reshape(-1)
-        after = clamp_add_scan(np.take(_ADJUST32, lanes), start, 0, MAX_INDEX)
+        after = clamp_add_scan(np.take(_ADJUST8, lanes), start, 0, MAX_INDEX, limit=8)
         keys = np.empty(lanes.shape, dtype=np.int32)
         keys[:, 0] = start * 16
         np.multiply(after[:, :-1], 16, out=keys[:, 1:])
         keys += lanes
         table = SIGNED_DIFF_FFMPEG if flavor == "ffmpeg" else SIGNED_DIFF
-        samples = clamp_add_scan(np.take(table, keys), first.reshape(-1), -32768, 32767)
-        out[:, :, 1:] = samples.reshape(blocks, channels, steps)
-    return out.transpose(0, 2, 1)
+        samples = clamp_add_scan(np.take(table, keys), first.reshape(-1), -32768, 32767, limit=_DIFF_LIMIT)
+        samples = samples.reshape(blocks, channels, steps)
+        for ch in range(channels):
+            out[:, 1:, ch] = samples[:, ch, :]
+    return out
 
 
 def lanes_to_frames(lanes: np.ndarray, blocks: int, channels: int) -> np.ndarray:

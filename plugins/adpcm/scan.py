@@ -52,19 +52,21 @@ def clamp_add_lanes(adds: np.ndarray, start: np.ndarray, lo: int, hi: int) -> np
     return out
 
 
-def clamp_add_scan(adds: np.ndarray, start: np.ndarray, lo: int, hi: int) -> np.ndarray:
+def clamp_add_scan(adds: np.ndarray, start: np.ndarray, lo: int, hi: int, limit: int | None = None) -> np.ndarray:
     """Solve ``y[:, t] = clamp(y[:, t-1] + adds[:, t], lo, hi)`` with ``y[:, -1] = start``.
 
     ``adds`` has shape (lanes, T) (an integer dtype, values within int32), ``start`` shape
-    (lanes,) with values in ``[lo, hi]``.  Returns the trajectory (lanes, T), int32 (or
-    int64 when a prefix sum could leave the int32 range).
+    (lanes,) with values in ``[lo, hi]``; ``limit`` bounds ``|adds|`` (measured if None).
+    Returns the trajectory (lanes, T), int32 (or int64 when a prefix sum could leave the
+    int32 range).
     """
     adds = np.asarray(adds)
     lanes, steps = adds.shape
     start = np.asarray(start, dtype=np.int64).reshape(lanes)
     if steps == 0:
         return np.empty((lanes, 0), dtype=np.int32)
-    reach = int(np.abs(adds).max()) * steps + max(abs(lo), abs(hi))
+    limit = max(int(adds.max()), -int(adds.min())) if limit is None else limit
+    reach = limit * steps + max(abs(lo), abs(hi))
     dtype = np.int32 if reach < 2**31 else np.int64
     total = np.cumsum(adds, axis=1, dtype=dtype)
     total += start.astype(dtype)[:, None]

@@ -31,34 +31,48 @@ from __future__ import annotations
 
 import numpy as np
 
-from .blocks import _DIFF, _NEXT16, _ROWS, _ZERO, QUANTIZERS, _code_table, encode_lanes
-from .tables import MAX_INDEX
+from . import kernels
+from .blocks import _DIFF, _NEXT16, _ROWS, _THRESHOLDS, _ZERO, QUANTIZERS, _code_table, encode_lanes
+from .tables import MAX_INDEX, NEXT_INDEX
 
 __all__ = ["carried_start_indices", "search_start_indices", "MERGE_AT"]
 
 #: sample positions (within a block) after which equal-state candidates are merged; then
-#: every 64 samples
-MERGE_AT = (4, 8, 12, 16, 24, 32, 48, 64)
+#: every 64 samples (the compiled path also prunes by its bound every 4 samples up to 64)
+MERGE_AT = (16, 32, 64)
 
 
-def carried_start_indices(x: np.ndarray, channels: int) -> np.ndarray:
+def carried_start_indices(x: np.ndarray, channels: int, use_kernels: bool = True) -> np.ndarray:
     """Start indices of the ``carried`` rule for lanes ``x`` (spb, blocks * C), int32 (blocks * C,)."""
     lanes = x.shape[1]
     guess = np.zeros(lanes, dtype=np.int32)
     end = np.zeros(lanes, dtype=np.int32)
     todo = np.arange(lanes)
     while todo.size:
-        _, end[todo] = encode_lanes(x[1:, todo], x[0, todo], guess[todo])
+        _, end[todo] = encode_lanes(x[1:, todo], x[0, todo], guess[todo], use_kernels=use_kernels)
         follow = np.concatenate([np.zeros(channels, dtype=np.int32), end[:-channels]])
         todo = np.flatnonzero(follow != guess)
         guess = follow
     return guess
 
 
-def search_start_indices(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ``search`` rule for lanes ``x`` (spb, lanes): (start index, quantizer), int32 (lanes,) each."""
+def search_start_indices(x: np.ndarray, channels: int = 1, use_kernels: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The ``search`` rule for lanes ``x`` (spb, blocks * channels): (start index, quantizer), int32 each.
+
+    With numba (:mod:`.kernels`) and ``use_kernels`` the compiled search runs; same result.
+    """
     steps, lanes = x.shape
     table = _code_table()
+    if kernels.ENABLED and use_kernels:
+        prune_at = np.zeros(steps, dtype=np.bool_)
+        prune_at[4:64:4] = True
+        merge_at = np.zeros(steps, dtype=np.bool_)
+        merge_at[[t for t in MERGE_AT if t < steps]] = True
+        merge_at[MERGE_AT[-1] :: 64] = True
+        return kernels.lanes_search(
+            np.ascontiguousarray(x, dtype=np.int32), channels, prune_at, merge_at, _THRESHOLDS.reshape(-1), _DIFF,
+            NEXT_INDEX, _ROWS,
+        )
     count = len(QUANTIZERS) * _ROWS
     lane = np.repeat(np.arange(lanes, dtype=np.int64), count)
     row_of = np.tile(np.arange(count, dtype=np.int32), lanes)

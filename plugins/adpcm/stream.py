@@ -28,6 +28,7 @@ import numpy as np
 
 from inwhale_hw.errors import InputError
 
+from . import kernels
 from .scan import clamp_add_scan
 from .tables import (
     INDEX_ADJUST,
@@ -41,10 +42,12 @@ from .tables import (
 __all__ = ["ImaState", "encode_stream", "decode_stream", "check_state"]
 
 _THRESHOLDS = [row.tolist() for row in magnitude_thresholds()]
+_THRESHOLDS8 = np.concatenate([np.zeros((MAX_INDEX + 1, 1), np.int32), magnitude_thresholds()], axis=1).reshape(-1)
 #: per index: the 16 signed differences and next indices, as Python lists for the loop
 _DIFF_ROWS = [SIGNED_DIFF[i * 16 : i * 16 + 16].tolist() for i in range(MAX_INDEX + 1)]
 _NEXT_ROWS = [NEXT_INDEX[i * 16 : i * 16 + 16].tolist() for i in range(MAX_INDEX + 1)]
-_ADJUST32 = INDEX_ADJUST.astype(np.int32)
+_ADJUST8 = INDEX_ADJUST.astype(np.int8)
+_DIFF_LIMIT = int(max(np.abs(SIGNED_DIFF).max(), np.abs(SIGNED_DIFF_FFMPEG).max()))
 
 #: codes decoded per vectorized pass of :func:`decode_stream`
 SEGMENT = 1 << 15
@@ -69,8 +72,19 @@ def check_state(predictor: int, index: int, where: str) -> None:
         raise InputError(f"{where}: step index {index} is outside [0, {MAX_INDEX}]")
 
 
-def encode_stream(samples: np.ndarray, state: ImaState = ImaState()) -> tuple[np.ndarray, ImaState]:
-    """Encode 1-D int16-range samples from ``state``; return (uint8 codes 0..15, end state)."""
+def encode_stream(
+    samples: np.ndarray, state: ImaState = ImaState(), use_kernels: bool = True
+) -> tuple[np.ndarray, ImaState]:
+    """Encode 1-D int16-range samples from ``state``; return (uint8 codes 0..15, end state).
+
+    Runs the compiled loop of :mod:`.kernels` when numba is available and ``use_kernels``
+    (same bits), else the pure-Python loop.
+    """
+    if kernels.ENABLED and use_kernels:
+        codes, predictor, index = kernels.stream_encode(
+            np.asarray(samples).astype(np.int64), state.predictor, state.index, _THRESHOLDS8, SIGNED_DIFF, NEXT_INDEX
+        )
+        return codes, ImaState(int(predictor), int(index))
     values = np.asarray(samples).astype(np.int64, copy=False).tolist()
     codes = bytearray(len(values))
     predictor, index = state.predictor, state.index
@@ -104,12 +118,12 @@ def decode_stream(
     predictor, index = state.predictor, state.index
     for first in range(0, codes.size, SEGMENT):
         part = codes[first : first + SEGMENT]
-        after = clamp_add_scan(np.take(_ADJUST32, part)[None, :], [index], 0, MAX_INDEX)[0]
+        after = clamp_add_scan(np.take(_ADJUST8, part)[None, :], [index], 0, MAX_INDEX, limit=8)[0]
         keys = np.empty(part.size, dtype=np.int32)
         keys[0] = index * 16
         np.multiply(after[:-1], 16, out=keys[1:])
         keys += part
-        samples = clamp_add_scan(np.take(table, keys)[None, :], [predictor], -32768, 32767)[0]
+        samples = clamp_add_scan(np.take(table, keys)[None, :], [predictor], -32768, 32767, limit=_DIFF_LIMIT)[0]
         out[first : first + part.size] = samples
         predictor, index = int(samples[-1]), int(after[-1])
     return out, ImaState(predictor, index)

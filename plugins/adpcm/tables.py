@@ -40,6 +40,7 @@ __all__ = [
     "FLAVORS",
     "signed_diff_table",
     "magnitude_thresholds",
+    "division_thresholds",
 ]
 
 #: the 89 quantizer step sizes
@@ -106,3 +107,12 @@ def magnitude_thresholds() -> np.ndarray:
     m = np.arange(1, 8, dtype=np.int32)
     s = STEP[:, None]
     return (np.where(m & 4, s, 0) + np.where(m & 2, s >> 1, 0) + np.where(m & 1, s >> 2, 0)).astype(np.int32)
+
+
+def division_thresholds() -> np.ndarray:
+    """``T[i, m-1]`` = smallest ``|d|`` with ``min(7, 4 |d| // s) >= m``, i.e. ``ceil(m s / 4)``.
+
+    The quantizer of sox's IMA encoder (``ImaMashS`` in sox's ``ima_rw.c``); int32 (89, 7).
+    """
+    m = np.arange(1, 8, dtype=np.int32)
+    return (-(-(m * STEP[:, None]) // 4)).astype(np.int32)

@@ -47,7 +47,10 @@ from inwhale_hw.errors import AudioFormatError, InputError, ParameterError
 
 from .blocks import decode_blocks, default_block_align, encode_lanes, frames_to_lanes, lanes_to_frames
 from .blocks import pack_blocks, samples_per_block, unpack_blocks
+from . import kernels
+from .blocks import _ROWS, _THRESHOLDS
 from .search import carried_start_indices, search_start_indices
+from .tables import NEXT_INDEX, SIGNED_DIFF
 
 __all__ = [
     "FORMAT_TAG",
@@ -66,6 +69,8 @@ __all__ = [
 ]
 
 FORMAT_TAG = 0x0011
+#: the standard quantizer's thresholds, differences and next indices for the compiled coder
+_CARRIED_TABLES = (_THRESHOLDS[:_ROWS].reshape(-1), SIGNED_DIFF, NEXT_INDEX)
 ENCODERS = ("search", "libsndfile")
 
 
@@ -96,8 +101,11 @@ def _frames_2d(pcm: np.ndarray) -> np.ndarray:
     return pcm
 
 
-def encode_payload(pcm: np.ndarray, block_align: int, encoder: str = "search") -> bytes:
-    """The data chunk body for int16 ``pcm`` (n,) or (n, C): whole blocks of ``block_align`` bytes."""
+def encode_payload(pcm: np.ndarray, block_align: int, encoder: str = "search", use_kernels: bool = True) -> bytes:
+    """The data chunk body for int16 ``pcm`` (n,) or (n, C): whole blocks of ``block_align`` bytes.
+
+    ``use_kernels`` False forces the NumPy paths even when numba is installed (same bytes).
+    """
     pcm = _frames_2d(pcm)
     channels = pcm.shape[1]
     spb = samples_per_block(block_align, channels)
@@ -107,11 +115,15 @@ def encode_payload(pcm: np.ndarray, block_align: int, encoder: str = "search") -
         return b""
     x = frames_to_lanes(pcm, spb)
     blocks = x.shape[1] // channels
-    if encoder == "libsndfile":
-        start, quantizer = carried_start_indices(x, channels), 0
+    if encoder == "libsndfile" and kernels.ENABLED and use_kernels:
+        start, codes = kernels.carried_encode(np.ascontiguousarray(x.T), channels, *_CARRIED_TABLES)
+        codes = codes.T
     else:
-        start, quantizer = search_start_indices(x)
-    codes, _ = encode_lanes(x[1:], x[0], start, quantizer)
+        if encoder == "libsndfile":
+            start, quantizer = carried_start_indices(x, channels, use_kernels), 0
+        else:
+            start, quantizer = search_start_indices(x, channels, use_kernels)
+        codes, _ = encode_lanes(x[1:], x[0], start, quantizer, use_kernels)
     return pack_blocks(x[0].reshape(blocks, channels), start.reshape(blocks, channels), lanes_to_frames(codes, blocks, channels))
 
 

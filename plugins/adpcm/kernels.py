@@ -1,0 +1,198 @@
+"""Optional numba kernels for the sequential IMA ADPCM loops (the ``numba`` extra).
+
+Three loops cannot be vectorized along time: the raw-stream encoder (each code depends on
+the reconstruction so far), the lane encoder of :func:`~.blocks.encode_lanes` and the
+start-index search of :func:`~.search.search_start_indices` (vectorized across blocks in
+NumPy, but one NumPy call per sample position).  When numba is installed these compiled
+versions run instead; they use the same tables and give the same bits, which the tests check
+against both the NumPy paths and the references (audioop, libsndfile).
+
+``INWHALE_HW_NUMBA=0`` in the environment (read at import) forces the NumPy paths.  Kernels
+are compiled on first use and cached on disk (numba ``cache=True``).
+
+The search kernel visits one lane (block, channel) at a time and all its candidates
+(quantizer, start index) sample by sample, merging candidates in equal states as the NumPy
+path does, and additionally drops a candidate once its partial error exceeds the complete
+error of one greedy candidate of the lane (errors only grow, so this pruning is exact too);
+the winner is the same (smallest error, then quantizer, then start index).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = ["ENABLED", "stream_encode", "lanes_encode", "carried_encode", "lanes_search"]
+
+try:  # pragma: no branch - depends on the environment
+    import numba
+except ImportError:  # the optional extra is not installed
+    numba = None
+
+ENABLED = numba is not None and os.environ.get("INWHALE_HW_NUMBA", "1").strip() not in ("0", "false", "no", "off")
+
+if numba is not None:
+    _jit = numba.njit(cache=True, nogil=True)
+
+    @_jit
+    def _code(d, row, thresholds):
+        """4-bit code for difference ``d``; ``thresholds[row + m]`` is the least magnitude
+        coded >= m (m = 0..7, increasing): a three-step binary search, as the reference coder's
+        successive approximation does."""
+        sign = 0
+        if d < 0:
+            sign = 8
+            d = -d
+        m = 4 if d >= thresholds[row + 4] else 0
+        if d >= thresholds[row + m + 2]:
+            m += 2
+        if d >= thresholds[row + m + 1]:
+            m += 1
+        return sign | m
+
+    @_jit
+    def _clamp16(v):
+        return 32767 if v > 32767 else (-32768 if v < -32768 else v)
+
+    @_jit
+    def stream_encode(values, predictor, index, thresholds, diffs, nexts):
+        """Raw-stream encoder (standard quantizer): int64 samples -> (uint8 codes, predictor, index)."""
+        codes = np.empty(values.size, dtype=np.uint8)
+        for k in range(values.size):
+            code = _code(values[k] - predictor, index * 8, thresholds)
+            predictor = _clamp16(predictor + diffs[index * 16 + code])
+            index = nexts[index * 16 + code]
+            codes[k] = code
+        return codes, predictor, index
+
+    @_jit
+    def lanes_encode(x, predictor, index, quantizer, thresholds, diffs, nexts, rows):
+        """:func:`~.blocks.encode_lanes`: ``x`` (T, L) -> (codes (T, L), end step index (L,))."""
+        steps, lanes = x.shape
+        codes = np.empty((steps, lanes), dtype=np.uint8)
+        pred = predictor.astype(np.int64)
+        idx = index.astype(np.int64)
+        for t in range(steps):
+            for lane in range(lanes):
+                code = _code(x[t, lane] - pred[lane], (quantizer[lane] * rows + idx[lane]) * 8, thresholds)
+                key = idx[lane] * 16 + code
+                pred[lane] = _clamp16(pred[lane] + diffs[key])
+                idx[lane] = nexts[key]
+                codes[t, lane] = code
+        return codes, idx
+
+    @_jit
+    def carried_encode(lanes_major, channels, thresholds, diffs, nexts):
+        """The ``carried`` (libsndfile) rule, sequentially: ``lanes_major`` (L, T) lanes of
+        consecutive blocks -> (start index (L,), codes (L, T - 1))."""
+        lanes, steps = lanes_major.shape
+        codes = np.empty((lanes, steps - 1), dtype=np.uint8)
+        start = np.empty(lanes, dtype=np.int32)
+        for ch in range(channels):
+            index = 0
+            for lane in range(ch, lanes, channels):
+                start[lane] = index
+                pred = np.int64(lanes_major[lane, 0])
+                for t in range(1, steps):
+                    code = _code(lanes_major[lane, t] - pred, index * 8, thresholds)
+                    pred = _clamp16(pred + diffs[index * 16 + code])
+                    index = nexts[index * 16 + code]
+                    codes[lane, t - 1] = code
+        return start, codes
+
+    @_jit
+    def _greedy(column, first, last, index, thresholds, diffs, nexts):
+        """Code ``column[first:last]`` (standard quantizer) from ``index``: (end index, squared error)."""
+        pred = column[first]
+        total = 0
+        for t in range(first + 1, last):
+            code = _code(column[t] - pred, index * 8, thresholds)
+            pred = _clamp16(pred + diffs[index * 16 + code])
+            index = nexts[index * 16 + code]
+            miss = column[t] - pred
+            total += miss * miss
+        return index, total
+
+    @_jit
+    def lanes_search(x, channels, prune_at, merge_at, thresholds, diffs, nexts, rows):
+        """:func:`~.search.search_start_indices` for lanes ``x`` (T, L): (start, quantizer) per lane.
+
+        The bound is the error of coding the lane greedily from the step index that the last
+        16 samples of the previous block (the lane's own first 16 for the first block) adapt
+        to; ``prune_at`` and ``merge_at`` are bool masks over sample positions where
+        candidates over the bound are dropped, and where equal-state candidates merge.
+        """
+        steps, lanes = x.shape
+        count = 2 * rows
+        best_start = np.empty(lanes, dtype=np.int32)
+        best_quantizer = np.empty(lanes, dtype=np.int32)
+        pred = np.empty(count, dtype=np.int64)
+        index = np.empty(count, dtype=np.int64)
+        sse = np.empty(count, dtype=np.int64)
+        ident = np.empty(count, dtype=np.int64)
+        qrow = np.empty(count, dtype=np.int64)
+        state = np.empty(count, dtype=np.int64)
+        warm = min(16, steps)
+        for lane in range(lanes):
+            column = x[:, lane].astype(np.int64)
+            if lane >= channels:
+                guess, _ = _greedy(x[:, lane - channels].astype(np.int64), steps - warm, steps, 0, thresholds, diffs, nexts)
+            else:
+                guess, _ = _greedy(column, 0, warm, 0, thresholds, diffs, nexts)
+            _, bound = _greedy(column, 0, steps, guess, thresholds, diffs, nexts)
+            alive = count
+            for k in range(count):
+                ident[k] = k
+                pred[k] = column[0]
+                index[k] = k % rows
+                qrow[k] = (k // rows) * rows * 8
+                sse[k] = 0
+            for t in range(1, steps):
+                sample = column[t]
+                for k in range(alive):
+                    i = index[k]
+                    code = _code(sample - pred[k], qrow[k] + i * 8, thresholds)
+                    key = i * 16 + code
+                    p = _clamp16(pred[k] + diffs[key])
+                    pred[k] = p
+                    index[k] = nexts[key]
+                    miss = sample - p
+                    sse[k] += miss * miss
+                if prune_at[t] or merge_at[t]:
+                    kept = 0
+                    for k in range(alive):
+                        if sse[k] <= bound:
+                            ident[kept], pred[kept], index[kept], sse[kept] = ident[k], pred[k], index[k], sse[k]
+                            qrow[kept] = qrow[k]
+                            kept += 1
+                    alive = kept
+                if merge_at[t] and alive > 1:
+                    for k in range(alive):
+                        state[k] = (qrow[k] << 25) | ((pred[k] + 32768) << 8) | index[k]
+                    order = np.argsort(state[:alive])
+                    keep = np.zeros(alive, dtype=np.bool_)
+                    group = order[0]
+                    for j in range(1, alive + 1):
+                        if j == alive or state[order[j]] != state[group]:
+                            keep[group] = True
+                            if j < alive:
+                                group = order[j]
+                        else:
+                            k = order[j]
+                            if sse[k] < sse[group] or (sse[k] == sse[group] and ident[k] < ident[group]):
+                                group = k
+                    kept = 0
+                    for k in range(alive):
+                        if keep[k]:
+                            ident[kept], pred[kept], index[kept], sse[kept] = ident[k], pred[k], index[k], sse[k]
+                            qrow[kept] = qrow[k]
+                            kept += 1
+                    alive = kept
+            winner = 0
+            for k in range(1, alive):
+                if sse[k] < sse[winner] or (sse[k] == sse[winner] and ident[k] < ident[winner]):
+                    winner = k
+            best_start[lane] = ident[winner] % rows
+            best_quantizer[lane] = ident[winner] // rows
+        return best_start, best_quantizer
