@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import firwin
 
 from inwhale_hw.fixed import QFormat, Rounding, quantize, shift_right
 
@@ -40,6 +39,8 @@ COEFF_FORMAT = QFormat(1, 15)
 
 def design_filter(factor: int) -> np.ndarray:
     """resample_poly's default anti-imaging/anti-aliasing filter, as Q1.15 raw integers."""
+    from scipy.signal import firwin  # imported on use: scipy.signal takes ~1 s to import
+
     taps = firwin(20 * factor + 1, 1.0 / factor, window=("kaiser", 5.0))
     return quantize(taps, COEFF_FORMAT, rounding=Rounding.HALF_EVEN)
 
