@@ -152,7 +152,10 @@ def _rewrite_mac(op: Op, graph: Graph, config: AccelConfig, updates: _Updates, a
     updates.put(w_name, codes, graph)
     updates.put(ws_name, scale if per_channel else scale.reshape(ws.shape), graph)
     if wz_name:
-        zp_shape = scale.shape if (per_channel and op.origin == "qdq") else (wz.shape if wz is not None else ())
+        # DequantizeLinear and QGemm want the zero point shaped like the scale; QLinearConv and
+        # QLinearMatMul keep the model's (scalar) zero point
+        like_scale = per_channel and (op.origin == "qdq" or op.kind == "QGemm")
+        zp_shape = scale.shape if like_scale else (wz.shape if wz is not None else ())
         updates.put(wz_name, np.zeros(zp_shape, dtype=np.int8), graph)
     if per_channel and op.meta.get("weight_dq"):
         axes[op.meta["weight_dq"]] = axis

@@ -45,10 +45,15 @@ def _inputs(items: tuple[str, ...]):
     return feeds
 
 
-def _save(path: str, outputs: dict[str, np.ndarray]) -> None:
+def _check_output_name(path: str) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in (".npy", ".npz"):
         raise ParameterError(f"-o {path!r} is not allowed; the output file must end in .npy or .npz")
+    return suffix
+
+
+def _save(path: str, outputs: dict[str, np.ndarray]) -> None:
+    suffix = _check_output_name(path)
     if suffix == ".npy" and len(outputs) != 1:
         raise ParameterError(f"the model has {len(outputs)} outputs {sorted(outputs)}; write them to an .npz file")
     with atomic_write(path) as handle:
@@ -85,6 +90,7 @@ def run(model, inputs, output, config_path, acc_bits, overflow, profile, weights
     """Simulate MODEL on the input and print the per-layer report."""
     from ..accel import AccelConfig, load_config, simulate
 
+    _check_output_name(output)
     config = load_config(config_path) if config_path else AccelConfig()
     overrides = {k: v for k, v in (("acc_bits", acc_bits), ("overflow", overflow), ("profile", profile),
                                    ("weights", weights)) if v is not None}

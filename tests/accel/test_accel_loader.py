@@ -1,0 +1,102 @@
+"""Loading errors: unsupported operators, unreadable files, a missing onnx extra, bad inputs."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx", reason="building models needs onnx (onnx extra)")
+
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from inwhale_hw.accel import execute, load_model, simulate  # noqa: E402
+from inwhale_hw.errors import InputError, ModelError, UnsupportedError  # noqa: E402
+
+
+def _model(nodes, consts=None, out_type=TensorProto.FLOAT):
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("y", out_type, None)],
+        initializer=[numpy_helper.from_array(v, k) for k, v in (consts or {}).items()],
+    )
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    return m
+
+
+def test_unsupported_operator_names_op_and_node():
+    m = _model([helper.make_node("Relu", ["x"], ["h"], name="act"), helper.make_node("Softmax", ["h"], ["y"], name="probs")])
+    with pytest.raises(ModelError, match=r"unsupported operator 'Softmax' in node 'probs'"):
+        load_model(m)
+    m2 = _model([helper.make_node("QLinearSigmoid", ["x"], ["y"], name="sig", domain="com.microsoft")])
+    with pytest.raises(ModelError, match=r"'com.microsoft.QLinearSigmoid' in node 'sig'"):
+        load_model(m2)
+
+
+def test_unnamed_node_gets_a_positional_name():
+    m = _model([helper.make_node("Relu", ["x"], ["h"]), helper.make_node("Sin", ["h"], ["y"])])
+    with pytest.raises(ModelError, match=r"'Sin' in node 'Sin_1'"):
+        load_model(m)
+
+
+def test_unreadable_and_missing_files(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x08\x07 this is not protobuf \xff\xff\xff")
+    with pytest.raises(ModelError, match="is not a readable ONNX model"):
+        load_model(bad)
+    with pytest.raises(InputError, match="does not exist"):
+        load_model(tmp_path / "missing.onnx")
+
+
+def test_missing_onnx_extra_is_a_clear_error(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_onnx(name, *args, **kwargs):
+        if name == "onnx" or name.startswith("onnx."):
+            raise ImportError("No module named 'onnx'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(__import__("sys").modules, "onnx", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_onnx)
+    with pytest.raises(UnsupportedError, match=r"inwhale_hw\[onnx\]"):
+        load_model("any.onnx")
+
+
+def test_bad_inputs_and_blocked_options():
+    m = _model([helper.make_node("Relu", ["x"], ["y"])])
+    g = load_model(m)
+    with pytest.raises(InputError, match="has shape"):
+        execute(g, np.zeros((3, 5), np.float32))
+    with pytest.raises(InputError, match="missing model input 'x'"):
+        execute(g, {"z": np.zeros((3, 4), np.float32)})
+    with pytest.raises(InputError, match="dtype"):
+        execute(g, np.zeros((3, 4), np.complex64))
+    y = execute(g, np.array([[-1.0, 2.0, -0.5, 3.0]])).outputs["y"]  # float64 input converted to float32
+    assert y.dtype == np.float32 and np.array_equal(y, [[0, 2, 0, 3]])
+    blocked = _model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], block_size=2),
+                      helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"])],
+                     {"s": np.ones((1, 2), np.float32), "z": np.zeros((1, 2), np.uint8)})
+    with pytest.raises(ModelError, match="block_size"):
+        load_model(blocked)
+
+
+def test_maxpool_indices_output_is_refused():
+    graph = helper.make_graph(
+        [helper.make_node("MaxPool", ["x"], ["y", "idx"], kernel_shape=[2, 2], name="mp")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None), helper.make_tensor_value_info("idx", TensorProto.INT64, None)])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(ModelError, match="Indices"):
+        load_model(m)
+
+
+def test_constant_nodes_become_constants():
+    m = _model([helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(np.full(4, 0.5, np.float32))),
+                helper.make_node("Add", ["x", "c"], ["y"])])
+    g = load_model(m)
+    assert [op.kind for op in g.ops] == ["Add"]
+    out, report = simulate(g, np.ones((2, 4), np.float32), reference=False)
+    assert np.array_equal(out["y"], np.full((2, 4), 1.5, np.float32))
+    assert report.layers[0].engine == "host"
