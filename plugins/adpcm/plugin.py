@@ -3,16 +3,18 @@
 Codes (:meth:`ImaAdpcm.encode`): one 4-bit code (uint8 0..15) per sample, each channel an
 independent stream starting from state (predictor 0, step index 0) -- bit-exact with
 CPython's ``audioop.lin2adpcm`` / ``adpcm2lin`` (see :mod:`.stream`).  The stream encoder is
-the IMA reference (greedy) coder; ``encoder`` only chooses how WAV blocks start.
+the IMA reference (greedy) coder; ``encoder`` only chooses how WAV blocks are coded.
 :meth:`ImaAdpcm.pack_codes` packs frames (channels interleaved) two codes per byte, the
 earlier in the HIGH nibble as audioop does; an odd final code fills the high nibble of a
 last byte (audioop drops it).
 
 WAV (:mod:`.wav`): blocks of ``block_size`` bytes (default: libsndfile's rule), each
-restarting the coder from a stored sample and step index; ``encoder`` picks the start
-indices (``search``: minimum block error; ``libsndfile``: carried from block to block,
-byte-identical to libsndfile's writer); ``flavor`` picks the decoder (``standard``: IMA,
-libsndfile, sox, audioop; ``ffmpeg``: ffmpeg's ``((2 m + 1) s) >> 3`` reconstruction).
+restarting the coder from a stored sample and step index; ``encoder`` picks how blocks are
+coded (``search``: the start index and quantizer of minimum block error, never worse than
+libsndfile's or sox's choice; ``libsndfile``: index carried from block to block,
+byte-identical to libsndfile's writer; ``trellis``: beam search over codes with
+``trellis_nodes`` survivors); ``flavor`` picks the decoder (``standard``: IMA, libsndfile,
+sox, audioop; ``ffmpeg``: ffmpeg's ``((2 m + 1) s) >> 3`` reconstruction).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .blocks import default_block_align
 from .raw import pack_nibbles, unpack_nibbles
 from .stream import ImaState, decode_stream, encode_stream
 from .tables import FLAVORS
+from .trellis import DEFAULT_NODES
 from .wav import ENCODERS, FORMAT_TAG, check_block_align, check_fmt, decode_payload, encode_payload
 
 __all__ = ["ImaAdpcm"]
@@ -48,9 +51,15 @@ class ImaAdpcm(SequentialCodec):
     params = (
         Param(
             "encoder", "search",
-            "how WAV blocks pick their start step index: 'search' (minimum block error), "
-            "'libsndfile' (carried over, byte-identical to libsndfile)",
+            "how WAV blocks are coded: 'search' (start index and quantizer of minimum block "
+            "error), 'libsndfile' (carried index, byte-identical to libsndfile), 'trellis' "
+            "(beam search over codes; best quality, slowest)",
             str, choices=ENCODERS,
+        ),
+        Param(
+            "trellis_nodes", DEFAULT_NODES,
+            "survivors per sample of the 'trellis' encoder (more: better and slower)",
+            int, min=1, max=256,
         ),
         Param(
             "block_size", None,
@@ -131,7 +140,7 @@ class ImaAdpcm(SequentialCodec):
         channels = 1 if pcm.ndim == 1 else pcm.shape[1]
         block_align = default_block_align(rate, channels) if self.block_size is None else self.block_size
         spb = check_block_align(block_align, channels)
-        data = encode_payload(pcm, block_align, self.encoder_mode)
+        data = encode_payload(pcm, block_align, self.encoder_mode, nodes=self.trellis_nodes)
         return WavPayload(data, len(pcm), block_align, 4, struct.pack("<H", spb), spb)
 
     def wav_decode(self, fmt, data: bytes, frames: int | None) -> np.ndarray:

@@ -51,6 +51,7 @@ from . import kernels
 from .blocks import _ROWS, _THRESHOLDS
 from .search import carried_start_indices, search_start_indices
 from .tables import NEXT_INDEX, SIGNED_DIFF
+from .trellis import DEFAULT_NODES, trellis_encode
 
 __all__ = [
     "FORMAT_TAG",
@@ -71,7 +72,7 @@ __all__ = [
 FORMAT_TAG = 0x0011
 #: the standard quantizer's thresholds, differences and next indices for the compiled coder
 _CARRIED_TABLES = (_THRESHOLDS[:_ROWS].reshape(-1), SIGNED_DIFF, NEXT_INDEX)
-ENCODERS = ("search", "libsndfile")
+ENCODERS = ("search", "libsndfile", "trellis")
 
 
 @dataclass(frozen=True)
@@ -101,10 +102,18 @@ def _frames_2d(pcm: np.ndarray) -> np.ndarray:
     return pcm
 
 
-def encode_payload(pcm: np.ndarray, block_align: int, encoder: str = "search", use_kernels: bool = True) -> bytes:
+def encode_payload(
+    pcm: np.ndarray,
+    block_align: int,
+    encoder: str = "search",
+    use_kernels: bool = True,
+    nodes: int = DEFAULT_NODES,
+) -> bytes:
     """The data chunk body for int16 ``pcm`` (n,) or (n, C): whole blocks of ``block_align`` bytes.
 
-    ``use_kernels`` False forces the NumPy paths even when numba is installed (same bytes).
+    ``encoder``: "search", "libsndfile" (:mod:`.search`) or "trellis" with ``nodes``
+    survivors (:mod:`.trellis`).  ``use_kernels`` False forces the NumPy / pure-Python paths
+    even when numba is installed (same bytes).
     """
     pcm = _frames_2d(pcm)
     channels = pcm.shape[1]
@@ -115,7 +124,9 @@ def encode_payload(pcm: np.ndarray, block_align: int, encoder: str = "search", u
         return b""
     x = frames_to_lanes(pcm, spb)
     blocks = x.shape[1] // channels
-    if encoder == "libsndfile" and kernels.ENABLED and use_kernels:
+    if encoder == "trellis":
+        start, codes = trellis_encode(x, nodes, use_kernels)
+    elif encoder == "libsndfile" and kernels.ENABLED and use_kernels:
         start, codes = kernels.carried_encode(np.ascontiguousarray(x.T), channels, *_CARRIED_TABLES)
         codes = codes.T
     else:
@@ -199,7 +210,9 @@ def _chunk(ckid: bytes, body: bytes) -> bytes:
     return ckid + struct.pack("<I", len(body)) + body + (b"\0" if len(body) % 2 else b"")
 
 
-def build_ima_wav(pcm: np.ndarray, rate: int, block_align: int | None = None, encoder: str = "search") -> bytes:
+def build_ima_wav(
+    pcm: np.ndarray, rate: int, block_align: int | None = None, encoder: str = "search", nodes: int = DEFAULT_NODES
+) -> bytes:
     """A complete IMA ADPCM WAV file as bytes; ``block_align`` None -> libsndfile's choice."""
     pcm = _frames_2d(pcm)
     channels = pcm.shape[1]
@@ -211,7 +224,7 @@ def build_ima_wav(pcm: np.ndarray, rate: int, block_align: int | None = None, en
     check_block_align(block_align, channels)
     if len(pcm) > 0xFFFFFFFF:
         raise ParameterError(f"IMA WAV: {len(pcm)} frames do not fit the 32-bit fact chunk")
-    data = encode_payload(pcm, block_align, encoder)
+    data = encode_payload(pcm, block_align, encoder, nodes=nodes)
     body = b"WAVE" + _chunk(b"fmt ", fmt_chunk(channels, int(rate), block_align))
     body += _chunk(b"fact", struct.pack("<I", len(pcm))) + _chunk(b"data", data)
     if len(body) > 0xFFFFFFFF:
@@ -220,10 +233,15 @@ def build_ima_wav(pcm: np.ndarray, rate: int, block_align: int | None = None, en
 
 
 def write_ima_wav(
-    path: str | os.PathLike, pcm: np.ndarray, rate: int, block_align: int | None = None, encoder: str = "search"
+    path: str | os.PathLike,
+    pcm: np.ndarray,
+    rate: int,
+    block_align: int | None = None,
+    encoder: str = "search",
+    nodes: int = DEFAULT_NODES,
 ) -> Path:
     """Write an IMA ADPCM WAV atomically (temporary file in the same directory, then rename)."""
-    blob = build_ima_wav(pcm, rate, block_align, encoder)
+    blob = build_ima_wav(pcm, rate, block_align, encoder, nodes)
     path = Path(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:

@@ -119,3 +119,13 @@ def test_wav_payload_is_the_same_with_and_without_kernels(encoder, channels, ali
 
     pcm = _signal(5000, channels, 3 + channels)
     assert encode_payload(pcm, align, encoder) == encode_payload(pcm, align, encoder, use_kernels=False)
+
+
+def test_trellis_pure_python_and_compiled_agree():
+    from inwhale_hw.plugins.adpcm.trellis import trellis_encode
+
+    pcm = _signal(300, 1, 8)
+    x = frames_to_lanes(pcm, 33)
+    slow = trellis_encode(x, 4, use_kernels=False)
+    fast = trellis_encode(x, 4)  # compiled when numba is installed
+    assert np.array_equal(slow[0], fast[0]) and np.array_equal(slow[1], fast[1])

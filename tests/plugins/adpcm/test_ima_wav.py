@@ -64,7 +64,7 @@ def test_header_fields(channels, rate, n):
     assert chunks[b"fmt "][8:20] == ref[8:20]
 
 
-@pytest.mark.parametrize("encoder", ["search", "libsndfile"])
+@pytest.mark.parametrize("encoder", ["search", "libsndfile", "trellis"])
 @pytest.mark.parametrize("channels,rate,n", CASES)
 def test_libsndfile_decodes_ours_identically(encoder, channels, rate, n):
     pcm = _pcm(n, channels, 3 * n + channels)
