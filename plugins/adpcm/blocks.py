@@ -42,6 +42,8 @@ __all__ = [
 _DIFF = SIGNED_DIFF.astype(np.int32)
 _NEXT16 = NEXT_INDEX.astype(np.int32) * 16
 _ADJUST8 = INDEX_ADJUST.astype(np.int8)
+#: samples decoded per vectorized pass of :func:`decode_blocks`
+DECODE_CHUNK = 1 << 16
 #: largest |signed difference| of either decoder flavor
 _DIFF_LIMIT = int(max(np.abs(SIGNED_DIFF).max(), np.abs(SIGNED_DIFF_FFMPEG).max()))
 #: offset of difference 0 in one row of the code table, and rows per quantizer
@@ -210,24 +212,27 @@ def decode_blocks(first: np.ndarray, index: np.ndarray, codes: np.ndarray, flavo
 
     Per lane (block, channel): the step indices are a saturating prefix sum of the codes'
     index adjustments, the predictor one of the signed differences those indices give
-    (:func:`~.scan.clamp_add_scan`).
+    (:func:`~.scan.clamp_add_scan`).  Blocks go in groups of about :data:`DECODE_CHUNK`
+    samples, so the temporaries stay in cache (and fresh memory, slow to map, is not needed).
     """
     blocks, channels, steps = codes.shape
     out = np.empty((blocks, steps + 1, channels), dtype=np.int16)
     out[:, 0, :] = first
-    if blocks and steps:
-        lanes = codes.reshape(blocks * channels, steps)
-        start = index.reshape(-1)
+    table = SIGNED_DIFF_FFMPEG if flavor == "ffmpeg" else SIGNED_DIFF
+    group = max(1, DECODE_CHUNK // max(1, steps * channels))
+    for a in range(0, blocks if steps else 0, group):
+        b = min(blocks, a + group)
+        lanes = codes[a:b].reshape(-1, steps)
+        start = index[a:b].reshape(-1)
         after = clamp_add_scan(np.take(_ADJUST8, lanes), start, 0, MAX_INDEX, limit=8)
         keys = np.empty(lanes.shape, dtype=np.int32)
         keys[:, 0] = start * 16
         np.multiply(after[:, :-1], 16, out=keys[:, 1:])
         keys += lanes
-        table = SIGNED_DIFF_FFMPEG if flavor == "ffmpeg" else SIGNED_DIFF
-        samples = clamp_add_scan(np.take(table, keys), first.reshape(-1), -32768, 32767, limit=_DIFF_LIMIT)
-        samples = samples.reshape(blocks, channels, steps)
+        samples = clamp_add_scan(np.take(table, keys), first[a:b].reshape(-1), -32768, 32767, limit=_DIFF_LIMIT)
+        samples = samples.reshape(b - a, channels, steps)
         for ch in range(channels):
-            out[:, 1:, ch] = samples[:, ch, :]
+            out[a:b, 1:, ch] = samples[:, ch, :]
     return out
 
 

@@ -32,6 +32,9 @@ except ImportError:  # the optional extra is not installed
 
 ENABLED = numba is not None and os.environ.get("INWHALE_HW_NUMBA", "1").strip() not in ("0", "false", "no", "off")
 
+#: table indices are cast to unsigned: numba then skips its negative-index wraparound test
+_u = np.uint64
+
 if numba is not None:
     _jit = numba.njit(cache=True, nogil=True)
 
@@ -44,10 +47,10 @@ if numba is not None:
         if d < 0:
             sign = 8
             d = -d
-        m = 4 if d >= thresholds[row + 4] else 0
-        if d >= thresholds[row + m + 2]:
+        m = 4 if d >= thresholds[_u(row + 4)] else 0
+        if d >= thresholds[_u(row + m + 2)]:
             m += 2
-        if d >= thresholds[row + m + 1]:
+        if d >= thresholds[_u(row + m + 1)]:
             m += 1
         return sign | m
 
@@ -61,8 +64,8 @@ if numba is not None:
         codes = np.empty(values.size, dtype=np.uint8)
         for k in range(values.size):
             code = _code(values[k] - predictor, index * 8, thresholds)
-            predictor = _clamp16(predictor + diffs[index * 16 + code])
-            index = nexts[index * 16 + code]
+            predictor = _clamp16(predictor + diffs[_u(index * 16 + code)])
+            index = nexts[_u(index * 16 + code)]
             codes[k] = code
         return codes, predictor, index
 
@@ -77,8 +80,8 @@ if numba is not None:
             for lane in range(lanes):
                 code = _code(x[t, lane] - pred[lane], (quantizer[lane] * rows + idx[lane]) * 8, thresholds)
                 key = idx[lane] * 16 + code
-                pred[lane] = _clamp16(pred[lane] + diffs[key])
-                idx[lane] = nexts[key]
+                pred[lane] = _clamp16(pred[lane] + diffs[_u(key)])
+                idx[lane] = nexts[_u(key)]
                 codes[t, lane] = code
         return codes, idx
 
@@ -96,8 +99,8 @@ if numba is not None:
                 pred = np.int64(lanes_major[lane, 0])
                 for t in range(1, steps):
                     code = _code(lanes_major[lane, t] - pred, index * 8, thresholds)
-                    pred = _clamp16(pred + diffs[index * 16 + code])
-                    index = nexts[index * 16 + code]
+                    pred = _clamp16(pred + diffs[_u(index * 16 + code)])
+                    index = nexts[_u(index * 16 + code)]
                     codes[lane, t - 1] = code
         return start, codes
 
@@ -108,8 +111,8 @@ if numba is not None:
         total = 0
         for t in range(first + 1, last):
             code = _code(column[t] - pred, index * 8, thresholds)
-            pred = _clamp16(pred + diffs[index * 16 + code])
-            index = nexts[index * 16 + code]
+            pred = _clamp16(pred + diffs[_u(index * 16 + code)])
+            index = nexts[_u(index * 16 + code)]
             miss = column[t] - pred
             total += miss * miss
         return index, total
@@ -154,9 +157,9 @@ if numba is not None:
                     i = index[k]
                     code = _code(sample - pred[k], qrow[k] + i * 8, thresholds)
                     key = i * 16 + code
-                    p = _clamp16(pred[k] + diffs[key])
+                    p = _clamp16(pred[k] + diffs[_u(key)])
                     pred[k] = p
-                    index[k] = nexts[key]
+                    index[k] = nexts[_u(key)]
                     miss = sample - p
                     sse[k] += miss * miss
                 if prune_at[t] or merge_at[t]:

@@ -24,6 +24,8 @@ from .tables import MAX_INDEX, NEXT_INDEX, SIGNED_DIFF, magnitude_thresholds
 __all__ = ["trellis_encode", "DEFAULT_NODES"]
 
 DEFAULT_NODES = 16
+#: table indices are cast to unsigned: compiled, numba then skips its wraparound test
+_u = np.uint64
 _THRESHOLDS8 = np.concatenate([np.zeros((MAX_INDEX + 1, 1), np.int64), magnitude_thresholds()], axis=1).reshape(-1)
 _DIFFS = SIGNED_DIFF.astype(np.int64)
 _NEXTS = NEXT_INDEX.astype(np.int64)
@@ -57,20 +59,20 @@ def _trellis_lane(column, nodes, thresholds, diffs, nexts):
             sign = 8 if d < 0 else 0
             magnitude = -d if d < 0 else d
             row = index[j] * 8
-            m = 4 if magnitude >= thresholds[row + 4] else 0
-            if magnitude >= thresholds[row + m + 2]:
+            m = 4 if magnitude >= thresholds[_u(row + 4)] else 0
+            if magnitude >= thresholds[_u(row + m + 2)]:
                 m += 2
-            if magnitude >= thresholds[row + m + 1]:
+            if magnitude >= thresholds[_u(row + m + 1)]:
                 m += 1
             for option in range(m - 1, m + 2):
                 if 0 <= option <= 7:
                     code = sign | option
                     key = index[j] * 16 + code
-                    p = pred[j] + diffs[key]
+                    p = pred[j] + diffs[_u(key)]
                     p = 32767 if p > 32767 else (-32768 if p < -32768 else p)
                     miss = sample - p
                     cand_pred[made] = p
-                    cand_index[made] = nexts[key]
+                    cand_index[made] = nexts[_u(key)]
                     cand_cost[made] = cost[j] + miss * miss
                     cand_parent[made] = j
                     cand_code[made] = code

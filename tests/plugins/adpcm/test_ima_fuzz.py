@@ -145,3 +145,24 @@ def test_compat_adpcm2lin_and_raw_decoder_match_audioop(data, state, width):
         from inwhale_hw.plugins.adpcm.stream import ImaState
 
         assert RawDecoder(ImaState(*state)).decode(data).tobytes() == expected[0]
+
+
+@FUZZ
+@given(
+    st.sampled_from(range(len(_VALID))),
+    st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), max_size=6),
+    st.integers(0, 2500),
+)
+def test_coded_file_layer_reads_mutated_ima_wavs(which, flips, cut):
+    """The CLI's reader (inwhale_hw.audio.coded) through ImaAdpcm.wav_decode."""
+    from inwhale_hw.audio.coded import decode_blob
+
+    blob = bytearray(_VALID[which])
+    for position, value in flips:
+        if position < len(blob):
+            blob[position] = value
+    try:
+        decoded = decode_blob(bytes(blob[: max(cut, 1)]), "fuzz.wav")
+    except AudioFormatError:
+        return
+    assert decoded.audio.samples.dtype == np.int16
