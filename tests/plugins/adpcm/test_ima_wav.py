@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from inwhale_hw.errors import AudioFormatError, ParameterError
+from inwhale_hw.errors import ParameterError
 from inwhale_hw.plugins.adpcm.blocks import default_block_align, samples_per_block, unpack_blocks
 from inwhale_hw.plugins.adpcm.wav import build_ima_wav, parse_ima_wav, read_ima_wav, write_ima_wav
 
