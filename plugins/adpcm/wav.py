@@ -45,10 +45,9 @@ import numpy as np
 
 from inwhale_hw.errors import AudioFormatError, InputError, ParameterError
 
-from .blocks import decode_blocks, default_block_align, encode_lanes, frames_to_lanes, lanes_to_frames
-from .blocks import pack_blocks, samples_per_block, unpack_blocks
 from . import kernels
-from .blocks import _ROWS, _THRESHOLDS
+from .blocks import _ROWS, _THRESHOLDS, decode_blocks, default_block_align, encode_lanes, frames_to_lanes
+from .blocks import lanes_to_frames, pack_blocks, samples_per_block, unpack_blocks
 from .search import carried_start_indices, search_start_indices
 from .tables import NEXT_INDEX, SIGNED_DIFF
 from .trellis import DEFAULT_NODES, trellis_encode
