@@ -33,20 +33,26 @@ def _max_abs(x: np.ndarray) -> int:
 
 def accumulate(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None, acc_bits: int, overflow: str,
                track_partials: bool, where: str, a_max: int | None = None):
-    """``(values int64, AccumulatorStats)`` of ``bias + a @ b`` (``nn.matmul`` semantics)."""
+    """``(values int64, AccumulatorStats)`` of ``bias + a @ b`` (``nn.matmul`` semantics).
+
+    ``a`` may be float32 holding integers below 2^24 (im2col builds it in the type the
+    product needs); ``b`` and ``bias`` are integer arrays.
+    """
     k = a.shape[-1]
     bias_max = _max_abs(bias) if bias is not None else 0
     bound = bias_max + k * (_max_abs(a) if a_max is None else a_max) * _max_abs(b)
     if track_partials or bound > min(accumulator_range(acc_bits)[1], _F32_EXACT):
+        a_int = a.astype(np.int32) if a.dtype.kind == "f" else a
         try:
-            return matmul(a, b, bias, acc_bits=acc_bits, overflow=overflow, track_partials=track_partials)
+            return matmul(a_int, b, bias, acc_bits=acc_bits, overflow=overflow, track_partials=track_partials)
         except FixedPointOverflowError as exc:
             raise FixedPointOverflowError(f"{where}: {exc}", count=exc.count, first_index=exc.first_index) from None
     with _blas_threads(int(np.prod(np.broadcast_shapes(a.shape[:-1], b.shape[:-2] + (1,)))) * k * b.shape[-1]):
-        values = np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(np.int64)
+        product = np.matmul(a.astype(np.float32, copy=False), b.astype(np.float32))
     if bias is not None:
-        values += bias
-    peak = _max_abs(values)
+        product += bias.astype(np.float32)  # |bias + a @ b| <= B <= 2^24: still exact
+    peak = _max_abs(product)
+    values = product.astype(np.int64)
     stats = AccumulatorStats(
         acc_bits=int(acc_bits), overflow=overflow, outputs=int(values.size), k=int(k), overflowed=0,
         final_out_of_range=0, peak=peak, peak_is_partial=False, bits_needed=signed_bits_needed(peak),

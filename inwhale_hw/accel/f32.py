@@ -41,11 +41,15 @@ def quantize_linear(x: np.ndarray, scale: np.ndarray, zero_point: np.ndarray, dt
     ``_mm_cvtps_epi32``, add zero point).
     """
     lo, hi = integer_range(dtype)
-    zp = np.asarray(zero_point, dtype=np.int64)
+    zp = np.asarray(zero_point).astype(np.float32)
     v = _f32(x) / _f32(scale)
-    lo_f, hi_f = (lo - zp).astype(np.float32), (hi - zp).astype(np.float32)
-    v = np.where(np.isnan(v), lo_f, np.minimum(np.maximum(v, lo_f), hi_f))
-    return (np.rint(v).astype(np.int64) + zp).astype(dtype)
+    if v.shape != np.broadcast_shapes(v.shape, zp.shape):
+        v = np.broadcast_to(v, np.broadcast_shapes(v.shape, zp.shape)).copy()
+    np.fmax(v, np.float32(lo) - zp, out=v)  # fmax returns the bound for a NaN, like MAXPS(x, lo)
+    np.fmin(v, np.float32(hi) - zp, out=v)
+    np.rint(v, out=v)
+    v += zp  # integers of at most 17 bits: exact in float32
+    return v.astype(dtype)
 
 
 def dequantize_linear(q: np.ndarray, scale: np.ndarray, zero_point: np.ndarray) -> np.ndarray:
@@ -58,6 +62,14 @@ def dequantize_linear(q: np.ndarray, scale: np.ndarray, zero_point: np.ndarray) 
     return diff.astype(np.float32) * _f32(scale)
 
 
+def _f64_of_f32(x: object) -> np.ndarray:
+    """float64 holding the float32 value of ``x`` (8/16-bit integers convert exactly directly)."""
+    arr = np.asarray(x)
+    if arr.dtype in (np.float32, np.int8, np.uint8, np.int16, np.uint16):
+        return arr.astype(np.float64)
+    return arr.astype(np.float32).astype(np.float64)
+
+
 def fma_f32(a: object, b: object, c: object) -> np.ndarray:
     """Exactly rounded float32 ``a * b + c`` (IEEE 754 fusedMultiplyAdd), vectorized.
 
@@ -68,20 +80,25 @@ def fma_f32(a: object, b: object, c: object) -> np.ndarray:
     decides.  Finite inputs whose result is a normal float32 are assumed (true for the
     quantized-kernel operands this module handles).
     """
-    p = _f32(a).astype(np.float64) * _f32(b).astype(np.float64)
-    c64 = _f32(c).astype(np.float64)
+    p = _f64_of_f32(a) * _f64_of_f32(b)
+    c64 = _f64_of_f32(c)
     s = p + c64
+    r = s.astype(np.float32)
     bv = s - p
     e = (p - (s - bv)) + (c64 - bv)
-    r = s.astype(np.float32)
-    r64 = r.astype(np.float64)
-    lower = np.where(r64 <= s, r, np.nextafter(r, np.float32(-np.inf)))
-    upper = np.where(r64 >= s, r, np.nextafter(r, np.float32(np.inf)))
-    midpoint = (lower.astype(np.float64) + upper.astype(np.float64)) * 0.5
-    tie = (e != 0) & (s == midpoint) & (lower != upper)
-    if not tie.any():
+    inexact = np.flatnonzero(e)
+    if inexact.size == 0:
         return r
-    return np.where(tie, np.where(e > 0, upper, lower), r)
+    si, ri, ei = s.reshape(-1)[inexact], r.reshape(-1)[inexact], e.reshape(-1)[inexact]
+    r64 = ri.astype(np.float64)
+    lower = np.where(r64 <= si, ri, np.nextafter(ri, np.float32(-np.inf)))
+    upper = np.where(r64 >= si, ri, np.nextafter(ri, np.float32(np.inf)))
+    midpoint = (lower.astype(np.float64) + upper.astype(np.float64)) * 0.5
+    tie = (si == midpoint) & (lower != upper)
+    if tie.any():
+        r = r.copy()
+        r.reshape(-1)[inexact[tie]] = np.where(ei[tie] > 0, upper[tie], lower[tie])
+    return r
 
 
 def qlinear_add(a, a_scale, a_zp, b, b_scale, b_zp, c_scale, c_zp, dtype) -> np.ndarray:
@@ -105,14 +122,13 @@ def qlinear_add(a, a_scale, a_zp, b, b_scale, b_zp, c_scale, c_zp, dtype) -> np.
     za, zb, zc = (np.float32(int(np.asarray(z).reshape(()))) for z in (a_zp, b_zp, c_zp))
     fixed = np.float32(zc - fma_f32(r_a, za, np.float32(r_b * zb)))
     a, b = np.asarray(a), np.asarray(b)
-    fa, fb = a.astype(np.float32), b.astype(np.float32)
     mode = broadcast_mode(a.shape, b.shape)
     if mode == "a-scalar":
-        v = fma_f32(fb, r_b, fixed + fa * r_a)
+        v = fma_f32(b, r_b, fixed + a.astype(np.float32) * r_a)
     elif mode == "b-scalar":
-        v = fma_f32(fa, r_a, fixed + fb * r_b)
+        v = fma_f32(a, r_a, fixed + b.astype(np.float32) * r_b)
     else:
-        v = fma_f32(fa, r_a, fma_f32(fb, r_b, fixed))
+        v = fma_f32(a, r_a, fma_f32(b, r_b, fixed))
     return np.clip(np.rint(v), lo, hi).astype(dtype)
 
 

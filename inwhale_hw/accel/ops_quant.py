@@ -106,9 +106,9 @@ def qlinear_conv(op: Op, args: list, ctx: ExecContext) -> OpResult:
     groups = int(op.attrs.get("group", 1))
     if c != cg * groups or o % groups:
         raise ModelError(f"{op.kind} {op.name!r}: input has {c} channels, weights {w.shape}, group={groups}")
-    x_int = _minus_zero_point(x, _scalar_int(zx))
+    x_int = _minus_zero_point(x, _scalar_int(zx)).astype(np.float32)  # exact: |x - zp| < 2^9
     w_int = _weights_minus_zp(w, zw, 0)
-    view = windows(x_int, win, 0)  # (N, C, Ho, Wo, kH, kW)
+    view = windows(x_int, win, np.float32(0))  # (N, C, Ho, Wo, kH, kW)
     ho, wo = win.out
     p, k, og = n * ho * wo, cg * kh * kw, o // groups
     if groups == 1:

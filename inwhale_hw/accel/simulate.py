@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ._deps import available
 from .config import AccelConfig
+from .batching import NotSeparable, check_separable, run_chunked
 from .context import ExecContext
 from .cycles import mac_cycles, vector_cycles
 from .graph import Graph
@@ -31,6 +32,8 @@ from .weights import apply_config
 __all__ = ["Execution", "execute", "simulate"]
 
 EXECUTORS = {**FLOAT_EXECUTORS, **QUANT_EXECUTORS}
+#: images per chunk when running a batch (keeps temporaries cache-sized; results do not depend on it)
+DEFAULT_CHUNK = 256
 
 
 @dataclass
@@ -68,34 +71,55 @@ def _feeds(graph: Graph, inputs: Any) -> dict[str, np.ndarray]:
     return feeds
 
 
-def execute(graph: Graph, inputs: Any, config: AccelConfig | None = None) -> Execution:
+def execute(graph: Graph, inputs: Any, config: AccelConfig | None = None, *, chunk: int | None = DEFAULT_CHUNK) -> Execution:
     """Run ``graph`` on ``inputs`` (an array for a single-input model, or a dict) with the
-    datapath of ``config`` (weights and scales as they are in ``graph``)."""
+    datapath of ``config`` (weights and scales as they are in ``graph``).
+
+    ``chunk``: run the batch ``chunk`` images at a time (same results, see
+    :mod:`inwhale_hw.accel.batching`); None runs it at once.
+    """
     config = config or AccelConfig()
     ctx = ExecContext(config.acc_bits, config.overflow, config.profile, config.track_partials)
-    env: dict[str, np.ndarray] = dict(graph.constants)
-    env.update(_feeds(graph, inputs))
-    layers = []
+    feeds = _feeds(graph, inputs)
     start = time.perf_counter()
-    for op in graph.ops:
+
+    def run_ops(chunk_feeds: dict[str, np.ndarray], expect: int | None):
+        env = dict(graph.constants)
+        env.update(chunk_feeds)
+        results = []
+        for op in graph.ops:
+            try:
+                args = [env[name] if name else None for name in op.inputs]
+            except KeyError as exc:
+                raise ModelError(f"{op.kind} {op.name!r}: input tensor {exc.args[0]!r} is not produced by any earlier node") from None
+            t0 = time.perf_counter()
+            result = EXECUTORS[op.kind](op, args, ctx)
+            results.append((result, time.perf_counter() - t0))
+            if expect is not None:
+                check_separable(result, expect)
+            env.update(zip(op.outputs, result.outputs))
+        return results, {k: v for k, v in env.items() if k not in graph.constants or k in chunk_feeds}
+
+    batches = {v.shape[0] if v.ndim else None for v in feeds.values()}
+    results = None
+    if chunk and len(batches) == 1 and (n := batches.pop()) is not None and n > chunk:
         try:
-            args = [env[name] if name else None for name in op.inputs]
-        except KeyError as exc:
-            raise ModelError(f"{op.kind} {op.name!r}: input tensor {exc.args[0]!r} is not produced by any earlier node") from None
-        t0 = time.perf_counter()
-        result = EXECUTORS[op.kind](op, args, ctx)
-        seconds = time.perf_counter() - t0
-        for name, value in zip(op.outputs, result.outputs):
-            env[name] = value
-        if result.mac_shape is not None:
-            cycles = mac_cycles(result.mac_shape, config.array_rows, config.array_cols, config.dataflow)
-        elif result.engine == "vector":
-            cycles = vector_cycles(result.vector_elements, config.lanes)
-        else:
-            cycles = 0
-        layers.append(LayerStats.from_result(op, result, cycles, seconds))
-    outputs = {o.name: env[o.name] for o in graph.outputs}
-    return Execution(outputs, env, layers, time.perf_counter() - start)
+            results, tensors = run_chunked(run_ops, feeds, n, chunk)
+        except NotSeparable:
+            results = None
+    if results is None:
+        results, tensors = run_ops(feeds, None)
+    layers = [LayerStats.from_result(op, r, _cycles(r, config), sec) for op, (r, sec) in zip(graph.ops, results)]
+    outputs = {o.name: tensors[o.name] for o in graph.outputs}
+    return Execution(outputs, {**graph.constants, **tensors}, layers, time.perf_counter() - start)
+
+
+def _cycles(result, config: AccelConfig) -> int:
+    if result.mac_shape is not None:
+        return mac_cycles(result.mac_shape, config.array_rows, config.array_cols, config.dataflow)
+    if result.engine == "vector":
+        return vector_cycles(result.vector_elements, config.lanes)
+    return 0
 
 
 def _batch(feeds: dict[str, np.ndarray]) -> int:

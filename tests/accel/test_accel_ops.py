@@ -63,7 +63,7 @@ def test_quantize_linear_ties_saturation_and_per_axis():
     s = np.float32(0.0371)
     k = np.arange(-300, 300, dtype=np.float32)
     ties = (k + np.float32(0.5)) * s  # x / s lands on (or one ulp from) .5
-    x = np.concatenate([ties, RNG.normal(0, 5, 4000).astype(np.float32), f32([0, -0.0, 1e9, -1e9])]).reshape(1, -1)
+    x = np.concatenate([ties, RNG.normal(0, 5, 4000).astype(np.float32), f32([0, -0.0, 1e9, -1e9, np.nan, np.inf, -np.inf])]).reshape(1, -1)
     for zp in (np.uint8(0), np.uint8(131), np.int8(-7)):
         m = model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"])], {"x": x}, {"y": zp.dtype},
                   {"s": f32(s), "z": np.asarray(zp)})

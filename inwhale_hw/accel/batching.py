@@ -1,0 +1,74 @@
+"""Running a batch in chunks of images, and merging the per-chunk op results.
+
+Every operator the simulator runs treats the images of a batch independently, so the batch can
+be cut along axis 0 and run chunk by chunk with identical results; chunks of a few hundred
+images keep each operator's temporaries in the CPU caches (whole-batch int64 temporaries of
+several megabytes cost more in page faults than in arithmetic).  A graph that mixes images
+(a Reshape folding the batch, a Flatten with axis 0, ...) is detected by an output whose first
+dimension is not the chunk's, and then runs as one batch.
+
+Merged results: outputs are concatenated along axis 0, counts add, accumulator statistics merge
+with :func:`~inwhale_hw.accel.accumulate.merge_stats`, and the MAC shape ``(groups, M, N, K)``
+adds the batch dimension back (``M`` for convolutions and 2-D products, ``groups`` for batched
+MatMuls), so cycle estimates are those of the whole batch.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..errors import FixedPointOverflowError
+from .accumulate import merge_stats
+from .context import OpResult
+
+__all__ = ["NotSeparable", "check_separable", "merge_results", "run_chunked"]
+
+
+class NotSeparable(Exception):
+    """An op's output does not keep the image batch on axis 0."""
+
+
+def check_separable(result: OpResult, batch: int) -> None:
+    if any(o.ndim == 0 or o.shape[0] != batch for o in result.outputs):
+        raise NotSeparable
+
+
+def merge_results(parts: list[OpResult]) -> OpResult:
+    """One op's chunk results as if the whole batch had run at once."""
+    first = parts[0]
+    merged = OpResult([np.concatenate([p.outputs[i] for p in parts]) for i in range(len(first.outputs))], first.engine)
+    merged.macs = sum(p.macs for p in parts)
+    merged.vector_elements = sum(p.vector_elements for p in parts)
+    if first.mac_shape is not None:
+        groups = [p.mac_shape[0] for p in parts]
+        g, m, n, k = first.mac_shape
+        if len(set(groups)) > 1:
+            merged.mac_shape = (sum(groups), m, n, k)
+        else:
+            merged.mac_shape = (g, sum(p.mac_shape[1] for p in parts), n, k)
+    if first.acc is not None:
+        merged.acc = merge_stats([p.acc for p in parts])
+    if first.clamped is not None:
+        merged.clamped = (sum(p.clamped[0] for p in parts), sum(p.clamped[1] for p in parts))
+    return merged
+
+
+def run_chunked(run_ops: Callable, feeds: dict[str, np.ndarray], batch: int, chunk: int):
+    """``run_ops(feeds, expect_batch) -> (list of (OpResult, seconds), tensors)`` over chunks of
+    ``chunk`` images (``tensors``: the feeds and every op output); returns the merged list and
+    the concatenated tensors."""
+    per_chunk, envs = [], []
+    for start in range(0, batch, chunk):
+        stop = min(start + chunk, batch)
+        try:
+            results, env = run_ops({k: v[start:stop] for k, v in feeds.items()}, stop - start)
+        except FixedPointOverflowError as exc:
+            raise FixedPointOverflowError(f"{exc} (in images {start}..{stop - 1} of the batch)", count=exc.count,
+                                          first_index=exc.first_index) from None
+        per_chunk.append(results)
+        envs.append(env)
+    merged = [(merge_results([c[i][0] for c in per_chunk]), sum(c[i][1] for c in per_chunk))
+              for i in range(len(per_chunk[0]))]
+    return merged, {name: np.concatenate([e[name] for e in envs]) for name in envs[0]}
