@@ -41,7 +41,9 @@ class Quantizer:
 
     Subclasses set the class attributes below and implement :meth:`encode` and
     :meth:`decode`.  Parameters are declared in ``params``; the constructor validates them
-    and stores each as an attribute of the same name (and all of them in ``self.params``).
+    and stores all of them in ``self.params``, and each as an attribute of the same name
+    unless that name is a method or property of the class (IMA-ADPCM's ``encoder``
+    parameter must not hide the ``encoder()`` streaming method).
     Cross-parameter checks go in :meth:`_check_params`, which runs after validation.
     """
 
@@ -78,7 +80,8 @@ class Quantizer:
                 values[spec.name] = spec.default
         self.params = values  # type: ignore[misc]  # instance attribute shadows the spec tuple
         for key, value in values.items():
-            setattr(self, key, value)
+            if not _is_member(type(self), key):
+                setattr(self, key, value)
         self._check_params()
 
     @classmethod
@@ -191,6 +194,12 @@ def check_integer_array(x: Any, where: str, lo: int, hi: int, what: str) -> np.n
                 f"{where}: value {bad} at flat index {index} is outside the {what} range [{lo}, {hi}]"
             )
     return arr
+
+
+def _is_member(cls: type, name: str) -> bool:
+    """True if ``name`` is a method or property defined by ``cls`` or a base class."""
+    member = getattr(cls, name, None)
+    return callable(member) or isinstance(member, property)
 
 
 def _show(value: Any) -> str:

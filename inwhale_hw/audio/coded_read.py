@@ -46,6 +46,8 @@ class DecodedFile:
     params: dict[str, Any] = field(default_factory=dict)
     payload_bytes: int = 0
     description: str = ""
+    #: one-line notes about recoveries (e.g. a truncated data chunk), for the CLI to print
+    warnings: tuple[str, ...] = ()
 
 
 def sniff_coded(path: str | os.PathLike) -> str | None:
@@ -180,16 +182,24 @@ def _read_wav(path: Path, blob: bytes, reg: QuantizerRegistry, codec: Quantizer 
                 f"{path}: {fmt.describe()} with {fmt.channels} channel(s) needs block align "
                 f"{fmt.channels * width}, the file says {fmt.block_align}"
             )
-        frames = parsed.fact_frames if parsed.fact_frames is not None else len(parsed.data) // fmt.block_align
+        frames = len(parsed.data) // fmt.block_align
+        if parsed.fact_frames is not None and not parsed.missing_bytes:
+            frames = parsed.fact_frames
         if frames * fmt.block_align > len(parsed.data):
             raise AudioFormatError(
                 f"{path}: fact chunk declares {frames} frames ({frames * fmt.block_align} bytes) but the "
                 f"data chunk holds {len(parsed.data)} bytes (truncated)"
             )
         pcm = q.decode(q.unpack_codes(parsed.data, frames, fmt.channels))
+    notes = ()
+    if parsed.missing_bytes:
+        notes = (
+            f"{path}: data chunk is truncated ({parsed.missing_bytes} bytes missing); decoded the "
+            f"{len(pcm)} complete frames present",
+        )
     return DecodedFile(
         Audio(np.ascontiguousarray(as_2d(pcm).astype(np.int16, copy=False)), fmt.rate),
-        "wav", q.name, dict(q.params), len(parsed.data), f"WAV {fmt.describe()}",
+        "wav", q.name, dict(q.params), len(parsed.data), f"WAV {fmt.describe()}", notes,
     )
 
 

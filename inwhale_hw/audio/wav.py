@@ -18,9 +18,12 @@ Reading rules (:func:`read_wav`):
 
 * the file must start with ``RIFF`` .. ``WAVE``; ``RIFX``/``RF64`` are reported as
   unsupported containers for coded data;
-* chunks are walked in order; a chunk whose declared size runs past the end of the file
-  (or a header cut short) raises :class:`~inwhale_hw.errors.AudioFormatError`, as does a
-  ``fmt`` chunk shorter than 16 bytes or inconsistent with its ``cbSize``;
+* chunks are walked in order; a chunk other than ``data`` whose declared size runs past the
+  end of the file (or a header cut short) raises :class:`~inwhale_hw.errors.AudioFormatError`,
+  as does a ``fmt`` chunk shorter than 16 bytes or inconsistent with its ``cbSize``;
+* a ``data`` chunk cut short by the end of the file (an interrupted download or recording)
+  is recovered: the bytes present are returned and ``missing_bytes`` says how many are
+  missing, so decoders can decode the complete frames or blocks, as libsndfile does;
 * ``fmt`` must come before ``data``; unknown chunks (LIST, PEAK, ...) are skipped;
 * reading stops at the end of the ``data`` chunk: anything after it is ignored (many
   writers append metadata or leave garbage there), except that a well-formed ``fact``
@@ -114,6 +117,8 @@ class WavFile:
     fmt: WavFormat
     data: bytes
     fact_frames: int | None
+    #: bytes the ``data`` chunk declares beyond the end of the file (0 for a complete file)
+    missing_bytes: int = 0
 
 
 def is_riff_wave(head: bytes) -> bool:
@@ -133,8 +138,9 @@ def build_wav(
 ) -> bytes:
     """Serialize a non-PCM WAVE file: 18+ byte ``fmt`` (cbSize = len(extension)), ``fact``, ``data``.
 
-    ``nAvgBytesPerSec`` is ``ceil(rate * block_align / samples_per_block)`` (exact for
-    one frame per block, as G.711 has).
+    ``nAvgBytesPerSec`` is ``floor(rate * block_align / samples_per_block)``, the rule of
+    Microsoft's ACM codecs that libsndfile and sox follow (4055 for IMA-ADPCM at 8 kHz mono
+    with 256-byte blocks; exact for one frame per block, as G.711 has).
     """
     for name, value, limit in (
         ("format tag", format_tag, 0xFFFF),
@@ -151,7 +157,7 @@ def build_wav(
             f"cannot write WAV: channels {channels}, block align {block_align} and samples per "
             f"block {samples_per_block} must all be >= 1"
         )
-    byte_rate = -(-rate * block_align // samples_per_block)
+    byte_rate = rate * block_align // samples_per_block
     fmt_body = struct.pack(
         "<HHIIHHH", format_tag, channels, rate, byte_rate, block_align, bits_per_sample, len(extension)
     ) + extension
@@ -188,6 +194,8 @@ def read_wav(blob: bytes, name: str = "<bytes>") -> WavFile:
         ckid = blob[pos : pos + 4]
         (size,) = struct.unpack_from("<I", blob, pos + 4)
         body_start = pos + 8
+        if ckid == b"data" and fmt is not None and body_start + size > end:
+            return WavFile(fmt, blob[body_start:end], fact, missing_bytes=body_start + size - end)
         if body_start + size > end:
             raise AudioFormatError(
                 f"{name}: chunk {_show_id(ckid)} at byte {pos} declares {size} bytes but only "

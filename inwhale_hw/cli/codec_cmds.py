@@ -118,6 +118,8 @@ def encode_command(input_path, codec, params, rate, dither, seed, output) -> Non
 def decode_command(input_path, output, raw_rate, raw_channels) -> None:
     """Decode coded file IN (coded WAV, .ul/.al, .iwc) to 16-bit PCM."""
     result = coded.read_coded(input_path, raw_rate=raw_rate, raw_channels=raw_channels)
+    for note in result.warnings:
+        click.echo(f"warning: {note}", err=True)
     samples = result.audio.samples
     write_pcm(output, samples[:, 0] if samples.shape[1] == 1 else samples, result.audio.rate)
     click.echo(f"wrote {output} (decoded {result.description} with {result.codec}, {_describe_audio(result.audio)})")

@@ -79,11 +79,6 @@ class ImaAdpcm(SequentialCodec):
     code_range = (0, 15)
     wav_format_tag = FORMAT_TAG
 
-    def _check_params(self) -> None:
-        # The base class stores every parameter as an attribute; the one named ``encoder``
-        # would hide the streaming method ``encoder()``, so its value lives in self.params only.
-        del self.encoder
-
     @property
     def encoder_mode(self) -> str:
         """The WAV block encoder (the ``encoder`` parameter)."""

@@ -214,7 +214,7 @@ def test_wav_protocol_for_block_codecs(tmp_path):
     blob = path.read_bytes()
     tag, channels, rate, byte_rate, block_align, bits, cb = struct.unpack_from("<HHIIHHH", blob, 20)
     assert (tag, channels, rate, bits, cb) == (0xFFF0, 2, 8000, 4, 2)
-    assert block_align == 102 and byte_rate == -(-8000 * 102 // 100)
+    assert block_align == 102 and byte_rate == 8000 * 102 // 100  # floor, the ACM rule
     decoded = coded.read_coded(path, registry=reg)
     assert decoded.codec == "blocky"
     assert np.array_equal(decoded.audio.samples, q.decode(q.encode(x)))

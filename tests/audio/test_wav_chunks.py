@@ -64,6 +64,11 @@ def test_garbage_after_data_is_ignored_and_late_fact_is_used(tmp_path):
     assert np.array_equal(ours, theirs) and len(ours) == 40
 
 
+def test_data_chunk_cut_short_is_recovered_with_the_missing_count():
+    parsed = wav.read_wav(_riff(_fmt(), _chunk(b"data", b"\x01" * 100))[:-10])
+    assert parsed.data == b"\x01" * 90 and parsed.missing_bytes == 10
+
+
 @pytest.mark.parametrize(
     "blob, message",
     [
@@ -71,7 +76,6 @@ def test_garbage_after_data_is_ignored_and_late_fact_is_used(tmp_path):
         (b"RIFX\x00\x00\x00\x00WAVEfmt ", "RIFX WAVE is not supported"),
         (b"RIFF\x04\x00\x00\x00AVI LIST", "not a RIFF/WAVE"),
         (_riff(_fmt())[:-6], "declares 18 bytes but only 12 remain"),
-        (_riff(_fmt(), _chunk(b"data", b"\x01" * 100))[:-10], "chunk 'data' .* declares 100 bytes but only 90"),
         (_riff(_fmt()), "ends at byte 38 before a data chunk"),
         (_riff(_chunk(b"data", b"\x00\x00")), "before any fmt chunk"),
         (_riff(_chunk(b"fmt ", b"\x07\x00\x01\x00"), _chunk(b"data", b"\x00\x00")), "fmt chunk has 4 bytes"),
