@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ._deps import available
 from .config import AccelConfig
-from .batching import NotSeparable, check_separable, run_chunked
+from .batching import PROBE_IMAGES, NotSeparable, check_separable, run_chunked
 from .context import ExecContext
 from .cycles import mac_cycles, vector_cycles
 from .graph import Graph
@@ -32,8 +32,6 @@ from .weights import apply_config
 __all__ = ["Execution", "execute", "simulate"]
 
 EXECUTORS = {**FLOAT_EXECUTORS, **QUANT_EXECUTORS}
-#: images per chunk when running a batch (keeps temporaries cache-sized; results do not depend on it)
-DEFAULT_CHUNK = 256
 
 
 @dataclass
@@ -71,12 +69,13 @@ def _feeds(graph: Graph, inputs: Any) -> dict[str, np.ndarray]:
     return feeds
 
 
-def execute(graph: Graph, inputs: Any, config: AccelConfig | None = None, *, chunk: int | None = DEFAULT_CHUNK) -> Execution:
+def execute(graph: Graph, inputs: Any, config: AccelConfig | None = None, *, chunk: int | str | None = "auto") -> Execution:
     """Run ``graph`` on ``inputs`` (an array for a single-input model, or a dict) with the
     datapath of ``config`` (weights and scales as they are in ``graph``).
 
-    ``chunk``: run the batch ``chunk`` images at a time (same results, see
-    :mod:`inwhale_hw.accel.batching`); None runs it at once.
+    ``chunk``: run the batch ``chunk`` images at a time, or sized automatically (``"auto"``);
+    the results do not depend on it (:mod:`inwhale_hw.accel.batching`).  None runs the batch
+    at once.
     """
     config = config or AccelConfig()
     ctx = ExecContext(config.acc_bits, config.overflow, config.profile, config.track_partials)
@@ -102,7 +101,8 @@ def execute(graph: Graph, inputs: Any, config: AccelConfig | None = None, *, chu
 
     batches = {v.shape[0] if v.ndim else None for v in feeds.values()}
     results = None
-    if chunk and len(batches) == 1 and (n := batches.pop()) is not None and n > chunk:
+    limit = PROBE_IMAGES if chunk == "auto" else chunk
+    if chunk and len(batches) == 1 and (n := batches.pop()) is not None and n > limit:
         try:
             results, tensors = run_chunked(run_ops, feeds, n, chunk)
         except NotSeparable:
