@@ -120,6 +120,24 @@ class DPCM(SequentialCodec):
               choices=("twos", "offset")),
     )
     code_dtype = np.uint8
+    blocks = ("encoder", "decoder")
+
+    # -- hardware (inwhale_hw.hdl.dpcm: one-sample-per-clock stream blocks, state checked per sample)
+
+    def datapath(self, block: str, **params: Any):
+        from inwhale_hw.hdl import dpcm
+
+        return dpcm.datapath(self, block, **params)
+
+    def hdl_vectors(self, block: str) -> dict[str, np.ndarray]:
+        from inwhale_hw.hdl import dpcm
+
+        return dpcm.vectors(self, block)
+
+    def hdl_reference(self, block: str, inputs: Any) -> dict[str, np.ndarray]:
+        from inwhale_hw.hdl import dpcm
+
+        return dpcm.reference(self, block, inputs)
 
     # -- parameters -----------------------------------------------------------------------------
 
