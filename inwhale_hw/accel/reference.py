@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from ._deps import require
 from .graph import Graph
 
@@ -69,17 +70,24 @@ def run_onnxruntime(graph: Graph, feeds: dict[str, np.ndarray], extra: dict[str,
 
 
 def run_float_model(model, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Outputs of a float ONNX model: onnxruntime when installed, else the simulator's own
-    float executors."""
+    """Outputs of a float ONNX model on the quantized model's ``feeds`` (matched by name, or
+    positionally for single-input models): onnxruntime when installed, else the simulator's
+    own float executors."""
     from ._deps import available
     from .loader import load_model
 
     graph = load_model(model)
+    names = [i.name for i in graph.inputs]
+    if set(names) <= set(feeds):
+        feeds = {n: feeds[n] for n in names}
+    elif len(names) == 1 and len(feeds) == 1:
+        feeds = {names[0]: next(iter(feeds.values()))}
+    else:
+        raise InputError(f"the float model's inputs {names} do not match the quantized model's {sorted(feeds)}")
     if available("onnxruntime"):
         ort = require("onnxruntime")
-        names = [o.name for o in graph.outputs]
-        feeds = {i.name: feeds[i.name] for i in graph.inputs}
-        return dict(zip(names, _session(graph.model, ort).run(names, feeds)))
+        outputs = [o.name for o in graph.outputs]
+        return dict(zip(outputs, _session(graph.model, ort).run(outputs, feeds)))
     from .simulate import execute
 
     return execute(graph, feeds).outputs

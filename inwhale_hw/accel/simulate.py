@@ -155,20 +155,10 @@ def simulate(model: Any, inputs: Any, config: AccelConfig | None = None, *, refe
         report.notes.append("onnxruntime is not installed: no reference comparison (pip install 'inwhale_hw[onnx]')")
     float_out = None
     if float_model is not None:
-        float_out = run_float_model(float_model, _float_feeds(feeds, float_model))
+        float_out = run_float_model(float_model, feeds)
     for i, info in enumerate(graph.outputs):
         ours = run.outputs[info.name]
         ref = ort_out.get(info.name) if ort_out else None
         flt = list(float_out.values())[i] if float_out and i < len(float_out) else None
         report.outputs.append(OutputStats.compare(info.name, ours, ref, flt, labels if i == 0 else None))
     return run.outputs, report
-
-
-def _float_feeds(feeds: dict[str, np.ndarray], float_model: Any) -> dict[str, np.ndarray]:
-    graph = load_model(float_model)
-    names = [i.name for i in graph.inputs]
-    if set(names) <= set(feeds):
-        return {n: feeds[n] for n in names}
-    if len(names) == 1 and len(feeds) == 1:
-        return {names[0]: next(iter(feeds.values()))}
-    raise InputError(f"the float model's inputs {names} do not match the quantized model's {sorted(feeds)}")

@@ -52,3 +52,21 @@ def test_qdq_fuses_into_the_qoperator_kernels(models, net):
                 "res": {"QLinearConv", "QLinearAveragePool", "QLinearAdd", "QLinearMatMul"}}[net]
     assert expected <= set(qdq.kinds())
     assert "Conv" not in qdq.kinds() and "Gemm" not in qdq.kinds() and "MatMul" not in qdq.kinds()
+
+
+def test_without_onnxruntime_the_float_model_runs_on_the_simulator(models, monkeypatch):
+    import sys
+
+    from inwhale_hw.accel import _deps
+
+    x, y = np.load(models["x"])[:300], np.load(models["y"])[:300]
+    (float_ref,) = ort_outputs(models["cnn_float"], {"x": x})
+    _, with_ort = simulate(models["cnn_qdq"], x, float_model=models["cnn_float"], labels=y)
+    monkeypatch.setattr(_deps, "available", lambda module: False)
+    monkeypatch.setattr(sys.modules["inwhale_hw.accel.simulate"], "available", lambda module: False)
+    _, report = simulate(models["cnn_qdq"], x, float_model=models["cnn_float"], labels=y)
+    out, ref = report.outputs[0], with_ort.outputs[0]
+    assert out.ort_mismatches is None and any("onnxruntime is not installed" in n for n in report.notes)
+    assert out.float_accuracy == ref.float_accuracy and out.accuracy == ref.accuracy
+    assert out.float_max_abs_error == pytest.approx(ref.float_max_abs_error, rel=1e-4, abs=1e-5)
+    assert np.abs(float_ref).max() > 1  # the float logits the error is measured against are real
