@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from scipy import signal
 from inwhale_hw.plugins.cvsd import CVSD
 from inwhale_hw.plugins.delta import DeltaModulation
 from inwhale_hw.plugins.dpcm import DPCM
+from timing import best_times
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -41,12 +41,7 @@ REPEAT = 5
 
 
 def best_of(fn, repeat: int = REPEAT) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+    return best_times([fn], repeat)[0]
 
 
 def speech_like(n: int, rate: int, seed: int = 0) -> np.ndarray:

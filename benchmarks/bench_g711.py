@@ -15,14 +15,13 @@ samples/s and the ratio to audioop.  Goals (issue 3): encode >= 2x, decode >= 0.
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
-from typing import Callable
 
 import numpy as np
 
 from inwhale_hw.compat import audioop as compat
 from inwhale_hw.plugins.g711 import ALaw, MuLaw
+from timing import best_times
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -33,20 +32,6 @@ LAWS = {
     "alaw": (ALaw, audioop.lin2alaw, audioop.alaw2lin, compat.lin2alaw, compat.alaw2lin),
 }
 
-
-def best_times(fns: list[Callable[[], object]], repeat: int) -> list[float]:
-    """Shortest wall time of each function over ``repeat`` rounds.
-
-    The functions run interleaved, one call each per round, so that load from other
-    processes on a shared machine affects all of them alike.
-    """
-    best = [float("inf")] * len(fns)
-    for _ in range(repeat):
-        for i, fn in enumerate(fns):
-            start = time.perf_counter()
-            fn()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
 
 
 def main() -> None:

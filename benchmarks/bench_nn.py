@@ -20,23 +20,13 @@ the ratio of inwhale_hw to each reference.  Goal (issue 6): exact int8 matmul >=
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Callable
 
 import numpy as np
 
 from inwhale_hw.nn import matmul, qlinear_matmul
+from timing import best_times
 
-
-def best_times(fns: list[Callable[[], object]], repeat: int) -> list[float]:
-    """Shortest wall time of each function over ``repeat`` interleaved rounds."""
-    best = [float("inf")] * len(fns)
-    for _ in range(repeat):
-        for i, fn in enumerate(fns):
-            start = time.perf_counter()
-            fn()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
 
 
 def ort_qlinear_matmul(b: np.ndarray, a_dtype, scales):
