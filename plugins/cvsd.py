@@ -232,6 +232,24 @@ class CVSD(SequentialCodec):
               choices=LOOP_ROUNDINGS),
     )
     code_dtype = np.uint8
+    blocks = ("encoder", "decoder")
+
+    # -- hardware (inwhale_hw.hdl.cvsd: one-sample-per-clock stream blocks at 64 kHz) -------------
+
+    def datapath(self, block: str, **params: Any):
+        from inwhale_hw.hdl import cvsd
+
+        return cvsd.datapath(self, block, **params)
+
+    def hdl_vectors(self, block: str) -> dict[str, np.ndarray]:
+        from inwhale_hw.hdl import cvsd
+
+        return cvsd.vectors(self, block)
+
+    def hdl_reference(self, block: str, inputs: Any) -> dict[str, np.ndarray]:
+        from inwhale_hw.hdl import cvsd
+
+        return cvsd.reference(self, block, inputs)
 
     def _check_params(self) -> None:
         owner = f"quantizer {self.name!r}"

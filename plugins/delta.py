@@ -79,6 +79,24 @@ class DeltaModulation(SequentialCodec):
     )
     code_dtype = np.uint8
     code_range = (0, 1)
+    blocks = ("encoder", "decoder")
+
+    # -- hardware (inwhale_hw.hdl.delta: one-sample-per-clock stream blocks) -----------------------
+
+    def datapath(self, block: str, **params: Any):
+        from inwhale_hw.hdl import delta
+
+        return delta.datapath(self, block, **params)
+
+    def hdl_vectors(self, block: str) -> dict[str, np.ndarray]:
+        from inwhale_hw.hdl import delta
+
+        return delta.vectors(self, block)
+
+    def hdl_reference(self, block: str, inputs: Any) -> dict[str, np.ndarray]:
+        from inwhale_hw.hdl import delta
+
+        return delta.reference(self, block, inputs)
 
     @property
     def bits_per_sample(self) -> float:
