@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import FixedPointOverflowError
-from ..fixed.matmul import _blas_threads  # one BLAS thread for small products, as exact_matmul does
+from ..fixed.matmul import blas_threads
 from ..nn import AccumulatorStats, matmul
 from ..nn.accumulate import accumulator_range, signed_bits_needed
 
@@ -48,7 +48,7 @@ def accumulate(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None, acc_bits: 
             return matmul(a_int, b, bias, acc_bits=acc_bits, overflow=overflow, track_partials=track_partials)
         except FixedPointOverflowError as exc:
             raise FixedPointOverflowError(f"{where}: {exc}", count=exc.count, first_index=exc.first_index) from None
-    with _blas_threads(int(np.prod(np.broadcast_shapes(a.shape[:-1], b.shape[:-2] + (1,)))) * k * b.shape[-1]):
+    with blas_threads(int(np.prod(np.broadcast_shapes(a.shape[:-1], b.shape[:-2] + (1,)))) * k * b.shape[-1]):
         product = np.matmul(a.astype(np.float32, copy=False), b.astype(np.float32))
     if bias is not None:
         product += bias.astype(np.float32)  # |bias + a @ b| <= B <= 2^24: still exact

@@ -114,8 +114,10 @@ def dot(
 
 def _accumulate(a: np.ndarray, b: np.ndarray, acc: QFormat, mode: Overflow):
     lo, hi = _limits(acc, mode)
-    bound = matmul_bound(a, b)
     nonneg = (a.size == 0 or a.min() >= 0) and (b.size == 0 or b.min() >= 0)
+    # below this the global bound decides both the range check and float32 BLAS (matmul_int)
+    sufficient = min(hi, 1 << 24) if nonneg else min(hi, -lo, 1 << 24)
+    bound = matmul_bound(a, b, sufficient)
     if bound <= hi and (0 if nonneg else -bound) >= lo:
         return matmul_int(a, b, bound), 0, None
     if mode is Overflow.WRAP:

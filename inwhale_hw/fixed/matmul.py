@@ -1,8 +1,11 @@
 """Exact integer matrix products: :func:`exact_matmul` (the kernel behind :func:`~inwhale_hw.fixed.matmul`).
 
 Why floating-point BLAS is exact here.  Let ``a`` be ``M x K`` and ``b`` be ``K x N`` integer
-matrices and ``L`` a bound with ``sum_k |a[m,k]| * |b[k,n]| <= L`` for every output; we use
-``L = min(max_m sum_k |a[m,k]| * max|b|,  max_n sum_k |b[k,n]| * max|a|)`` (<= ``K max|a| max|b|``).
+matrices and ``L`` a bound with ``sum_k |a[m,k]| * |b[k,n]| <= L`` for every output.  Two such
+bounds are used (:func:`matmul_bound`): the global ``G = K max|a| max|b|`` (two scans for the
+maxima), and the finer ``F = min(max_m sum_k |a[m,k]| * max|b|,  max_n sum_k |b[k,n]| * max|a|)
+<= G`` (one more float64 pass over both operands).  ``F`` is computed only when ``G`` does not
+already prove what the caller needs (for :func:`exact_matmul`: ``G <= 2**24``, float32 BLAS).
 Every product and every partial sum a BLAS kernel forms - in any order, blocking or with fused
 multiply-add - is a sum of a subset of the terms ``a[m,k] * b[k,n]``, hence an integer of
 magnitude ``<= L``.  A binary floating-point format with a ``p``-bit significand represents every
@@ -10,7 +13,7 @@ integer of magnitude ``<= 2**p`` exactly, and an operation whose exact result is
 returns it unrounded (IEEE 754-2019 §4.3).  By induction over the operations, float64 (``p = 53``)
 matrix products are exact while ``L <= 2**53``, float32 (``p = 24``) while ``L <= 2**24``; the
 inputs themselves are exact because ``|a|, |b| <= L``.  int8 x int8 with ``K <= 1024`` gives
-``L <= 2**24``: single-precision BLAS.
+``G <= 2**24``: single-precision BLAS, decided from the maxima alone.
 
 Otherwise: while ``max|a| max|b| <= 2**53`` and ``L < 2**63`` the sum is split along ``K`` into
 chunks with ``L <= 2**53`` each (exact float64 BLAS), summed in int64; beyond that, operands are
@@ -30,7 +33,7 @@ try:  # optional: a well-kept helper (scikit-learn's) to run small BLAS calls on
 except ImportError:  # pragma: no cover - then BLAS keeps its own thread count
     ThreadpoolController = None
 
-__all__ = ["exact_matmul", "matmul_bound", "wide_matmul"]
+__all__ = ["blas_threads", "exact_matmul", "matmul_bound", "wide_matmul"]
 
 _F32, _F64, _I63 = 1 << 24, 1 << 53, (1 << 63) - 1
 _LIMB = 21
@@ -41,8 +44,10 @@ _SINGLE_THREAD_MACS = 1 << 27
 _controller = None
 
 
-def _blas_threads(macs: int):
-    """Context limiting BLAS to one thread for small products (when threadpoolctl is present)."""
+def blas_threads(macs: int):
+    """Context manager for a BLAS call of ``macs`` multiply-adds: one BLAS thread when the
+    product is small (``macs <= 2**27``, where one thread is faster here, see
+    ``_SINGLE_THREAD_MACS``), BLAS's own thread count otherwise or without threadpoolctl."""
     global _controller
     if ThreadpoolController is None or macs > _SINGLE_THREAD_MACS:
         return contextlib.nullcontext()
@@ -64,25 +69,32 @@ def _absmax(x: np.ndarray) -> int:
     return max(abs(int(x.min())), abs(int(x.max()))) if x.size else 0
 
 
-def matmul_bound(a: np.ndarray, b: np.ndarray) -> int:
-    """``L``: an upper bound on ``|partial sum|`` over every output of ``a @ b`` (module docstring)."""
+def matmul_bound(a: np.ndarray, b: np.ndarray, sufficient: int = 0) -> int:
+    """``L``: an upper bound on ``|partial sum|`` over every output of ``a @ b`` (module docstring).
+
+    Returns the global bound ``G = K max|a| max|b|`` when ``G <= sufficient`` (the caller's
+    threshold below which a finer bound changes nothing), else the finer ``F <= G``.  ``F``
+    needs float64 row and column sums, exact while ``G <= 2**53`` (each sum is at most ``G``);
+    beyond that ``G`` is returned.
+    """
     ma, mb = _absmax(a), _absmax(b)
-    if ma == 0 or mb == 0:
-        return 0
     k = a.shape[-1]
-    if k * ma * mb <= _F64:  # row sums in float64 are exact below 2**53
-        rows = np.abs(a, dtype=np.float64).sum(axis=-1).max()
-        cols = np.abs(b, dtype=np.float64).sum(axis=-2).max()
-        return min(int(rows) * mb, int(cols) * ma)
-    return k * ma * mb
+    bound = k * ma * mb
+    if bound <= sufficient or bound > _F64:
+        return bound
+    rows = np.abs(a, dtype=np.float64).sum(axis=-1).max()
+    cols = np.abs(b, dtype=np.float64).sum(axis=-2).max()
+    return min(int(rows) * mb, int(cols) * ma)
 
 
 def _float_matmul(a: np.ndarray, b: np.ndarray, dtype) -> np.ndarray:
     fa, fb = a.astype(dtype), b.astype(dtype)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     macs = int(np.prod(batch, dtype=np.int64)) * a.shape[-2] * a.shape[-1] * b.shape[-1]
-    with _blas_threads(macs):
+    with blas_threads(macs):
         out = np.matmul(fa, fb)
+    if dtype is np.float32:  # |out| <= 2**24: via int32, which NumPy converts to ~3x faster than to int64
+        return out.astype(np.int32).astype(np.int64)
     return out.astype(np.int64)
 
 
@@ -150,7 +162,7 @@ def exact_matmul(a: object, b: object) -> np.ndarray:
 
 
 def _exact(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    bound = matmul_bound(a, b)
+    bound = matmul_bound(a, b, sufficient=_F32)
     if bound <= _I63:
         return matmul_int(a, b, bound)
     wide = wide_matmul(a, b)

@@ -13,6 +13,7 @@ from inwhale_hw.fixed import (
     Overflow, QFormat, Rounding, accumulator_format, add, dot, exact_matmul, matmul, mul, neg,
     shift_left, shift_right, sub,
 )
+from inwhale_hw.fixed.matmul import blas_threads, matmul_bound
 
 PAIRS = [
     (QFormat(4, 12), QFormat(4, 12)),
@@ -138,6 +139,39 @@ def test_exact_matmul_matches_python_ints(lo, hi, k):
     a[0, :] = lo
     b[:, 0] = lo  # the most negative values everywhere in one output
     assert exact_matmul(a, b).tolist() == _py_matmul(a, b)
+
+
+def test_matmul_bound_global_first_then_finer():
+    """The global bound K max|a| max|b| is returned when it suffices; otherwise the finer
+    row/column bound, which must still cover every output's sum of |a||b| (Python ints), and
+    exact_matmul must be exact on the float32 path that only the finer bound allows."""
+    rng = np.random.default_rng(7)
+    a = rng.integers(-128, 128, (9, 64)).astype(np.int64)
+    b = rng.integers(-128, 128, (64, 6)).astype(np.int64)
+    a[3, 5] = 1 << 14  # one large entry: G = 64 * 2^14 * 128 = 2^27, F about 2^22
+    b[5, :] = -128
+    reach = max(sum(abs(int(x)) * abs(int(y)) for x, y in zip(row, col))
+                for row in a.tolist() for col in zip(*b.tolist()))
+    g = 64 * (1 << 14) * 128
+    finer = matmul_bound(a, b)
+    assert reach <= finer <= 1 << 24 < g
+    assert matmul_bound(a, b, sufficient=g) == g
+    assert matmul_bound(a, b, sufficient=g - 1) == finer
+    assert exact_matmul(a, b).tolist() == _py_matmul(a, b)
+
+
+def test_blas_threads_limits_small_products_to_one_thread():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_counts():
+        return [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+
+    outside = blas_counts()
+    with blas_threads(256**3):
+        assert blas_counts() == [1] * len(outside)
+    assert blas_counts() == outside
+    with blas_threads(1 << 30):
+        assert blas_counts() == outside
 
 
 def test_exact_matmul_shapes_and_limits():
