@@ -7,7 +7,10 @@
   with one shift-add tree per distinct odd magnitude (shifts and negations reuse it).
 * :func:`select_product`: ``x * table[index]`` as a bank of products and a multiplexer, or
   as a ROM feeding one multiplier, whichever needs fewer adders.
-* :func:`clamp`, :func:`rom`.
+* :func:`clamp`, :func:`saturate`, :func:`add_or_subtract`, :func:`greater`, :func:`rom`,
+  :func:`signed_width` (values proven to lie in a range are sliced
+  to it: Amaranth keeps the full width of ``a >> k``, and narrower values make smaller
+  comparators and adders).
 * :class:`Stages`: combinational logic split into named submodules.  Amaranth's simulator
   compiles each fragment's combinational statements into one process that reruns until its
   signals settle, so a signal that is driven and read within one fragment costs a full rerun
@@ -22,9 +25,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from amaranth.hdl import Array, Const, Module, Mux, Signal, Value, signed
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 
-__all__ = ["csd_digits", "const_mul", "ProductBank", "select_product", "clamp", "rom", "Stages", "odd_part"]
+__all__ = [
+    "csd_digits", "const_mul", "ProductBank", "select_product", "clamp", "saturate", "add_or_subtract", "greater", "rom",
+    "signed_width", "Stages", "odd_part",
+]
 
 
 def csd_digits(c: int) -> list[tuple[int, int]]:
@@ -71,11 +77,17 @@ class ProductBank:
         self.name = name
 
     def __call__(self, c: int) -> Value:
+        return self.plus(c, 0)
+
+    def plus(self, c: int, offset: int) -> Value:
+        """``offset + x * c`` with one adder or subtractor (no separate negation)."""
         if c == 0:
-            return Const(0, 1)
+            return Const(offset)
         odd, shift = odd_part(c)
         product = self.odd[f"{self.name}_x{odd}"] << shift
-        return -product if c < 0 else product
+        if c < 0:
+            return Const(offset) - product
+        return product + offset if offset else product
 
     @staticmethod
     def adders(table: Sequence[int]) -> int:
@@ -96,14 +108,50 @@ def select_product(stages: "Stages", x: Value, table: Sequence[int], index: Valu
 
 
 def rom(table: Sequence[int]) -> Array:
-    """The integers ``table`` as constants of one signed shape, indexable by a Value."""
-    shape = signed(max(abs(v) for v in table).bit_length() + 1)
+    """The integers ``table`` as constants of one shape (unsigned when none is negative),
+    indexable by a Value."""
+    if min(table) >= 0:
+        shape = unsigned(max(max(table).bit_length(), 1))
+    else:
+        shape = signed(signed_width(min(table), max(table)))
     return Array(Const(v, shape) for v in table)
+
+
+def signed_width(lo: int, hi: int) -> int:
+    """Bits of the narrowest signed shape holding every integer in [lo, hi]."""
+    return max((v if v >= 0 else -v - 1).bit_length() for v in (lo, hi)) + 1
 
 
 def clamp(value: Value, lo: int, hi: int) -> Value:
     """``min(max(value, lo), hi)``."""
     return Mux(value < lo, lo, Mux(value > hi, hi, value))
+
+
+def saturate(value: Value, width: int) -> Value:
+    """``value`` (signed) saturated to ``signed(width)``: it overflows when its bits from
+    ``width - 1`` up are not all copies of its sign, a few LUTs and no comparator."""
+    value = Value.cast(value)
+    if len(value) <= width:
+        return value
+    top, sign = value[width - 1 :], value[-1]
+    high, low = (1 << (width - 1)) - 1, -(1 << (width - 1))
+    return Mux(~sign & top.any(), high, Mux(sign & ~top.all(), low, value[:width].as_signed()))
+
+
+def add_or_subtract(x: Value, d: Value, subtract: Value) -> Value:
+    """``x - d`` when ``subtract`` is 1, else ``x + d``: one adder, ``d`` conditionally inverted
+    and ``subtract`` as the carry in (``~d + 1 = -d``); about half the LUTs of two adders and a
+    multiplexer."""
+    d = Value.cast(d)
+    wide = d if d.shape().signed else Cat(d, Const(0, 1)).as_signed()
+    inverted = (wide.as_unsigned() ^ subtract.replicate(len(wide))).as_signed()
+    return x + inverted + subtract
+
+
+def greater(a: Value, b: Value) -> Value:
+    """``a > b`` as the sign of the exact difference ``b - a`` (an iCE40 carry chain and about
+    one LUT per bit, against about two for Yosys's signed comparator)."""
+    return (b - a)[-1]
 
 
 class Stages:
@@ -126,6 +174,11 @@ class Stages:
     def one(self, name: str, value: Value) -> Signal:
         """A stage with a single signal, also called ``name``."""
         return self(name, **{name: value})[name]
+
+    def saturated(self, name: str, value: Value, width: int) -> Signal:
+        """``saturate(value, width)`` as signal ``name``, ``value`` computed by stage
+        ``name + "_raw"``."""
+        return self.one(name, saturate(self.one(f"{name}_raw", value), width))
 
     def clamped(self, name: str, value: Value, lo: int, hi: int) -> Signal:
         """``clamp(value, lo, hi)`` as signal ``name``, ``value`` first computed once by stage

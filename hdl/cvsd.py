@@ -43,7 +43,7 @@ from amaranth.lib.wiring import In, Out
 
 from inwhale_hw.errors import ParameterError, UnsupportedError, VerificationError
 
-from .arith import Stages, clamp
+from .arith import Stages, add_or_subtract
 from .codec_vectors import INT16_MAX, INT16_MIN, append_codes, bundled, edge_pcm, half_period, load_points
 
 __all__ = ["CVSDEncoder", "CVSDDecoder", "datapath", "vectors", "reference"]
@@ -119,7 +119,7 @@ class _CVSDBlock(wiring.Component):
             Mux(grown["grown"] > r.step_max, r.step_max, grown["grown"]),
             Mux(grown["decayed"] < r.step_min, r.step_min, grown["decayed"]),
         ))
-        y = stages.clamped("y", Mux(bit, now["xhat"] - delta_next, now["xhat"] + delta_next), r.y_min, r.y_max)
+        y = stages.clamped("y", add_or_subtract(now["xhat"], delta_next, bit), r.y_min, r.y_max)
         xhat_next = stages.one("xhat_next", (y + ((r.h_bias - y) >> r.h_shift))[: self.xhat_shape.width].as_signed())
         nxt = {"xhat": xhat_next, "delta": delta_next, "last_bit": bit, "run": run, "age": age}
         return bit, {name: (regs[name], nxt[name]) for name in init}

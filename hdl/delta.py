@@ -19,13 +19,13 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import numpy as np
-from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from inwhale_hw.errors import ParameterError
 
-from .arith import Stages
+from .arith import Stages, add_or_subtract
 from .codec_vectors import INT16_MAX, INT16_MIN, append_codes, bundled, edge_pcm, half_period, load_points, stepwise
 
 __all__ = ["DeltaEncoder", "DeltaDecoder", "datapath", "vectors", "reference"]
@@ -60,7 +60,7 @@ class _DeltaBlock(wiring.Component):
         y = Signal(signed(16), name="y_now")
         m.d.comb += [y.eq(Mux(self.load, self.load_y, reg)), self.y.eq(reg)]
         up = stages.one("up", self.i.payload >= y if self.block == "encoder" else self.i.payload)
-        y_next = stages.clamped("y_next", Mux(up, y + self.step, y - self.step), INT16_MIN, INT16_MAX)
+        y_next = stages.saturated("y_next", add_or_subtract(y, Const(self.step, unsigned(15)), ~up), 16)
         m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)
         with m.If(self.i.valid & self.i.ready):
             m.d.sync += [self.o.valid.eq(1), reg.eq(y_next)]

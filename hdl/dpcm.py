@@ -46,7 +46,7 @@ from amaranth.lib.wiring import In, Out
 
 from inwhale_hw.errors import ParameterError
 
-from .arith import ProductBank, Stages, const_mul, rom, select_product
+from .arith import ProductBank, Stages, const_mul, greater, rom, select_product, signed_width
 from .codec_vectors import append_codes, bundled, edge_pcm, half_period, load_points, stepwise
 
 __all__ = ["DPCMEncoder", "DPCMDecoder", "datapath", "vectors", "reference"]
@@ -110,7 +110,10 @@ class _DPCMBlock(wiring.Component):
         acc: Value = Const(d.predict_bias, unsigned(max(d.predict_bias.bit_length(), 1)))
         for c, y in zip(d.coeffs, hist):
             acc = acc + const_mul(y, c)
-        return stages.one("prediction", acc >> d.coeff_shift)
+        lo = d.predict_bias + sum(min(c * INT16_MIN, c * INT16_MAX) for c in d.coeffs)
+        hi = d.predict_bias + sum(max(c * INT16_MIN, c * INT16_MAX) for c in d.coeffs)
+        width = signed_width(lo >> d.coeff_shift, hi >> d.coeff_shift)
+        return stages.one("prediction", (acc >> d.coeff_shift)[:width].as_signed())
 
     def _next_step(self, stages: Stages, step: Value, index: Value) -> Signal:
         d = self.design
@@ -124,7 +127,7 @@ class _DPCMBlock(wiring.Component):
         ``r_k`` is monotone in the step, so its extremes are at the ends)."""
         d = self.design
         ends = [(lv * s + d.level_bias) >> d.level_shift for lv in d.levels for s in (d.step_min, d.step_max)]
-        return max(v.bit_length() for v in ends) + 1
+        return signed_width(min(ends), max(ends))
 
     def _finish(self, m: Module, regs, hist, step_reg, step_next, y: Value, payload: Value) -> None:
         m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)
@@ -161,23 +164,23 @@ class DPCMEncoder(_DPCMBlock):
             bank = ProductBank(stages, step, d.levels, "level_bank")
             width = self._level_width()
             r = list(stages("levels", **{
-                f"r{k}": ((bank(lv) + d.level_bias) >> d.level_shift)[:width].as_signed()
+                f"r{k}": (bank.plus(lv, d.level_bias) >> d.level_shift)[:width].as_signed()
                 for k, lv in enumerate(d.levels)
             }).values())
         else:
             r = [(lv * d.step + d.level_bias) >> d.level_shift for lv in d.levels]
-        e2 = stages.one("residual2", (self.i.payload - p) << 1)
+        e = stages.one("residual", self.i.payload - p)
         above = [Const(1, 1)]
-        if self.adaptive:  # a tie goes up when the midpoint is negative: add its sign bit
+        if self.adaptive:  # a tie goes up when the midpoint is negative: 2e + sign(t) > t, one subtractor
             mids = stages("midpoints", **{f"mid{j}": r[j - 1] + r[j] for j in range(1, size)})
-            above += [(e2 + t[-1]) > t for t in mids.values()]
+            above += [greater(Cat(t[-1], e).as_signed(), t) for t in mids.values()]
         else:
-            mids = [r[j - 1] + r[j] for j in range(1, size)]
-            above += [e2 >= t if t < 0 else e2 > t for t in mids]
+            e2 = e << 1
+            above += [e2 >= t if t < 0 else e2 > t for t in (r[j - 1] + r[j] for j in range(1, size))]
         ladder = stages.one("ladder", Cat(*above))
         index = stages.one("index", _thermometer_to_binary(ladder, self.bits))
         level = Array(r)[index] if self.adaptive else rom(r)[index]
-        y = stages.clamped("y", p + level, INT16_MIN, INT16_MAX)
+        y = stages.saturated("y", p + level, 16)
         step_next = self._next_step(stages, step, index) if self.adaptive else None
         self._finish(m, regs, hist, step_reg, step_next, y, self._code(index))
         return m
@@ -200,7 +203,7 @@ class DPCMDecoder(_DPCMBlock):
             level = stages.one("level", ((product + d.level_bias) >> d.level_shift)[: self._level_width()].as_signed())
         else:
             level = rom([(lv * d.step + d.level_bias) >> d.level_shift for lv in d.levels])[index]
-        y = stages.clamped("y", p + level, INT16_MIN, INT16_MAX)
+        y = stages.saturated("y", p + level, 16)
         step_next = self._next_step(stages, step, index) if self.adaptive else None
         self._finish(m, regs, hist, step_reg, step_next, y, y)
         return m
