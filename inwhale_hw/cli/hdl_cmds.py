@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from .. import get_quantizer
-from ..errors import ToolNotFoundError
+from ..errors import ToolNotFoundError, UnknownQuantizerError
 from ..hdlsim.icarus_runner import find_icarus
 from ..hdlsim.protocol import build_block
 from ..hdlsim.synth import DEVICES, synthesize
@@ -50,7 +50,13 @@ def _block_options(fn):
 
 
 def _quantizer_and_label(name: str, block: str, params: tuple[str, ...], hw: dict[str, Any]):
-    quantizer = get_quantizer(name, **parse_params(params))
+    values = parse_params(params)
+    try:
+        quantizer = get_quantizer(name, **values)
+    except UnknownQuantizerError:  # not a quantizer: an accelerator block set (mac, requant)?
+        from ..accel.hw_blocks import resolve
+
+        quantizer = resolve(name, **values)
     options = "".join(f" {k}={v!r}" for k, v in hw.items())
     return quantizer, f"{quantizer!r} {block}{options}"
 
