@@ -16,9 +16,9 @@ One multiply-accumulate per clock of the ``sync`` domain.  Ports (``N = acc_bits
 Per clock, with ``p = a * b`` (exact, ``signed(16)``)::
 
     base        = bias if clear else acc
-    s           = base + p                                   exact, max(N, 16) + 1 bits
-    acc'        = policy(s) if accumulate else base
-    overflowed' = (0 if clear else overflowed) | (accumulate and s outside [-2^(N-1), 2^(N-1) - 1])
+    s           = base + (p if accumulate else 0)            exact, max(N, 16) + 1 bits
+    acc'        = policy(s)
+    overflowed' = (0 if clear else overflowed) | (s outside [-2^(N-1), 2^(N-1) - 1])
 
 ``policy`` is ``wrap`` (``s mod 2^N`` in two's complement: bits ``[0, N)`` of ``s``) or
 ``sat`` (clamp to the range; ``s`` is in range exactly when bits ``[N-1, W)`` of the
@@ -92,7 +92,10 @@ class AccumulatingElement(wiring.Component):
 
     Subclasses define ``operand_ports`` (the signature members of their operands) and
     :meth:`product`, returning ``(magnitude, negate)``: the product is ``magnitude`` when
-    ``negate`` is 0 and ``-magnitude`` when it is 1 (``negate`` may be None: never negated).
+    ``negate`` is 0 and ``-magnitude`` when it is 1 (``negate`` may be None: never negated),
+    and 0 when ``enable`` (``accumulate``) is low.  The accumulator always adds it, so
+    ``accumulate`` costs no multiplexer on the register: gating the operand folds into the
+    partial-product (or shift) logic.
     """
 
     def __init__(self, acc_bits: int = 32, overflow: str = "wrap", pipeline: int = 0) -> None:
@@ -114,7 +117,7 @@ class AccumulatingElement(wiring.Component):
     def operand_ports(self) -> dict[str, Any]:
         raise NotImplementedError
 
-    def product(self, m: Module) -> tuple[Value, Value | None]:
+    def product(self, m: Module, enable: Value) -> tuple[Value, Value | None]:
         raise NotImplementedError
 
     @property
@@ -124,17 +127,17 @@ class AccumulatingElement(wiring.Component):
 
     def elaborate(self, platform: Any) -> Module:
         m = Module()
-        magnitude, negate = self.product(m)
-        clear, accumulate, bias = self.clear, self.accumulate, self.bias
+        magnitude, negate = self.product(m, self.accumulate)
+        clear, bias = self.clear, self.bias
         if self.pipeline:
-            stage = {"clear": clear, "accumulate": accumulate, "bias": bias, "product": magnitude}
+            stage = {"clear": clear, "bias": bias, "product": magnitude}
             if negate is not None:
                 stage["negate"] = negate
             held = {}
             for name, value in stage.items():
                 held[name] = Signal(Value.cast(value).shape(), name=f"p1_{name}")
                 m.d.sync += held[name].eq(value)
-            clear, accumulate, bias, magnitude = held["clear"], held["accumulate"], held["bias"], held["product"]
+            clear, bias, magnitude = held["clear"], held["bias"], held["product"]
             negate = held.get("negate")
         n = self.acc_bits
         base = Signal(signed(n), name="base")
@@ -154,10 +157,7 @@ class AccumulatingElement(wiring.Component):
         else:
             lo, hi = Const(-(1 << (n - 1)), signed(n)), Const((1 << (n - 1)) - 1, signed(n))
             result = Mux(in_range, total[:n].as_signed(), Mux(total[width - 1], lo, hi))
-        with m.If(accumulate):
-            m.d.sync += [self.acc.eq(result), self.overflowed.eq((self.overflowed & ~clear) | ~in_range)]
-        with m.Else():
-            m.d.sync += [self.acc.eq(base), self.overflowed.eq(self.overflowed & ~clear)]
+        m.d.sync += [self.acc.eq(result), self.overflowed.eq((self.overflowed & ~clear) | ~in_range)]
         return m
 
     def __repr__(self) -> str:
@@ -202,7 +202,7 @@ class ProcessingElement(AccumulatingElement):
     def operand_ports(self) -> dict[str, Any]:
         return {"a": In(signed(8)), "b": In(signed(8))}
 
-    def product(self, m: Module) -> tuple[Value, None]:
+    def product(self, m: Module, enable: Value) -> tuple[Value, None]:
         product = Signal(signed(16), name="product")
-        m.d.comb += product.eq(multiply(m, self.a, self.b))
+        m.d.comb += product.eq(multiply(m, self.a, Mux(enable, self.b, 0)))
         return product, None

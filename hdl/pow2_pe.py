@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth.hdl import Const, Module, Signal, Value, signed, unsigned
+from amaranth.hdl import Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib.wiring import In
 
 from inwhale_hw.errors import ParameterError
@@ -68,12 +68,12 @@ class Pow2Element(AccumulatingElement):
     def operand_ports(self) -> dict[str, Any]:
         return {"a": In(signed(8)), "b": In(unsigned(self.bits))}
 
-    def product(self, m: Module) -> tuple[Value, Value]:
+    def product(self, m: Module, enable: Value) -> tuple[Value, Value]:
         field, sign = self.b[: self.bits - 1], self.b[self.bits - 1]
         if self.weights == "pow2":
             shifted = (self.a << field)[1:].as_signed()
             magnitude = Signal(signed(8 + (1 << (self.bits - 1)) - 2), name="magnitude")
-            m.d.comb += magnitude.eq(shifted & -field.any())
+            m.d.comb += magnitude.eq(shifted & -(field.any() & enable))
             return magnitude, sign
         sets = APOT_TERMS[self.bits - 1]
         big = max(max(t) for t in sets)
@@ -82,7 +82,7 @@ class Pow2Element(AccumulatingElement):
             width = len(exponents).bit_length()
             select = field[offset: offset + width]
             term = Signal(signed(8 + big - 1), name=f"term{index}")
-            with m.Switch(select):
+            with m.Switch(Mux(enable, select, 0)):
                 for j, k in enumerate(exponents, start=1):
                     with m.Case(j):
                         m.d.comb += term.eq(self.a << (big - k))
