@@ -1,20 +1,26 @@
 """Optional numba kernels for the sequential IMA ADPCM loops (the ``numba`` extra).
 
-Three loops cannot be vectorized along time: the raw-stream encoder (each code depends on
-the reconstruction so far), the lane encoder of :func:`~.blocks.encode_lanes` and the
-start-index search of :func:`~.search.search_start_indices` (vectorized across blocks in
-NumPy, but one NumPy call per sample position).  When numba is installed these compiled
-versions run instead; they use the same tables and give the same bits, which the tests check
-against both the NumPy paths and the references (audioop, libsndfile).
+Four loops cannot be vectorized along time: the raw-stream encoder (each code depends on
+the reconstruction so far), the lane encoder of :func:`~.blocks.encode_lanes`, the
+start-index search of :func:`~.search.search_start_indices` (``exhaustive``) and the
+``search`` encoder of :mod:`.lookahead` (vectorized across blocks in NumPy, but one NumPy call
+per sample position).  When numba is installed these compiled versions run instead; they use
+the same tables and give the same bits, which the tests check against both the NumPy paths
+and the references (audioop, libsndfile).
 
 ``INWHALE_HW_NUMBA=0`` in the environment (read at import) forces the NumPy paths.  Kernels
 are compiled on first use and cached on disk (numba ``cache=True``).
 
-The search kernel visits one lane (block, channel) at a time and all its candidates
+The ``exhaustive`` search kernel visits one lane (block, channel) at a time and all its candidates
 (quantizer, start index) sample by sample, merging candidates in equal states as the NumPy
 path does, and additionally drops a candidate once its partial error exceeds the complete
 error of one greedy candidate of the lane (errors only grow, so this pruning is exact too);
 the winner is the same (smallest error, then quantizer, then start index).
+
+:func:`search_encode` is the whole ``search`` encoder for a range of blocks, from int16
+frames to the finished block bytes (headers and packed nibbles), one lane at a time: start
+index, then lookahead coding with the pruning that :mod:`.lookahead` describes.  It holds
+no shared state, so ranges of blocks run on separate threads (it releases the GIL).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import os
 
 import numpy as np
 
-__all__ = ["ENABLED", "stream_encode", "lanes_encode", "carried_encode", "lanes_search"]
+__all__ = ["ENABLED", "LOOKAHEAD", "stream_encode", "lanes_encode", "carried_encode", "lanes_search", "search_encode"]
 
 try:  # pragma: no branch - depends on the environment
     import numba
@@ -34,6 +40,9 @@ ENABLED = numba is not None and os.environ.get("INWHALE_HW_NUMBA", "1").strip() 
 
 #: table indices are cast to unsigned: numba then skips its negative-index wraparound test
 _u = np.uint64
+#: samples after the current one that the ``search`` encoder's two options are costed over
+#: (:mod:`.lookahead`); a compile-time constant of the kernel, at most 7 (ring of 8 states)
+LOOKAHEAD = 2
 
 if numba is not None:
     _jit = numba.njit(cache=True, nogil=True)
@@ -199,3 +208,132 @@ if numba is not None:
             best_start[lane] = ident[winner] % rows
             best_quantizer[lane] = ident[winner] // rows
         return best_start, best_quantizer
+
+    @numba.njit(inline="always")
+    def _division_step(s, p, i, reciprocal, entry):
+        """One step of the division quantizer (:mod:`.lookahead`): (code, predictor, index, error)."""
+        d = s - p
+        negative = d >> 63
+        m = min((((d ^ negative) - negative) * reciprocal[_u(i)]) >> 32, 7)
+        e = entry[_u(i * 8 + m)]
+        q = max(min(p + (((e & 0xFFFF) ^ negative) - negative), 32767), -32768)
+        return (negative & 8) | m, q, e >> 16, s - q
+
+    @_jit
+    def _start_index(x, prefix, lo, hi, reciprocal, entry):
+        """Index in lo..hi whose division-quantizer coding of ``x[1:prefix]`` errs least (ties: lowest);
+        a candidate stops as soon as its partial error exceeds the best complete one."""
+        best, best_error = lo, -1
+        for start in range(lo, hi + 1):
+            p, i, error = x[0], np.int64(start), 0
+            for t in range(1, prefix):
+                _, p, i, miss = _division_step(x[t], p, i, reciprocal, entry)
+                error += miss * miss
+                if best_error >= 0 and error > best_error:
+                    break
+            if best_error < 0 or error < best_error:
+                best, best_error = start, error
+        return best
+
+    @_jit
+    def _lookahead_lane(x, steps, start, reciprocal, entry, codes, ring_p, ring_i, ring_r):
+        """Lookahead coding of ``x[:steps]`` into ``codes[1:steps]``; the lookahead reads the
+        LOOKAHEAD samples of padding after them (copies of the last one).
+
+        Before sample t, (p, i) is the committed state and ``ring_*[u & 7]`` hold the
+        quantizer path continuing it (predictor, index and error after sample u) for
+        u = t .. t+LOOKAHEAD-1; (q, j), the state at its end, stays in registers.  Per sample
+        the path grows by one step, option A is costed only when its own error is below G's
+        cost, and when A wins the path restarts from A.
+        """
+        p, i = x[0], np.int64(start)
+        q, j = p, i
+        for v in range(1, LOOKAHEAD + 1):
+            c, q, j, r = _division_step(x[v], q, j, reciprocal, entry)
+            codes[v], ring_p[v & 7], ring_i[v & 7], ring_r[v & 7] = c, q, j, r
+        for t in range(1, steps):
+            c, q, j, r = _division_step(x[t + LOOKAHEAD], q, j, reciprocal, entry)
+            k = (t + LOOKAHEAD) & 7
+            codes[t + LOOKAHEAD], ring_p[k], ring_i[k], ring_r[k] = c, q, j, r
+            near = ring_r[t & 7]
+            cost_g = near * near
+            for v in range(1, LOOKAHEAD + 1):
+                miss = ring_r[(t + v) & 7]
+                cost_g += miss * miss
+            d = x[t] - p
+            negative = d >> 63
+            m = codes[t] & 7
+            up = (np.int64((near ^ d) >= 0) & np.int64(near != 0) & np.int64(m < 7)) | np.int64(m == 0)
+            m2 = m - 1 + 2 * up
+            e = entry[_u(i * 8 + m2)]
+            pa = max(min(p + (((e & 0xFFFF) ^ negative) - negative), 32767), -32768)
+            ia = e >> 16
+            cost_a = (x[t] - pa) * (x[t] - pa)
+            if cost_a < cost_g:
+                qa, ja = pa, ia
+                for v in range(1, LOOKAHEAD + 1):
+                    _, qa, ja, r = _division_step(x[t + v], qa, ja, reciprocal, entry)
+                    cost_a += r * r
+                if cost_a < cost_g:
+                    codes[t] = (negative & 8) | m2
+                    q, j = pa, ia
+                    for v in range(1, LOOKAHEAD + 1):
+                        c, q, j, r = _division_step(x[t + v], q, j, reciprocal, entry)
+                        k = (t + v) & 7
+                        codes[t + v], ring_p[k], ring_i[k], ring_r[k] = c, q, j, r
+                    p, i = pa, ia
+                    continue
+            p, i = ring_p[t & 7], ring_i[t & 7]
+
+    @_jit
+    def _lane_samples(frames, lane, spb, warm, prefix, radius, reciprocal, entry, x):
+        """Copy lane ``lane`` (= block * C + channel) of ``frames`` into ``x`` (the last frame
+        repeats past the end, and for LOOKAHEAD samples of padding); return its start index."""
+        n, channels = frames.shape
+        b, ch = lane // channels, lane % channels
+        base = b * spb
+        have = min(spb, n - base)
+        for t in range(have):
+            x[t] = frames[base + t, ch]
+        for t in range(have, spb + LOOKAHEAD):
+            x[t] = x[have - 1]
+        if b == 0:
+            return _start_index(x, prefix, 0, 88, reciprocal, entry)
+        p, i = np.int64(frames[base - warm, ch]), np.int64(0)
+        for t in range(base - warm + 1, base):
+            _, p, i, _ = _division_step(np.int64(frames[t, ch]), p, i, reciprocal, entry)
+        return _start_index(x, prefix, max(i - radius, 0), min(i + radius, 88), reciprocal, entry)
+
+    @_jit
+    def _pack_lane(out, lane, channels, spb, block_align, first, start, codes):
+        """Write a lane's header (first sample, start index) and nibbles into its block of ``out``:
+        codes of samples 8 w + 1 .. 8 w + 8 go to word w of the channel, earlier in the low nibble."""
+        header = 4 * channels
+        at = (lane // channels) * block_align + 4 * (lane % channels)
+        out[at] = first & 0xFF
+        out[at + 1] = (first >> 8) & 0xFF
+        out[at + 2] = start
+        out[at + 3] = 0
+        for w in range((spb - 1) // 8):
+            at += header
+            k = 8 * w
+            out[at] = codes[k + 1] | (codes[k + 2] << 4)
+            out[at + 1] = codes[k + 3] | (codes[k + 4] << 4)
+            out[at + 2] = codes[k + 5] | (codes[k + 6] << 4)
+            out[at + 3] = codes[k + 7] | (codes[k + 8] << 4)
+
+    @_jit
+    def search_encode(frames, spb, block_align, first, last, out, radius, prefix, warm, reciprocal, entry):
+        """Blocks ``first .. last - 1`` of int16 ``frames`` (n, C), coded by the ``search`` rule into
+        ``out[first * block_align : last * block_align]`` (uint8): headers, then packed nibbles."""
+        channels = frames.shape[1]
+        warm, prefix = min(warm, spb), min(prefix, spb)
+        x = np.empty(spb + LOOKAHEAD, np.int64)
+        codes = np.empty(spb + LOOKAHEAD, np.uint8)
+        ring_p = np.empty(8, np.int64)
+        ring_i = np.empty(8, np.int64)
+        ring_r = np.empty(8, np.int64)
+        for lane in range(first * channels, last * channels):
+            start = _lane_samples(frames, lane, spb, warm, prefix, radius, reciprocal, entry, x)
+            _lookahead_lane(x, spb, start, reciprocal, entry, codes, ring_p, ring_i, ring_r)
+            _pack_lane(out, lane, channels, spb, block_align, x[0], start, codes)

@@ -10,9 +10,11 @@ last byte (audioop drops it).
 
 WAV (:mod:`.wav`): blocks of ``block_size`` bytes (default: libsndfile's rule), each
 restarting the coder from a stored sample and step index; ``encoder`` picks how blocks are
-coded (``search``: the start index and quantizer of minimum block error, never worse than
-libsndfile's or sox's choice; ``libsndfile``: index carried from block to block,
-byte-identical to libsndfile's writer; ``trellis``: beam search over codes with
+coded (``search``: a short start-index search, then per sample the better of two codes by a
+two-sample lookahead -- fast, and above sox's SNR on the speech and music measured;
+``exhaustive``: the start index and quantizer of minimum block error, never worse than
+libsndfile's or sox's choice for a mono block; ``libsndfile``: index carried from block to
+block, byte-identical to libsndfile's writer; ``trellis``: beam search over codes with
 ``trellis_nodes`` survivors); ``flavor`` picks the decoder (``standard``: IMA, libsndfile,
 sox, audioop; ``ffmpeg``: ffmpeg's ``((2 m + 1) s) >> 3`` reconstruction).
 """
@@ -51,9 +53,10 @@ class ImaAdpcm(SequentialCodec):
     params = (
         Param(
             "encoder", "search",
-            "how WAV blocks are coded: 'search' (start index and quantizer of minimum block "
-            "error), 'libsndfile' (carried index, byte-identical to libsndfile), 'trellis' "
-            "(beam search over codes; best quality, slowest)",
+            "how WAV blocks are coded: 'search' (start-index search and two-option lookahead "
+            "per sample; fast), 'exhaustive' (start index and quantizer of minimum block "
+            "error; slow), 'libsndfile' (carried index, byte-identical to libsndfile), "
+            "'trellis' (beam search over codes; best quality, slowest)",
             str, choices=ENCODERS,
         ),
         Param(

@@ -48,6 +48,7 @@ from inwhale_hw.errors import AudioFormatError, InputError, ParameterError
 from . import kernels
 from .blocks import _ROWS, _THRESHOLDS, decode_blocks, default_block_align, encode_lanes, frames_to_lanes
 from .blocks import lanes_to_frames, pack_blocks, samples_per_block, unpack_blocks
+from .lookahead import search_payload
 from .search import carried_start_indices, search_start_indices
 from .tables import NEXT_INDEX, SIGNED_DIFF
 from .trellis import DEFAULT_NODES, trellis_encode
@@ -71,7 +72,7 @@ __all__ = [
 FORMAT_TAG = 0x0011
 #: the standard quantizer's thresholds, differences and next indices for the compiled coder
 _CARRIED_TABLES = (_THRESHOLDS[:_ROWS].reshape(-1), SIGNED_DIFF, NEXT_INDEX)
-ENCODERS = ("search", "libsndfile", "trellis")
+ENCODERS = ("search", "libsndfile", "exhaustive", "trellis")
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,9 @@ def encode_payload(
 ) -> bytes:
     """The data chunk body for int16 ``pcm`` (n,) or (n, C): whole blocks of ``block_align`` bytes.
 
-    ``encoder``: "search", "libsndfile" (:mod:`.search`) or "trellis" with ``nodes``
-    survivors (:mod:`.trellis`).  ``use_kernels`` False forces the NumPy / pure-Python paths
-    even when numba is installed (same bytes).
+    ``encoder``: "search" (:mod:`.lookahead`), "libsndfile" or "exhaustive" (:mod:`.search`)
+    or "trellis" with ``nodes`` survivors (:mod:`.trellis`).  ``use_kernels`` False forces
+    the NumPy / pure-Python paths even when numba is installed (same bytes).
     """
     pcm = _frames_2d(pcm)
     channels = pcm.shape[1]
@@ -121,6 +122,8 @@ def encode_payload(
         raise ParameterError(f"IMA WAV encoder {encoder!r} is not allowed; expected one of {', '.join(ENCODERS)}")
     if not len(pcm):
         return b""
+    if encoder == "search":
+        return search_payload(pcm, block_align, use_kernels)
     x = frames_to_lanes(pcm, spb)
     blocks = x.shape[1] // channels
     if encoder == "trellis":

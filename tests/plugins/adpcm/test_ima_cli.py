@@ -28,7 +28,7 @@ def _input(path, rate, channels, n=3001):
 
 
 @pytest.mark.parametrize("channels,rate", [(1, 8000), (2, 44100)])
-@pytest.mark.parametrize("encoder", ["search", "libsndfile", "trellis"])
+@pytest.mark.parametrize("encoder", ["search", "libsndfile", "exhaustive", "trellis"])
 def test_encode_writes_an_ima_wav_that_libsndfile_reads(tmp_path, channels, rate, encoder):
     pcm = _input(tmp_path / "in.wav", rate, channels)
     res = run("encode", tmp_path / "in.wav", "-c", "ima-adpcm", "-p", f"encoder={encoder}", "-o", tmp_path / "y.wav")

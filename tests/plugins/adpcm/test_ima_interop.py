@@ -71,7 +71,7 @@ def test_ffmpeg_files_decode_like_libsndfile_and_flavor_ffmpeg_like_ffmpeg(requi
     assert np.count_nonzero(flavored.pcm != standard.pcm) > len(standard.pcm) // 4  # the flavors differ
 
 
-@pytest.mark.parametrize("encoder", ["search", "libsndfile", "trellis"])
+@pytest.mark.parametrize("encoder", ["search", "libsndfile", "exhaustive", "trellis"])
 @pytest.mark.parametrize("channels,rate,n", CASES)
 def test_sox_and_ffmpeg_accept_ours(require_tool, tmp_path, encoder, channels, rate, n):
     sox, ffmpeg = require_tool("sox"), require_tool("ffmpeg")
@@ -108,7 +108,7 @@ def _music(rate: int) -> np.ndarray:
 @pytest.mark.parametrize("material,rate", [("speech", 8000), ("speech", 44100), ("music", 8000), ("music", 44100)])
 def test_search_snr_is_at_least_sox(require_tool, tmp_path, material, rate):
     """Same block size as sox (256 bytes per channel); sox without dither (-D) so its codec is
-    compared.  search beats libsndfile's encoder, trellis beats search."""
+    compared.  Both search modes beat sox and libsndfile's encoder; trellis beats search."""
     sox = require_tool("sox")
     pcm = _speech(require_tool("espeak-ng"), tmp_path, rate) if material == "speech" else _music(rate)
     src = _write_pcm(tmp_path, pcm, rate)
@@ -116,11 +116,11 @@ def test_search_snr_is_at_least_sox(require_tool, tmp_path, material, rate):
     subprocess.run([sox, "-D", str(src), "-e", "ima-adpcm", str(coded)], check=True)
     assert sf.info(coded).frames >= len(pcm)
     sox_snr = _snr(pcm, _sf_decode(coded)[: len(pcm)])
-    ours = tmp_path / "ours.wav"
-    ours.write_bytes(build_ima_wav(pcm, rate, 256 * pcm.shape[1], encoder="search"))
-    ours_snr = _snr(pcm, _sf_decode(ours)[: len(pcm)])
-    libsndfile_snr = _snr(pcm, read_ima_wav(write_ima_wav(tmp_path / "l.wav", pcm, rate, 256 * pcm.shape[1], "libsndfile")).pcm)
-    trellis_snr = _snr(pcm, read_ima_wav(write_ima_wav(tmp_path / "t.wav", pcm, rate, 256 * pcm.shape[1], "trellis")).pcm)
-    assert ours_snr >= sox_snr, (ours_snr, sox_snr)
-    assert ours_snr > libsndfile_snr, (ours_snr, libsndfile_snr)
-    assert trellis_snr > ours_snr, (trellis_snr, ours_snr)
+    snr = {}
+    for encoder in ("search", "exhaustive", "libsndfile", "trellis"):
+        ours = tmp_path / f"{encoder}.wav"
+        ours.write_bytes(build_ima_wav(pcm, rate, 256 * pcm.shape[1], encoder=encoder))
+        snr[encoder] = _snr(pcm, _sf_decode(ours)[: len(pcm)])
+    assert snr["search"] >= sox_snr and snr["exhaustive"] >= sox_snr, (snr, sox_snr)
+    assert snr["search"] > snr["libsndfile"] and snr["exhaustive"] > snr["libsndfile"], snr
+    assert snr["trellis"] > snr["search"], snr

@@ -112,7 +112,7 @@ def test_search_is_the_exhaustive_minimum():
 
 
 @needs_numba
-@pytest.mark.parametrize("encoder", ["libsndfile", "search"])
+@pytest.mark.parametrize("encoder", ["libsndfile", "search", "exhaustive"])
 @pytest.mark.parametrize("channels,align", [(1, 256), (2, 1024)])
 def test_wav_payload_is_the_same_with_and_without_kernels(encoder, channels, align):
     from inwhale_hw.plugins.adpcm.wav import encode_payload
