@@ -96,15 +96,43 @@ class ProductBank:
         return sum(max(len(csd_digits(o)) - 1, 0) for o in odds) + sum(1 for c in set(table) if c < 0)
 
 
-def select_product(stages: "Stages", x: Value, table: Sequence[int], index: Value, name: str) -> Value:
-    """``x * table[index]``: a :class:`ProductBank` and a multiplexer, or a ROM feeding one
-    multiplier (about one adder per bit of the largest constant), whichever is smaller."""
+def select_product(stages: "Stages", x: Value, table: Sequence[int], index: Value, name: str,
+                   offset: int = 0) -> Signal:
+    """``offset + x * table[index]`` (``x`` non-negative) as stage ``name``, in the form needing
+    fewer adders:
+
+    * shift-add rows: ``|table[index]| = sum_j t_j(index) 2**j`` where each bit ``t_j`` is a
+      one-bit ROM of ``index``; one row ``x << j`` (gated by ``t_j``) per bit that is set in
+      any entry, the rows summed by a tree of adders (iCE40 carry chains, about one LUT per
+      bit, where Yosys's LUT-only mapping of a general multiplier needs about twice that), and
+      the sign, if any entry is negative, applied by :func:`add_or_subtract` onto ``offset``;
+    * a :class:`ProductBank` (one shift-add tree per distinct odd magnitude), a multiplexer and
+      an adder for ``offset``.
+    """
     if len(set(table)) == 1:
-        return const_mul(x, table[0])
-    if ProductBank.adders(table) <= max(abs(c) for c in table).bit_length():
-        bank = ProductBank(stages, x, table, name)
-        return Array(bank(c) for c in table)[index]
-    return x * rom(table)[index]
+        return stages.one(name, const_mul(x, table[0]) + offset)
+    mags = [abs(c) for c in table]
+    common = min(odd_part(m)[1] for m in mags if m)
+    mags = [m >> common for m in mags]
+    rows = [j for j in range(max(mags).bit_length()) if any((m >> j) & 1 for m in mags)]
+    if ProductBank.adders(table) < len(rows) - 1:
+        bank = ProductBank(stages, x, table, f"{name}_bank")
+        return stages.one(name, Array(bank(c) for c in table)[index] + offset)
+    bits = stages.one(f"{name}_digits", rom(mags)[index])
+    terms = [(x if all((m >> j) & 1 for m in mags) else Mux(bits[j], x, 0)) << j for j in rows]
+    # a tree of two-input adders, each sum a kept signal: otherwise Yosys's alumacc merges the
+    # rows into one multi-operand add and maps it to LUT full adders instead of carry chains
+    # (485 LUT4 against 357 for Jayant's 4-bit multipliers on a 21-bit step)
+    level = 0
+    while len(terms) > 1:
+        pairs = {f"{name}_sum{level}_{i}": terms[2 * i] + terms[2 * i + 1] for i in range(len(terms) // 2)}
+        summed = list(stages(f"{name}_sum{level}", keep=True, **pairs).values())
+        terms = summed + terms[len(summed) * 2 :]
+        level += 1
+    magnitude = stages.one(f"{name}_magnitude", terms[0] << common)
+    if min(table) < 0:
+        return stages.one(name, add_or_subtract(Const(offset), magnitude, rom([int(c < 0) for c in table])[index]))
+    return stages.one(name, magnitude + offset)
 
 
 def rom(table: Sequence[int]) -> Array:
@@ -156,17 +184,18 @@ def greater(a: Value, b: Value) -> Value:
 
 class Stages:
     """Combinational stages of a block: ``stages(name, sig=value, ...)`` adds a submodule
-    ``name`` driving one new signal per keyword and returns them in a dict by name."""
+    ``name`` driving one new signal per keyword and returns them in a dict by name
+    (``keep=True`` gives the signals Yosys's ``keep`` attribute)."""
 
     def __init__(self, m: Module) -> None:
         self.m = m
 
-    def __call__(self, name: str, **values: Value) -> dict[str, Signal]:
+    def __call__(self, name: str, keep: bool = False, **values: Value) -> dict[str, Signal]:
         stage = Module()
         signals = {}
         for key, value in values.items():
             value = Value.cast(value)
-            signals[key] = Signal(value.shape(), name=key)
+            signals[key] = Signal(value.shape(), name=key, attrs={"keep": 1} if keep else {})
             stage.d.comb += signals[key].eq(value)
         self.m.submodules[name] = stage
         return signals

@@ -119,8 +119,8 @@ class _DPCMBlock(wiring.Component):
         d = self.design
         top, low = index[self.bits - 1], index[: self.bits - 1]
         distance = stages.one("distance", Mux(top, low, ~low))
-        product = select_product(stages, step, d.multipliers, distance, "step_bank")
-        return stages.clamped("step_next", (product + d.mult_bias) >> d.mult_shift, d.step_min, d.step_max)
+        product = select_product(stages, step, d.multipliers, distance, "step_product", d.mult_bias)
+        return stages.clamped("step_next", product >> d.mult_shift, d.step_min, d.step_max)
 
     def _level_width(self) -> int:
         """Bits of a signed value holding every ``r_k`` for steps in [step_min, step_max] (each
@@ -199,8 +199,8 @@ class DPCMDecoder(_DPCMBlock):
         p = self._predict(stages, hist)
         index = self._index(self.i.payload)
         if self.adaptive:
-            product = select_product(stages, step, d.levels, index, "level_bank")
-            level = stages.one("level", ((product + d.level_bias) >> d.level_shift)[: self._level_width()].as_signed())
+            product = select_product(stages, step, d.levels, index, "level_product", d.level_bias)
+            level = (product >> d.level_shift)[: self._level_width()].as_signed()
         else:
             level = rom([(lv * d.step + d.level_bias) >> d.level_shift for lv in d.levels])[index]
         y = stages.saturated("y", p + level, 16)
