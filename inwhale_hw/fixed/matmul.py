@@ -23,10 +23,11 @@ split into 21-bit limbs whose products are exact in float64 and recombined in Py
 from __future__ import annotations
 
 import contextlib
+import math
 
 import numpy as np
 
-from ..errors import InputError, WidthLimitError
+from ..errors import InputError, ParameterError, WidthLimitError
 
 try:  # optional: a well-kept helper (scikit-learn's) to run small BLAS calls on one thread
     from threadpoolctl import ThreadpoolController
@@ -41,15 +42,19 @@ _LIMB = 21
 #: sgemm 256^3 measured 36 GMAC/s on one thread and 11-22 GMAC/s on two (and far less when
 #: another process holds a core); from 512^3 both are about equal.
 _SINGLE_THREAD_MACS = 1 << 27
+#: Below this OpenBLAS runs gemm on one thread by itself (``interface/gemm.c``: one thread while
+#: ``M*N*K <= SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD = 65536 * 4``; measured here: equal
+#: times with one or two threads up to 2**19), so limiting would only cost its ~10 us.
+_BLAS_SINGLE_ANYWAY = 1 << 18
 _controller = None
 
 
 def blas_threads(macs: int):
     """Context manager for a BLAS call of ``macs`` multiply-adds: one BLAS thread when the
-    product is small (``macs <= 2**27``, where one thread is faster here, see
+    product is small (``2**18 < macs <= 2**27``, where one thread is faster here, see
     ``_SINGLE_THREAD_MACS``), BLAS's own thread count otherwise or without threadpoolctl."""
     global _controller
-    if ThreadpoolController is None or macs > _SINGLE_THREAD_MACS:
+    if ThreadpoolController is None or not _BLAS_SINGLE_ANYWAY < macs <= _SINGLE_THREAD_MACS:
         return contextlib.nullcontext()
     if _controller is None:
         _controller = ThreadpoolController()
@@ -69,15 +74,16 @@ def _absmax(x: np.ndarray) -> int:
     return max(abs(int(x.min())), abs(int(x.max()))) if x.size else 0
 
 
-def matmul_bound(a: np.ndarray, b: np.ndarray, sufficient: int = 0) -> int:
+def matmul_bound(a: np.ndarray, b: np.ndarray, sufficient: int = 0, abs_max: tuple[int, int] | None = None) -> int:
     """``L``: an upper bound on ``|partial sum|`` over every output of ``a @ b`` (module docstring).
 
     Returns the global bound ``G = K max|a| max|b|`` when ``G <= sufficient`` (the caller's
     threshold below which a finer bound changes nothing), else the finer ``F <= G``.  ``F``
     needs float64 row and column sums, exact while ``G <= 2**53`` (each sum is at most ``G``);
-    beyond that ``G`` is returned.
+    beyond that ``G`` is returned.  ``abs_max``: upper bounds on ``max|a|`` and ``max|b|`` the
+    caller already has (skips two scans).
     """
-    ma, mb = _absmax(a), _absmax(b)
+    ma, mb = (_absmax(a), _absmax(b)) if abs_max is None else abs_max
     k = a.shape[-1]
     bound = k * ma * mb
     if bound <= sufficient or bound > _F64:
@@ -87,15 +93,23 @@ def matmul_bound(a: np.ndarray, b: np.ndarray, sufficient: int = 0) -> int:
     return min(int(rows) * mb, int(cols) * ma)
 
 
-def _float_matmul(a: np.ndarray, b: np.ndarray, dtype) -> np.ndarray:
+def _float_matmul(a: np.ndarray, b: np.ndarray, dtype, c: np.ndarray | None = None, fuse: bool = False) -> np.ndarray:
+    """``a @ b (+ c)`` by BLAS in ``dtype`` (the caller proved the product exact), as int64;
+    ``fuse``: ``c`` is added in ``dtype`` too (proved: ``|a @ b + c| <= L + max|c| <= 2**p``)."""
     fa, fb = a.astype(dtype), b.astype(dtype)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    macs = int(np.prod(batch, dtype=np.int64)) * a.shape[-2] * a.shape[-1] * b.shape[-1]
+    macs = math.prod(batch) * a.shape[-2] * a.shape[-1] * b.shape[-1]
     with blas_threads(macs):
         out = np.matmul(fa, fb)
+    if c is not None and fuse:
+        out += c.astype(dtype)
     if dtype is np.float32:  # |out| <= 2**24: via int32, which NumPy converts to ~3x faster than to int64
-        return out.astype(np.int32).astype(np.int64)
-    return out.astype(np.int64)
+        result = out.astype(np.int32).astype(np.int64)
+    else:
+        result = out.astype(np.int64)
+    if c is not None and not fuse:
+        result += c
+    return result
 
 
 def _limbs(x: np.ndarray) -> list[np.ndarray]:
@@ -121,12 +135,13 @@ def wide_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return total
 
 
-def matmul_int(a: np.ndarray, b: np.ndarray, bound: int) -> np.ndarray:
-    """Exact int64 ``a @ b`` given ``bound`` < 2**63 (see module docstring)."""
+def matmul_int(a: np.ndarray, b: np.ndarray, bound: int, c: np.ndarray | None = None, c_max: int = 0) -> np.ndarray:
+    """Exact int64 ``a @ b (+ c)`` given ``bound`` (``L``) and ``c_max >= max|c|`` with
+    ``bound + c_max < 2**63`` (see module docstring); ``c`` int64, broadcast to the product."""
     if bound <= _F32:
-        return _float_matmul(a, b, np.float32)
+        return _float_matmul(a, b, np.float32, c, bound + c_max <= _F32)
     if bound <= _F64:
-        return _float_matmul(a, b, np.float64)
+        return _float_matmul(a, b, np.float64, c, bound + c_max <= _F64)
     per_term = _absmax(a) * _absmax(b)
     chunk = _F64 // per_term if per_term else a.shape[-1]
     if chunk >= 16:
@@ -134,17 +149,29 @@ def matmul_int(a: np.ndarray, b: np.ndarray, bound: int) -> np.ndarray:
         for k0 in range(0, a.shape[-1], chunk):
             part = _float_matmul(a[..., k0 : k0 + chunk], b[..., k0 : k0 + chunk, :], np.float64)
             out = part if out is None else out + part
-        return out
-    return np.matmul(a.astype(np.int64), b.astype(np.int64))
+    else:
+        out = np.matmul(a.astype(np.int64), b.astype(np.int64))
+    if c is not None:
+        out += c
+    return out
 
 
-def exact_matmul(a: object, b: object) -> np.ndarray:
-    """Exact ``a @ b`` of integer arrays (NumPy matmul semantics, batches broadcast) as int64.
+def exact_matmul(a: object, b: object, c: object | None = None, *, abs_max: tuple[int, int] | None = None) -> np.ndarray:
+    """Exact ``a @ b + c`` of integer arrays (NumPy matmul semantics, batches broadcast) as int64.
 
     Uses float32 or float64 BLAS when the bound ``L`` allows (module docstring proves this exact),
-    K-chunked float64 with int64 sums, or 21-bit limbs recombined in Python ints.  Raises
+    K-chunked float64 with int64 sums, or 21-bit limbs recombined in Python ints.  The optional
+    addend ``c`` (integers broadcastable to the product's shape, e.g. a bias row) is added in
+    the same float format when ``L + max|c|`` is within its exact range (the sum of two exact
+    integers is then exact, IEEE 754-2019 §4.3), else in int64 afterwards.  ``abs_max``:
+    upper bounds ``(A, B)`` with ``|a| <= A`` and ``|b| <= B`` when the caller has them (they
+    enter the bound, so they must hold; the scans for ``max|a|``, ``max|b|`` are skipped).  Raises
     :class:`~inwhale_hw.errors.WidthLimitError` when an exact result does not fit int64.
     """
+    if abs_max is not None and (
+        len(abs_max) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 for v in abs_max)
+    ):
+        raise ParameterError(f"exact_matmul: abs_max must be two ints >= 0 (bounds on |a| and |b|), got {abs_max!r}")
     a, b = _as_int(a, "exact_matmul"), _as_int(b, "exact_matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise InputError("exact_matmul: operands must have at least one dimension")
@@ -153,19 +180,34 @@ def exact_matmul(a: object, b: object) -> np.ndarray:
     b2 = b[:, None] if squeeze_b else b
     if a2.shape[-1] != b2.shape[-2]:
         raise InputError(f"exact_matmul: inner dimensions differ: {a.shape} @ {b.shape}")
-    out = _exact(a2, b2)
-    if squeeze_a:
-        out = out[..., 0, :]
-    if squeeze_b:
-        out = out[..., 0]
-    return out
+    try:
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    except ValueError:
+        raise InputError(f"exact_matmul: batch dimensions of {a.shape} and {b.shape} do not broadcast") from None
+    full = batch + (a2.shape[-2], b2.shape[-1])
+    shape = batch + (() if squeeze_a else full[-2:-1]) + (() if squeeze_b else full[-1:])
+    c_max = 0
+    if c is not None:
+        c = _as_int(c, "exact_matmul").astype(np.int64, copy=False)
+        try:
+            np.broadcast_to(c, shape)
+        except ValueError:
+            raise InputError(f"exact_matmul: c of shape {c.shape} does not broadcast to the product's shape {shape}") from None
+        c_max = _absmax(c)
+        if shape != full:  # a 1-D operand: c in the shape of the 2-D product
+            c = np.broadcast_to(c, shape).reshape(full)
+    out = _exact(a2, b2, c, c_max, abs_max)
+    return out.reshape(shape) if shape != full else out
 
 
-def _exact(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    bound = matmul_bound(a, b, sufficient=_F32)
-    if bound <= _I63:
-        return matmul_int(a, b, bound)
+def _exact(a: np.ndarray, b: np.ndarray, c: np.ndarray | None, c_max: int,
+           abs_max: tuple[int, int] | None) -> np.ndarray:
+    bound = matmul_bound(a, b, _F32 - c_max, abs_max)
+    if bound + c_max <= _I63:
+        return matmul_int(a, b, bound, c, c_max)
     wide = wide_matmul(a, b)
+    if c is not None:
+        wide = wide + c.astype(object)
     flat = wide.reshape(-1)
     bad = [i for i, v in enumerate(flat) if not -_I63 - 1 <= v <= _I63]
     if bad:

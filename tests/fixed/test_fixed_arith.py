@@ -158,6 +158,27 @@ def test_matmul_bound_global_first_then_finer():
     assert matmul_bound(a, b, sufficient=g) == g
     assert matmul_bound(a, b, sufficient=g - 1) == finer
     assert exact_matmul(a, b).tolist() == _py_matmul(a, b)
+    # caller-known bounds on |a|, |b| (looser than the maxima still prove exactness)
+    assert exact_matmul(a, b, abs_max=(1 << 15, 128)).tolist() == _py_matmul(a, b)
+    with pytest.raises(ParameterError, match="abs_max"):
+        exact_matmul(a, b, abs_max=(-1, 128))
+
+
+# c added in float32 (L + max|c| <= 2^24), in int64 after float32 BLAS, or with Python-int limbs
+# (L + max|c| > 2^63 - 1 although every result fits int64)
+@pytest.mark.parametrize("c_hi", [2000, 1 << 24, (1 << 63) - (1 << 20)])
+def test_exact_matmul_with_addend_matches_python_ints(c_hi):
+    rng = np.random.default_rng(c_hi % 1000)
+    a = rng.integers(-128, 128, (6, 40))
+    b = rng.integers(-128, 128, (40, 5))
+    for c in (rng.integers(-c_hi, c_hi, 5), rng.integers(-c_hi, c_hi, (6, 1)), rng.integers(-c_hi, c_hi, (6, 5))):
+        want = [[v + int(np.broadcast_to(c, (6, 5))[i, j]) for j, v in enumerate(row)]
+                for i, row in enumerate(_py_matmul(a, b))]
+        assert exact_matmul(a, b, c).tolist() == want
+    c1 = rng.integers(-c_hi, c_hi, 5)
+    assert exact_matmul(a[0], b, c1).tolist() == [v + int(w) for v, w in zip(_py_matmul(a[:1], b)[0], c1)]
+    with pytest.raises(InputError, match="does not broadcast"):
+        exact_matmul(a, b, np.zeros((2, 6, 5), np.int64))
 
 
 def test_blas_threads_limits_small_products_to_one_thread():
