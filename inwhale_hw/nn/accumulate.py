@@ -179,14 +179,16 @@ def running_sums(
     return values, overflowed, peak
 
 
-def raise_overflow(where: str, overflowed: np.ndarray, acc_bits: int, flat_index: int) -> None:
-    """Raise the ``error``-policy exception for a non-empty overflow mask."""
-    count = int(np.count_nonzero(overflowed))
+def raise_overflow(where: str, overflowed: np.ndarray, acc_bits: int, layout: str = "flat") -> None:
+    """Raise the ``error``-policy exception for the non-empty output indices ``overflowed``
+    (in the caller's ``layout``; the smallest is reported as the first)."""
+    count = int(overflowed.size)
+    first = int(overflowed.min())
     lo, hi = accumulator_range(acc_bits)
     raise FixedPointOverflowError(
         f"{where}: {count} output(s) had a partial sum outside the {acc_bits}-bit accumulator "
-        f"range [{lo}, {hi}] (first at flat output index {flat_index}); "
+        f"range [{lo}, {hi}] (first at {layout} output index {first}); "
         f"use overflow='wrap' or 'sat', or a wider acc_bits",
         count=count,
-        first_index=flat_index,
+        first_index=first,
     )

@@ -5,11 +5,13 @@ integer datapath with a signed ``acc_bits`` accumulator does, in the order state
 :mod:`inwhale_hw.nn.accumulate` (bias first, then k = 0..K-1), and returns the register values
 with :class:`~inwhale_hw.nn.accumulate.AccumulatorStats`.
 
-Speed: the exact sum comes from :func:`inwhale_hw.fixed.matmul.exact_matmul`, which uses
-float32 BLAS while ``K * max|a| * max|b| < 2^24``, float64 BLAS while it is ``< 2^53`` (every
-partial sum of a float dot product is then an integer below the significand limit, so no
-rounding can happen in any order) and integer arithmetic beyond.  The policy is then applied
-without a sequential pass whenever it provably cannot matter:
+Speed: the exact sum ``bias + a @ b`` comes from one call of
+:func:`inwhale_hw.fixed.matmul.exact_matmul` (bias as its addend), which uses float32 BLAS while
+``max|bias| + K * max|a| * max|b| <= 2^24`` (or a finer per-row/column bound is), float64 BLAS
+below ``2^53`` (every partial sum of a float dot product is then an integer below the
+significand limit, so no rounding can happen in any order) and integer arithmetic beyond; the
+maxima scanned here for the statistics are passed on, not scanned twice.  The policy is then
+applied without a sequential pass whenever it provably cannot matter:
 
 1. global bound ``max|bias| + K max|a| max|b|`` inside the range: no partial sum can overflow;
 2. otherwise the per-output bound ``|bias| + (|a| @ |b|)`` (one more exact matmul) selects the
@@ -22,6 +24,7 @@ operands promoted and the added axis removed.  Values are returned as int64.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -30,6 +33,7 @@ from ..errors import InputError, WidthLimitError
 from ..fixed.matmul import exact_matmul
 from .accumulate import (
     AccumulatorStats,
+    accumulator_range,
     check_policy,
     raise_overflow,
     running_sums,
@@ -37,7 +41,7 @@ from .accumulate import (
     wrap_signed,
 )
 
-__all__ = ["MatmulResult", "matmul", "as_integer_array"]
+__all__ = ["MatmulResult", "accumulate_product", "as_integer_array", "matmul"]
 
 
 class MatmulResult(NamedTuple):
@@ -94,7 +98,7 @@ def matmul(
         FixedPointOverflowError: ``overflow="error"`` and some partial sum left the range.
     """
     where = "matmul"
-    lo, hi = check_policy(acc_bits, overflow)
+    check_policy(acc_bits, overflow)
     a = as_integer_array(a, "a", where)
     b = as_integer_array(b, "b", where)
     if a.ndim == 0 or b.ndim == 0:
@@ -113,49 +117,78 @@ def matmul(
     except ValueError:
         raise InputError(f"{where}: batch dimensions of {a.shape} and {b.shape} do not broadcast") from None
     out_shape = batch + (a.shape[-2], b.shape[-1])
-    k = a.shape[-1]
-    bias_arr = None
     if bias is not None:
-        bias_arr = as_integer_array(bias, "bias", where)
+        bias = as_integer_array(bias, "bias", where)
         try:
-            bias_arr = np.broadcast_to(bias_arr, out_shape).astype(np.int64)
+            np.broadcast_to(bias, out_shape)
         except ValueError:
-            raise InputError(f"{where}: bias of shape {bias_arr.shape} does not broadcast to {out_shape}") from None
-    bias_max = _max_abs(bias_arr) if bias_arr is not None else 0
-    bound = bias_max + k * _max_abs(a) * _max_abs(b)
+            raise InputError(f"{where}: bias of shape {bias.shape} does not broadcast to {out_shape}") from None
+    values, stats, overflowed = accumulate_product(a, b, bias, acc_bits, overflow, track_partials, where)
+    if overflow == "error" and overflowed.size:
+        raise_overflow(where, overflowed, acc_bits)
+    if a_vector or b_vector:
+        values = values.reshape(
+            batch + ((() if a_vector else (out_shape[-2],)) + (() if b_vector else (out_shape[-1],)))
+        )
+    return MatmulResult(values, stats)
+
+
+def accumulate_product(
+    a: np.ndarray,
+    b: np.ndarray,
+    bias: np.ndarray | None,
+    acc_bits: int,
+    overflow: str,
+    track_partials: bool,
+    where: str,
+) -> tuple[np.ndarray, AccumulatorStats, np.ndarray]:
+    """The accumulators of ``bias + a @ b`` for checked operands (the kernel of :func:`matmul`
+    and :func:`~inwhale_hw.nn.conv2d`).
+
+    ``a`` (..., M, K) and ``b`` (..., K, N) are integer arrays whose batch axes broadcast,
+    ``bias`` an integer array broadcastable to the output (not materialized) or None, and the
+    policy valid.  Returns ``(values, stats, overflowed)``: int64 register values of the
+    broadcast shape (the exact sums under ``error``), the statistics, and the sorted flat
+    indices of the outputs with a partial sum outside the range (exact; the caller raises
+    under ``error``, so it can name the outputs in its own layout).
+    """
+    lo, hi = accumulator_range(int(acc_bits))
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    out_shape = batch + (a.shape[-2], b.shape[-1])
+    k = a.shape[-1]
+    n_out = math.prod(out_shape)
+    if bias is not None:
+        bias = bias.astype(np.int64, copy=False)
+    bias_max = _max_abs(bias) if bias is not None and n_out else 0
+    a_max, b_max = _max_abs(a), _max_abs(b)
+    bound = bias_max + k * a_max * b_max
     if bound >= 1 << 63:
         raise WidthLimitError(
-            f"{where}: worst-case sum {bound} (K={k}, max|a|={_max_abs(a)}, max|b|={_max_abs(b)}) "
+            f"{where}: worst-case sum {bound} (K={k}, max|a|={a_max}, max|b|={b_max}) "
             f"does not fit int64; split K or narrow the operands"
         )
-    exact = exact_matmul(a, b)
-    if bias_arr is not None:
-        exact = exact + bias_arr
-    n_out = int(np.prod(out_shape))
+    exact = exact_matmul(a, b, bias, abs_max=(a_max, b_max))
     final_out = 0 if bound <= hi else int(np.count_nonzero((exact < lo) | (exact > hi)))
-    overflowed_count = 0
+    overflowed = np.empty(0, dtype=np.int64)
     peak = _max_abs(exact)
     values = exact
     if track_partials or bound > hi:
         if track_partials:
             risky = np.ones(out_shape, dtype=bool)
         else:
-            per_output = exact_matmul(np.abs(a.astype(np.int64)), np.abs(b.astype(np.int64)))
-            if bias_arr is not None:
-                per_output = per_output + np.abs(bias_arr)
+            per_output = exact_matmul(np.abs(a.astype(np.int64)), np.abs(b.astype(np.int64)),
+                                      None if bias is None else np.abs(bias))
             risky = np.broadcast_to(per_output > hi, out_shape)
         flat = np.flatnonzero(risky)
         if flat.size:
             a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, a.shape[-2], k)
             b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape(-1, k, b.shape[-1])
             bi, i, j = np.unravel_index(flat, (a3.shape[0],) + out_shape[-2:])
-            r_bias = bias_arr.reshape(-1)[flat] if bias_arr is not None else None
+            r_bias = np.broadcast_to(bias, out_shape)[np.unravel_index(flat, out_shape)] if bias is not None else None
             seq, over, r_peak = running_sums(
                 a3[bi, i, :], b3[bi, :, j], r_bias, acc_bits, overflow, overflow == "sat"
             )
-            overflowed_count = int(np.count_nonzero(over))
-            if overflow == "error" and overflowed_count:
-                raise_overflow(where, over, acc_bits, int(flat[np.argmax(over)]))
+            overflowed = flat[over]
             if overflow == "sat":
                 values = exact.copy()
                 values.reshape(-1)[flat] = seq
@@ -163,16 +196,12 @@ def matmul(
                 peak = int(r_peak.max(initial=0))
     if overflow == "wrap" and final_out:
         values = wrap_signed(exact, acc_bits)
-    if a_vector or b_vector:
-        values = values.reshape(
-            batch + ((() if a_vector else (out_shape[-2],)) + (() if b_vector else (out_shape[-1],)))
-        )
     stats = AccumulatorStats(
         acc_bits=int(acc_bits),
         overflow=overflow,
         outputs=n_out,
         k=k,
-        overflowed=overflowed_count,
+        overflowed=int(overflowed.size),
         final_out_of_range=final_out,
         peak=peak,
         peak_is_partial=bool(track_partials),
@@ -180,4 +209,4 @@ def matmul(
         bound=bound,
         bound_bits=signed_bits_needed(bound),
     )
-    return MatmulResult(values, stats)
+    return values, stats, overflowed

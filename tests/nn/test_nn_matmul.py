@@ -136,6 +136,8 @@ def _reference_conv(x, w, bias, stride, pads, dilation, groups, bits, policy):
     wo = (wd + pl + pr - dw * (kw - 1) - 1) // sw + 1
     out = np.zeros((n, o, ho, wo), dtype=object)
     overflowed = 0
+    facts = {"final_peak": 0, "partial_peak": 0, "final_out": 0, "x_max": 0, "first_over": None}
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     for b_ in range(n):
         for oc in range(o):
             g = oc // (o // groups)
@@ -149,9 +151,17 @@ def _reference_conv(x, w, bias, stride, pads, dilation, groups, bits, policy):
                                 inside = 0 <= r < h and 0 <= s < wd
                                 xs.append(int(x[b_, g * cg + ci, r, s]) if inside else 0)
                                 ws.append(int(w[oc, ci, i, j]))
-                    out[b_, oc, y, z], over, _ = _reference_dot(xs, ws, 0 if bias is None else bias[oc], bits, policy)
+                    b0 = 0 if bias is None else int(bias[oc])
+                    out[b_, oc, y, z], over, peak = _reference_dot(xs, ws, b0, bits, policy)
                     overflowed += over
-    return out, overflowed
+                    final = b0 + sum(p * q for p, q in zip(xs, ws))
+                    facts["final_peak"] = max(facts["final_peak"], abs(final))
+                    facts["partial_peak"] = max(facts["partial_peak"], peak)
+                    facts["final_out"] += not lo <= final <= hi
+                    facts["x_max"] = max(facts["x_max"], *(abs(v) for v in xs))
+                    if over and facts["first_over"] is None:  # loops run in NCHW order
+                        facts["first_over"] = ((b_ * o + oc) * ho + y) * wo + z
+    return out, overflowed, facts
 
 
 @pytest.mark.parametrize(
@@ -168,14 +178,26 @@ def test_conv2d_matches_scalar_reference(x_shape, w_shape, stride, pads, dilatio
     x = rng.integers(-128, 128, x_shape).astype(np.int8)
     w = rng.integers(-128, 128, w_shape).astype(np.int8)
     bias = rng.integers(-2000, 2000, w_shape[0]).astype(np.int32)
-    expected, overflowed = _reference_conv(x, w, bias, stride, pads, dilation, groups, bits, policy)
+    expected, overflowed, facts = _reference_conv(x, w, bias, stride, pads, dilation, groups, bits, policy)
     result = conv2d(x, w, bias, stride=stride, padding=pads, dilation=dilation, groups=groups,
                     acc_bits=bits, overflow=policy)
     assert result.values.shape == expected.shape
     assert result.values.tolist() == expected.tolist()
-    assert result.stats.overflowed == overflowed
+    stats = result.stats
+    assert stats.overflowed == overflowed
+    assert (stats.outputs, stats.k) == (expected.size, w_shape[1] * w_shape[2] * w_shape[3])
+    assert (stats.peak, stats.final_out_of_range) == (facts["final_peak"], facts["final_out"])
+    w_max = int(np.abs(w.astype(np.int64)).max())
+    assert stats.bound == int(np.abs(bias.astype(np.int64)).max()) + stats.k * facts["x_max"] * w_max
+    tracked = conv2d(x, w, bias, stride=stride, padding=pads, dilation=dilation, groups=groups,
+                     acc_bits=bits, overflow=policy, track_partials=True).stats
+    assert tracked.peak == facts["partial_peak"] and tracked.overflowed == overflowed
     if bits < 16:
         assert overflowed > 0
+        with pytest.raises(FixedPointOverflowError) as info:
+            conv2d(x, w, bias, stride=stride, padding=pads, dilation=dilation, groups=groups,
+                   acc_bits=bits, overflow="error")
+        assert (info.value.count, info.value.first_index) == (overflowed, facts["first_over"])
 
 
 def test_conv2d_error_index_is_nchw():
@@ -186,6 +208,38 @@ def test_conv2d_error_index_is_nchw():
         conv2d(x, w, acc_bits=8, overflow="error")
     assert info.value.count == 2
     assert info.value.first_index == int(np.ravel_multi_index((1, 0, 2, 2), (2, 2, 3, 3)))
+
+
+def test_conv2d_error_index_is_the_first_in_nchw_order():
+    """Overflow at channel 0 / pixel 5 and at channel 1 / pixel 2: NCHW order puts channel 0's
+    first (index 5), although pixel 2 comes first in the pixels-as-rows product."""
+    x = np.zeros((1, 2, 3, 3), dtype=np.int64)
+    x[0, 0, 1, 2] = 1000
+    x[0, 1, 0, 2] = 1000
+    w = np.array([[1, 0], [0, 1]], dtype=np.int64).reshape(2, 2, 1, 1)
+    with pytest.raises(FixedPointOverflowError) as info:
+        conv2d(x, w, acc_bits=8, overflow="error")
+    assert (info.value.count, info.value.first_index) == (2, 5)
+    assert "NCHW" in str(info.value)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.float32])
+def test_im2col_matches_the_definition(dtype):
+    """cols[g, n, h, w, (c*kH + i)*kW + j] = x[n, g*C_g + c, h*sh + i*dh - pt, w*sw + j*dw - pl]."""
+    from inwhale_hw.nn.conv import im2col
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(-300, 300, (2, 4, 7, 6)).astype(dtype)
+    (sh, sw), (dh, dw), (pt, pl, pb, pr), groups, (kh, kw) = (2, 1), (1, 2), (1, 0, 2, 1), 2, (3, 2)
+    cols = im2col(x, (kh, kw), stride=(sh, sw), padding=(pt, pl, pb, pr), dilation=(dh, dw), groups=groups)
+    ho, wo = (7 + pt + pb - dh * (kh - 1) - 1) // sh + 1, (6 + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    assert cols.shape == (groups, 2, ho, wo, 2 * kh * kw) and cols.dtype == dtype and cols.flags.c_contiguous
+    for g, n, y, z, c, i, j in np.ndindex(groups, 2, ho, wo, 2, kh, kw):
+        r, s = y * sh + i * dh - pt, z * sw + j * dw - pl
+        want = x[n, g * 2 + c, r, s] if 0 <= r < 7 and 0 <= s < 6 else 0
+        assert cols[g, n, y, z, (c * kh + i) * kw + j] == want
+    with pytest.raises(InputError, match="divisible"):
+        im2col(x, (3, 3), groups=3)
 
 
 def test_conv2d_rejects_bad_geometry():
