@@ -9,7 +9,7 @@ about 1.5x faster in chunks of 256-512 images than as one batch of 1797).  A gra
 dimension is not the chunk's, and then runs as one batch.
 
 Merged results: outputs are concatenated along axis 0, counts add, accumulator statistics merge
-with :func:`~inwhale_hw.accel.accumulate.merge_stats`, and the MAC shape ``(groups, M, N, K)``
+with :func:`merge_stats`, and the MAC shape ``(groups, M, N, K)``
 adds the batch dimension back (``M`` for convolutions and 2-D products, ``groups`` for batched
 MatMuls), so cycle estimates are those of the whole batch.
 """
@@ -21,10 +21,12 @@ from typing import Callable
 import numpy as np
 
 from ..errors import FixedPointOverflowError
-from .accumulate import merge_stats
+from ..nn import AccumulatorStats
+from ..nn.accumulate import signed_bits_needed
 from .context import OpResult
 
-__all__ = ["NotSeparable", "PROBE_IMAGES", "TARGET_ELEMENTS", "check_separable", "merge_results", "run_chunked"]
+__all__ = ["NotSeparable", "PROBE_IMAGES", "TARGET_ELEMENTS", "check_separable", "merge_results", "merge_stats",
+           "run_chunked"]
 
 #: images in the first chunk of an automatic split
 PROBE_IMAGES = 128
@@ -39,6 +41,20 @@ class NotSeparable(Exception):
 def check_separable(result: OpResult, batch: int) -> None:
     if any(o.ndim == 0 or o.shape[0] != batch for o in result.outputs):
         raise NotSeparable
+
+
+def merge_stats(parts: list[AccumulatorStats]) -> AccumulatorStats:
+    """Statistics of one layer computed in several batch chunks: counts add, peaks and bounds
+    take the maximum."""
+    first = parts[0]
+    peak = max(p.peak for p in parts)
+    bound = max(p.bound for p in parts)
+    return AccumulatorStats(
+        acc_bits=first.acc_bits, overflow=first.overflow, outputs=sum(p.outputs for p in parts), k=first.k,
+        overflowed=sum(p.overflowed for p in parts), final_out_of_range=sum(p.final_out_of_range for p in parts),
+        peak=peak, peak_is_partial=first.peak_is_partial, bits_needed=signed_bits_needed(peak),
+        bound=bound, bound_bits=signed_bits_needed(bound),
+    )
 
 
 def merge_results(parts: list[OpResult]) -> OpResult:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ModelError
+from ..nn.conv import im2col
 from .context import ExecContext, OpResult
 from .geometry import average_f32, window_geometry, windows
 from .graph import Op
@@ -42,15 +43,15 @@ def conv(op: Op, args: list, ctx: ExecContext) -> OpResult:
     groups = int(op.attrs.get("group", 1))
     if c != cg * groups or o % groups:
         raise ModelError(f"Conv {op.name!r}: input has {c} channels, weights {w.shape}, group={groups}")
-    view = windows(x, win, np.float32(0))
-    ho, wo = win.out
-    cols = view.reshape(n, groups, cg, ho, wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, n * ho * wo, cg * kh * kw)
-    wmat = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1)
-    y = np.matmul(cols, wmat).transpose(1, 0, 2).reshape(n, ho, wo, o)
+    cols = im2col(x, (kh, kw), stride=win.strides, padding=win.pads_begin + win.pads_end, dilation=win.dilations,
+                  groups=groups)
+    ho, wo, k = cols.shape[2:]
+    wmat = w.reshape(groups, o // groups, k).transpose(0, 2, 1)
+    y = np.matmul(cols.reshape(groups, n * ho * wo, k), wmat).transpose(1, 0, 2).reshape(n, ho, wo, o)
     if bias is not None:
         y = y + bias
     y = np.ascontiguousarray(y.transpose(0, 3, 1, 2))
-    macs = n * ho * wo * o * cg * kh * kw
+    macs = n * ho * wo * o * k
     return OpResult([y[:, :, 0, :] if one_d else y], "host", macs=macs)
 
 

@@ -4,17 +4,17 @@ MAC operators (ONNX QLinearConv / QLinearMatMul, com.microsoft QGemm) follow one
 
 1. subtract zero points exactly: ``x - x_zp`` (9-bit signed for uint8) and ``w - w_zp``;
 2. accumulate ``bias + sum_k x_k w_k`` in the configured accumulator with
-   :func:`inwhale_hw.nn.matmul` (its stated order: bias first, then ``k = 0..K-1``; its
-   ``wrap`` / ``sat`` / ``error`` policy and :class:`~inwhale_hw.nn.AccumulatorStats`);
+   :func:`inwhale_hw.nn.conv2d` (convolutions) or :func:`inwhale_hw.nn.matmul` (their stated
+   order: bias first, then ``k = 0..K-1``, for a convolution ``k = (c * kH + i) * kW + j``;
+   their ``wrap`` / ``sat`` / ``error`` policy and :class:`~inwhale_hw.nn.AccumulatorStats`);
 3. requantize with the configured profile from :data:`inwhale_hw.nn.PROFILES`, count the
    outputs that saturate at the output type's range.
 
-Convolutions are lowered to that matmul by im2col with output pixels as rows: row ``p =
-(n * H_out + h) * W_out + w``, column ``k = (c * kH + i) * kW + j`` (input channel outermost,
-the OIHW weight order), so the accumulation order is the one :func:`inwhale_hw.nn.conv2d`
-states.  Padding contributes the real value 0, i.e. ``x_zp`` before subtraction (ONNX
-QLinearConv).  With 32 bits, ``wrap`` and profile ``onnxruntime`` every result equals
-onnxruntime's (its int32 accumulation wraps modulo 2^32 in any order, the same value).
+The accelerator runs the same kernels as :mod:`inwhale_hw.nn` (im2col with output pixels as
+rows, exact BLAS where :mod:`inwhale_hw.fixed.matmul` proves it exact).  Padding contributes
+the real value 0, i.e. ``x_zp`` before subtraction (ONNX QLinearConv).  With 32 bits, ``wrap``
+and profile ``onnxruntime`` every result equals onnxruntime's (its int32 accumulation wraps
+modulo 2^32 in any order, the same value).
 
 QGemm's scales follow onnxruntime's ``QGemm::ComputeOutputScale``: the input scale fed to
 the profile is ``f32(alpha * s_a)``; without ``y_scale`` the output is float32
@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ModelError
-from ..nn import get_profile
+from ..errors import FixedPointOverflowError, InputError, ModelError, WidthLimitError
+from ..nn import conv2d, get_profile, matmul
 from ..nn.requant import integer_range
-from .accumulate import accumulate
 from .context import ExecContext, OpResult
 from .f32 import dequantize_linear, qlinear_add, quantize_linear, quantize_pool_output
-from .geometry import average_f32, window_geometry, windows
+from .geometry import average_f32, window_geometry
 from .graph import MAC_SLOTS, Op
 
 __all__ = ["EXECUTORS", "axis_param"]
@@ -55,8 +54,18 @@ def axis_param(param: np.ndarray, ndim: int, axis: int) -> np.ndarray:
     return p.reshape(shape)
 
 
-def _accumulate(op: Op, ctx: ExecContext, a: np.ndarray, b: np.ndarray, bias: np.ndarray | None, a_max: int | None = None):
-    return accumulate(a, b, bias, ctx.acc_bits, ctx.overflow, ctx.track_partials, f"layer {op.name!r} ({op.kind})", a_max)
+def _accumulate(op: Op, ctx: ExecContext, kernel, *args, **kwargs):
+    """``kernel(*args, **kwargs)`` (``nn.matmul`` or ``nn.conv2d``) in the configured
+    accumulator; its errors name the layer."""
+    layer = f"layer {op.name!r} ({op.kind})"
+    try:
+        return kernel(*args, acc_bits=ctx.acc_bits, overflow=ctx.overflow, track_partials=ctx.track_partials, **kwargs)
+    except FixedPointOverflowError as exc:
+        raise FixedPointOverflowError(f"{layer}: {exc}", count=exc.count, first_index=exc.first_index) from None
+    except WidthLimitError as exc:
+        raise WidthLimitError(f"{layer}: {exc}") from None
+    except InputError as exc:
+        raise ModelError(f"{layer}: {exc}") from None
 
 
 def _requantize(acc, s_in, s_w, y_scale, y_zp, ctx: ExecContext):
@@ -106,27 +115,13 @@ def qlinear_conv(op: Op, args: list, ctx: ExecContext) -> OpResult:
     groups = int(op.attrs.get("group", 1))
     if c != cg * groups or o % groups:
         raise ModelError(f"{op.kind} {op.name!r}: input has {c} channels, weights {w.shape}, group={groups}")
-    x_int = _minus_zero_point(x, _scalar_int(zx)).astype(np.float32)  # exact: |x - zp| < 2^9
-    w_int = _weights_minus_zp(w, zw, 0)
-    view = windows(x_int, win, np.float32(0))  # (N, C, Ho, Wo, kH, kW)
-    ho, wo = win.out
-    p, k, og = n * ho * wo, cg * kh * kw, o // groups
-    if groups == 1:
-        cols = view.transpose(0, 2, 3, 1, 4, 5).reshape(p, k)
-        wmat = w_int.reshape(o, k).T
-        b = None if bias is None else bias.reshape(1, o)
-    else:
-        cols = view.reshape(n, groups, cg, ho, wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, p, k)
-        wmat = w_int.reshape(groups, og, k).transpose(0, 2, 1)
-        b = None if bias is None else bias.reshape(groups, 1, og)
-    acc, stats = _accumulate(op, ctx, cols, wmat, b, a_max=int(np.abs(x_int).max()) if x_int.size else 0)
-    if groups > 1:
-        acc = acc.transpose(1, 0, 2).reshape(p, o)
-    y, clamped = _requantize(acc, sx, np.asarray(sw).reshape(-1) if np.size(sw) > 1 else sw, sy, zy, ctx)
-    y = np.ascontiguousarray(y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2))
-    if args[0].ndim == 3:
-        y = y[:, :, 0, :]
-    return OpResult([y], "mac", macs=p * o * k, mac_shape=(groups, p, og, k), acc=stats, clamped=clamped)
+    acc, stats = _accumulate(op, ctx, conv2d, _minus_zero_point(x, _scalar_int(zx)), _weights_minus_zp(w, zw, 0), bias,
+                             stride=win.strides, padding=win.pads_begin + win.pads_end, dilation=win.dilations,
+                             groups=groups)
+    y, clamped = _requantize(acc, sx, axis_param(sw, 4, 1), sy, zy, ctx)
+    y = np.ascontiguousarray(y[:, :, 0, :] if args[0].ndim == 3 else y)
+    p, k = n * win.out[0] * win.out[1], cg * kh * kw
+    return OpResult([y], "mac", macs=p * o * k, mac_shape=(groups, p, o // groups, k), acc=stats, clamped=clamped)
 
 
 def qlinear_matmul(op: Op, args: list, ctx: ExecContext) -> OpResult:
@@ -136,7 +131,7 @@ def qlinear_matmul(op: Op, args: list, ctx: ExecContext) -> OpResult:
     za_arr = np.asarray(0 if za is None else za)
     a_int = _minus_zero_point(a, za_arr.reshape(-1, 1) if za_arr.size > 1 else za_arr.reshape(()))
     b_int = _weights_minus_zp(b, zb, b.ndim - 1)
-    acc, stats = _accumulate(op, ctx, a_int, b_int, None)
+    acc, stats = _accumulate(op, ctx, matmul, a_int, b_int)
     sa_b = np.asarray(sa).reshape(-1, 1) if np.size(sa) > 1 else sa
     y, clamped = _requantize(acc, sa_b, np.asarray(sb).reshape(-1) if np.size(sb) > 1 else sb, sy, zy, ctx)
     m, k, nn = acc.shape[-2], a.shape[-1], acc.shape[-1]
@@ -154,7 +149,7 @@ def qgemm(op: Op, args: list, ctx: ExecContext) -> OpResult:
     b_mat = b_int.T if trans_b else b_int
     if a_mat.ndim != 2 or b_mat.ndim != 2 or a_mat.shape[1] != b_mat.shape[0]:
         raise ModelError(f"QGemm {op.name!r}: A {a.shape} (transA={trans_a}) and B {b.shape} (transB={trans_b}) do not multiply")
-    acc, stats = _accumulate(op, ctx, a_mat, b_mat, bias)
+    acc, stats = _accumulate(op, ctx, matmul, a_mat, b_mat, bias)
     s_in = np.float32(alpha * np.asarray(sa, dtype=np.float32).reshape(()))
     s_w = np.asarray(sb, dtype=np.float32).reshape(-1) if np.size(sb) > 1 else np.asarray(sb, dtype=np.float32).reshape(())
     m, k = a_mat.shape

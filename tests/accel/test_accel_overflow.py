@@ -87,21 +87,3 @@ def test_wide_accumulators_agree_and_error_policy_names_the_layer(mlp):
     assert report.outputs[0].ort_mismatches == 0 and report.totals()["overflowed"] == 0
     with pytest.raises(FixedPointOverflowError, match=r"layer 'fc1_quant' \(QGemm\)"):
         simulate(path, x, AccelConfig(acc_bits=14, overflow="error"), reference=False)
-
-
-@pytest.mark.parametrize("bits, policy", [(32, "wrap"), (24, "sat"), (16, "wrap"), (16, "sat"), (12, "sat")])
-def test_accumulate_equals_nn_matmul(bits, policy):
-    """The fast path (static bound within the accumulator and 2^24) and the fallback both give
-    nn.matmul's values and statistics."""
-    from inwhale_hw.accel.accumulate import accumulate
-    from inwhale_hw.nn import matmul
-
-    rng = np.random.default_rng(bits)
-    for m, k, n, with_bias in ((300, 9, 8, True), (50, 128, 10, False), (7, 1, 3, True)):
-        a = rng.integers(-255, 256, (m, k)).astype(np.int16)
-        b = rng.integers(-128, 128, (k, n)).astype(np.int16)
-        bias = rng.integers(-20000, 20000, (1, n)).astype(np.int32) if with_bias else None
-        for a_in in (a, a.astype(np.float32)):
-            values, stats = accumulate(a_in, b, bias, bits, policy, False, "t")
-            ref_values, ref_stats = matmul(a, b, bias, acc_bits=bits, overflow=policy)
-            assert np.array_equal(values, ref_values) and stats == ref_stats
