@@ -22,6 +22,9 @@ scaled by ``2**frac_bits``, ``h = 1 - 2**-hs`` and ``β = 1 - 2**-bs`` exact)::
 no saturation: ``x^`` lies between 0 and ``y``, so the rounded value stays in
 ``[y_min, y_max]``.  The run/age counters give the model's α exactly (a run of J equal bits
 ended within the last K - J + 1 bits) with ``ceil(log2(J + 1)) + ceil(log2(K - J + 2))`` flip-flops.
+``x^ -/+ δ`` is one adder with ``δ`` conditionally inverted and the bit as carry in.  Cost on
+iCE40 (Yosys ``synth_ice40``, Bluetooth parameters): encoder 357 LUT4 / 53 FF / 180 carry,
+decoder 340 / 69 / 170.
 
 Ports (``amaranth.lib.stream``): the encoder takes ``i.payload`` (signed 16 PCM) and gives the
 bit on ``o.payload``; the decoder takes bits and gives signed 16 PCM.  The output is

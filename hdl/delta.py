@@ -6,7 +6,8 @@ and the int16 reconstruction ``y`` in a register (``y[-1] = 0``)::
     b    = x >= y                    encoder (1 = step up); the decoder takes b from its input
     y'   = sat16(y + D) if b else sat16(y - D)
 
-One 17-bit adder/subtractor and a saturating multiplexer.  Ports (``amaranth.lib.stream``):
+One 17-bit adder with conditional inversion and a saturating multiplexer: 56 LUT4 (encoder)
+and 48 LUT4 (decoder) on iCE40 for the default step.  Ports (``amaranth.lib.stream``):
 the encoder takes ``i.payload`` (signed 16 PCM) and gives the bit on ``o.payload``, the
 decoder takes bits and gives ``y`` (signed 16).  The output is registered (offered the cycle
 after the input is accepted, one sample per clock while ``o.ready`` holds); the state after

@@ -14,13 +14,20 @@ and the rounding biases).  Per sample, with the history ``y[n-1..n-N]`` and the 
 The count of satisfied midpoint comparisons is the model's nearest-level rule with its tie
 break (ties go to the level of smaller magnitude: at a tie ``|r_{j-1}| <= |r_j|`` exactly
 when ``r_{j-1} + r_j >= 0``); the comparisons are monotone because the levels are strictly
-increasing, so a binary search over them (``bits`` multiplexer levels) gives ``k``.  With a
-fixed step the ``r_k`` and the midpoints are constants.  ``m(k)`` is the distance of the
-level from the middle of the table: for the table index ``t = k + 2**(bits-1)`` it is
-``t[:bits-1]`` when ``t``'s top bit is set and its complement otherwise.  Constant
-multiplications are canonical-signed-digit shift-add trees; ``D * M[m]`` is either a bank of
-such products (few distinct multipliers) or one multiplier fed by a ROM, whichever needs
-fewer adders.  All widths follow Amaranth's exact arithmetic; nothing wraps.
+increasing, so the ladder of comparisons is a thermometer code and bit ``b`` of ``k`` is the
+parity of its entries at multiples of ``2**b``.  Each comparison ``2e + [t < 0] > t`` is the
+sign of one exact subtraction (``2e`` is even, so the tie bit is its LSB).  With a fixed step
+the ``r_k`` and the midpoints are constants.  ``m(k)`` is the distance of the level from the
+middle of the table: for the table index ``t = k + 2**(bits-1)`` it is ``t[:bits-1]`` when
+``t``'s top bit is set and its complement otherwise.  Constant multiplications are
+canonical-signed-digit shift-add trees (:mod:`.arith`); the encoder's ``L_k * D`` share one
+tree per odd ``|L_k|``; ``D * M[m]`` and the decoder's ``L_k * D`` are shift-add rows over a
+ROM of the constants.  The prediction and the ``r_k`` are sliced to their proven ranges;
+otherwise all widths follow Amaranth's exact arithmetic and nothing wraps.
+
+Cost on iCE40 (Yosys ``synth_ice40``, default parameters: order 1, 4-bit midrise, Jayant
+step): encoder 1752 LUT4 / 42 FF / 1216 carry, decoder 852 / 38 / 360; with a fixed step
+287 and 219 LUT4.  Jayant's step multiply (a 21 x 10 bit product) is about 350 LUT4 of each.
 
 Ports (``amaranth.lib.stream``, valid/ready): the encoder takes ``i.payload`` (signed 16 PCM)
 and gives ``o.payload``, the ``bits``-bit code (two's complement or offset binary as the
