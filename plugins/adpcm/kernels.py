@@ -43,6 +43,8 @@ _u = np.uint64
 #: samples after the current one that the ``search`` encoder's two options are costed over
 #: (:mod:`.lookahead`); a compile-time constant of the kernel, at most 7 (ring of 8 states)
 LOOKAHEAD = 2
+#: offset of the signed reconstruction difference in a ``search`` transition-table entry
+DIFF_OFFSET = 1 << 19
 
 if numba is not None:
     _jit = numba.njit(cache=True, nogil=True)
@@ -210,24 +212,25 @@ if numba is not None:
         return best_start, best_quantizer
 
     @numba.njit(inline="always")
-    def _division_step(s, p, i, reciprocal, entry):
-        """One step of the division quantizer (:mod:`.lookahead`): (code, predictor, index, error)."""
+    def _division_step(s, p, row, reciprocal, transition):
+        """One division-quantizer step (:mod:`.lookahead`) from predictor ``p``, table row
+        ``16 * index`` and that index's reciprocal: (code, predictor, row, reciprocal, error)."""
         d = s - p
         negative = d >> 63
-        m = min((((d ^ negative) - negative) * reciprocal[_u(i)]) >> 32, 7)
-        e = entry[_u(i * 8 + m)]
-        q = max(min(p + (((e & 0xFFFF) ^ negative) - negative), 32767), -32768)
-        return (negative & 8) | m, q, e >> 16, s - q
+        code = (negative & 8) | min((((d ^ negative) - negative) * reciprocal) >> 31, 7)
+        e = transition[_u(row + code)]
+        q = max(min(p + (e & 0xFFFFF) - DIFF_OFFSET, 32767), -32768)
+        return code, q, (e >> 20) & 0xFFF, e >> 32, s - q
 
     @_jit
-    def _start_index(x, prefix, lo, hi, reciprocal, entry):
+    def _start_index(x, prefix, lo, hi, reciprocals, transition):
         """Index in lo..hi whose division-quantizer coding of ``x[1:prefix]`` errs least (ties: lowest);
         a candidate stops as soon as its partial error exceeds the best complete one."""
         best, best_error = lo, -1
         for start in range(lo, hi + 1):
-            p, i, error = x[0], np.int64(start), 0
+            p, row, rec, error = x[0], np.int64(16 * start), reciprocals[start], 0
             for t in range(1, prefix):
-                _, p, i, miss = _division_step(x[t], p, i, reciprocal, entry)
+                _, p, row, rec, miss = _division_step(x[t], p, row, rec, transition)
                 error += miss * miss
                 if best_error >= 0 and error > best_error:
                     break
@@ -236,57 +239,55 @@ if numba is not None:
         return best
 
     @_jit
-    def _lookahead_lane(x, steps, start, reciprocal, entry, codes, ring_p, ring_i, ring_r):
+    def _lookahead_lane(x, steps, start, reciprocals, transition, codes, ring_p, ring_row, ring_r):
         """Lookahead coding of ``x[:steps]`` into ``codes[1:steps]``; the lookahead reads the
         LOOKAHEAD samples of padding after them (copies of the last one).
 
-        Before sample t, (p, i) is the committed state and ``ring_*[u & 7]`` hold the
-        quantizer path continuing it (predictor, index and error after sample u) for
-        u = t .. t+LOOKAHEAD-1; (q, j), the state at its end, stays in registers.  Per sample
-        the path grows by one step, option A is costed only when its own error is below G's
-        cost, and when A wins the path restarts from A.
+        Before sample t, (p, row) is the committed state and ``ring_*[u & 7]`` hold the
+        quantizer path continuing it (predictor, table row and error after sample u) for
+        u = t .. t+LOOKAHEAD-1; (q, j, rq), the state at its end, stays in registers (the
+        loop-carried chain).  Per sample the path grows by one step, option A is costed only
+        when its own error is below G's cost, and when A wins the path restarts from A.
         """
-        p, i = x[0], np.int64(start)
-        q, j = p, i
+        p, row = x[0], np.int64(16 * start)
+        q, j, rq = p, row, reciprocals[start]
         for v in range(1, LOOKAHEAD + 1):
-            c, q, j, r = _division_step(x[v], q, j, reciprocal, entry)
-            codes[v], ring_p[v & 7], ring_i[v & 7], ring_r[v & 7] = c, q, j, r
+            c, q, j, rq, r = _division_step(x[v], q, j, rq, transition)
+            codes[v], ring_p[v & 7], ring_row[v & 7], ring_r[v & 7] = c, q, j, r
         for t in range(1, steps):
-            c, q, j, r = _division_step(x[t + LOOKAHEAD], q, j, reciprocal, entry)
+            c, q, j, rq, r = _division_step(x[t + LOOKAHEAD], q, j, rq, transition)
             k = (t + LOOKAHEAD) & 7
-            codes[t + LOOKAHEAD], ring_p[k], ring_i[k], ring_r[k] = c, q, j, r
+            codes[t + LOOKAHEAD], ring_p[k], ring_row[k], ring_r[k] = c, q, j, r
             near = ring_r[t & 7]
             cost_g = near * near
             for v in range(1, LOOKAHEAD + 1):
                 miss = ring_r[(t + v) & 7]
                 cost_g += miss * miss
-            d = x[t] - p
-            negative = d >> 63
-            m = codes[t] & 7
-            up = (np.int64((near ^ d) >= 0) & np.int64(near != 0) & np.int64(m < 7)) | np.int64(m == 0)
-            m2 = m - 1 + 2 * up
-            e = entry[_u(i * 8 + m2)]
-            pa = max(min(p + (((e & 0xFFFF) ^ negative) - negative), 32767), -32768)
-            ia = e >> 16
+            code = np.int64(codes[t])
+            m = code & 7
+            up = (np.int64(near != 0) & np.int64((near < 0) == (code >= 8)) & np.int64(m < 7)) | np.int64(m == 0)
+            other = code - 1 + 2 * up
+            e = transition[_u(row + other)]
+            pa = max(min(p + (e & 0xFFFFF) - DIFF_OFFSET, 32767), -32768)
             cost_a = (x[t] - pa) * (x[t] - pa)
             if cost_a < cost_g:
-                qa, ja = pa, ia
+                qa, ja, ra = pa, (e >> 20) & 0xFFF, e >> 32
                 for v in range(1, LOOKAHEAD + 1):
-                    _, qa, ja, r = _division_step(x[t + v], qa, ja, reciprocal, entry)
+                    _, qa, ja, ra, r = _division_step(x[t + v], qa, ja, ra, transition)
                     cost_a += r * r
                 if cost_a < cost_g:
-                    codes[t] = (negative & 8) | m2
-                    q, j = pa, ia
+                    codes[t] = other
+                    p, row = pa, (e >> 20) & 0xFFF
+                    q, j, rq = p, row, e >> 32
                     for v in range(1, LOOKAHEAD + 1):
-                        c, q, j, r = _division_step(x[t + v], q, j, reciprocal, entry)
+                        c, q, j, rq, r = _division_step(x[t + v], q, j, rq, transition)
                         k = (t + v) & 7
-                        codes[t + v], ring_p[k], ring_i[k], ring_r[k] = c, q, j, r
-                    p, i = pa, ia
+                        codes[t + v], ring_p[k], ring_row[k], ring_r[k] = c, q, j, r
                     continue
-            p, i = ring_p[t & 7], ring_i[t & 7]
+            p, row = ring_p[t & 7], ring_row[t & 7]
 
     @_jit
-    def _lane_samples(frames, lane, spb, warm, prefix, radius, reciprocal, entry, x):
+    def _lane_samples(frames, lane, spb, warm, prefix, radius, reciprocals, transition, x):
         """Copy lane ``lane`` (= block * C + channel) of ``frames`` into ``x`` (the last frame
         repeats past the end, and for LOOKAHEAD samples of padding); return its start index."""
         n, channels = frames.shape
@@ -298,11 +299,11 @@ if numba is not None:
         for t in range(have, spb + LOOKAHEAD):
             x[t] = x[have - 1]
         if b == 0:
-            return _start_index(x, prefix, 0, 88, reciprocal, entry)
-        p, i = np.int64(frames[base - warm, ch]), np.int64(0)
+            return _start_index(x, prefix, 0, 88, reciprocals, transition)
+        p, row, rec = np.int64(frames[base - warm, ch]), np.int64(0), reciprocals[0]
         for t in range(base - warm + 1, base):
-            _, p, i, _ = _division_step(np.int64(frames[t, ch]), p, i, reciprocal, entry)
-        return _start_index(x, prefix, max(i - radius, 0), min(i + radius, 88), reciprocal, entry)
+            _, p, row, rec, _ = _division_step(np.int64(frames[t, ch]), p, row, rec, transition)
+        return _start_index(x, prefix, max(row // 16 - radius, 0), min(row // 16 + radius, 88), reciprocals, transition)
 
     @_jit
     def _pack_lane(out, lane, channels, spb, block_align, first, start, codes):
@@ -323,7 +324,7 @@ if numba is not None:
             out[at + 3] = codes[k + 7] | (codes[k + 8] << 4)
 
     @_jit
-    def search_encode(frames, spb, block_align, first, last, out, radius, prefix, warm, reciprocal, entry):
+    def search_encode(frames, spb, block_align, first, last, out, radius, prefix, warm, reciprocals, transition):
         """Blocks ``first .. last - 1`` of int16 ``frames`` (n, C), coded by the ``search`` rule into
         ``out[first * block_align : last * block_align]`` (uint8): headers, then packed nibbles."""
         channels = frames.shape[1]
@@ -331,9 +332,9 @@ if numba is not None:
         x = np.empty(spb + LOOKAHEAD, np.int64)
         codes = np.empty(spb + LOOKAHEAD, np.uint8)
         ring_p = np.empty(8, np.int64)
-        ring_i = np.empty(8, np.int64)
+        ring_row = np.empty(8, np.int64)
         ring_r = np.empty(8, np.int64)
         for lane in range(first * channels, last * channels):
-            start = _lane_samples(frames, lane, spb, warm, prefix, radius, reciprocal, entry, x)
-            _lookahead_lane(x, spb, start, reciprocal, entry, codes, ring_p, ring_i, ring_r)
+            start = _lane_samples(frames, lane, spb, warm, prefix, radius, reciprocals, transition, x)
+            _lookahead_lane(x, spb, start, reciprocals, transition, codes, ring_p, ring_row, ring_r)
             _pack_lane(out, lane, channels, spb, block_align, x[0], start, codes)

@@ -7,9 +7,10 @@ sox, ffmpeg's "standard" reconstruction and audioop decode the files).
 
 Per-sample quantizer ("division", sox's ``ImaMashS``), for ``d = x - predictor`` and step
 ``s = STEP[i]``: magnitude ``m = min(7, floor(4 |d| / s))``, sign bit set when ``d < 0``;
-computed as ``(|d| * RECIPROCAL[i]) >> 32`` with ``RECIPROCAL[i] = ceil(2**34 / s)``, which
+computed as ``(|d| * RECIPROCAL[i]) >> 31`` with ``RECIPROCAL[i] = ceil(2**33 / s)``, which
 is exact for every ``|d| < 2**16`` (the tests check all of them).  Reconstruction and
-next index are the standard ones (:mod:`.tables`).
+next index are the standard ones (:mod:`.tables`), read with the next index's reciprocal
+from one :data:`TRANSITION` entry per (index, code).
 
 Lookahead coding (a two-branch search over codes, depth :data:`LOOKAHEAD`).  At sample
 ``t`` (1 .. T-1 of a block of T samples) from the committed state (predictor, index):
@@ -57,7 +58,7 @@ from . import kernels
 from .blocks import frames_to_lanes, lanes_to_frames, pack_blocks, samples_per_block
 from .tables import MAX_INDEX, NEXT_INDEX, SIGNED_DIFF, STEP
 
-__all__ = ["LOOKAHEAD", "RADIUS", "PREFIX", "WARM", "RECIPROCAL", "ENTRY", "search_payload", "start_indices", "lookahead_codes"]
+__all__ = ["LOOKAHEAD", "RADIUS", "PREFIX", "WARM", "RECIPROCAL", "TRANSITION", "search_payload", "start_indices", "lookahead_codes"]
 
 #: samples after the current one that each option's cost looks at
 LOOKAHEAD = kernels.LOOKAHEAD
@@ -67,29 +68,37 @@ RADIUS = 2
 PREFIX = 32
 #: samples at the end of the previous block that the start guess is adapted on
 WARM = 16
-#: ``ceil(2**34 / STEP[i])``: ``(|d| * RECIPROCAL[i]) >> 32 == floor(4 |d| / STEP[i])`` for |d| < 2**16
-RECIPROCAL = -(-(np.int64(1) << 34) // STEP.astype(np.int64))
-#: ``ENTRY[i * 8 + m]``: the standard reconstruction magnitude of (index i, magnitude m) in
-#: bits 0..15 and the next step index above them
-ENTRY = (np.abs(SIGNED_DIFF.reshape(-1, 16)[:, :8]).astype(np.int64) | (NEXT_INDEX.reshape(-1, 16)[:, :8].astype(np.int64) << 16)).reshape(-1)
-for _table in (RECIPROCAL, ENTRY):
+#: ``ceil(2**33 / STEP[i])``: ``(|d| * RECIPROCAL[i]) >> 31 == floor(4 |d| / STEP[i])`` for |d| < 2**16
+RECIPROCAL = -(-(np.int64(1) << 33) // STEP.astype(np.int64))
+#: ``TRANSITION[16 i + code]``, for step index i and a 4-bit code: bits 0..19 the standard
+#: signed reconstruction difference plus :data:`~.kernels.DIFF_OFFSET`, bits 20..31 16 times
+#: the next index (the next row), bits 32..62 the next index's reciprocal
+TRANSITION = (
+    (SIGNED_DIFF.astype(np.int64) + kernels.DIFF_OFFSET)
+    | (NEXT_INDEX.astype(np.int64) << 24)
+    | (RECIPROCAL[NEXT_INDEX] << 32)
+)
+for _table in (RECIPROCAL, TRANSITION):
     _table.flags.writeable = False
 #: inputs of at least this many samples are split over threads (the kernels release the GIL)
-PARALLEL_MIN = 1 << 16
+PARALLEL_MIN = 1 << 18
 #: pieces per worker thread: a thread that the OS deschedules holds up only a small piece
 PIECES_PER_WORKER = 4
 _pool: ThreadPoolExecutor | None = None
 
 
+def _apply(p: np.ndarray, i: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Standard reconstruction and index update of ``code`` from (p, i), over lanes (int64)."""
+    entry = TRANSITION[16 * i + code]
+    return np.clip(p + (entry & 0xFFFFF) - kernels.DIFF_OFFSET, -32768, 32767), (entry >> 24) & 0xFF
+
+
 def _step(s: np.ndarray, p: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One quantizer step over lanes (int64): (code, new predictor, new index, error ``s - new``)."""
     d = s - p
-    negative = d < 0
-    m = np.minimum((np.abs(d) * RECIPROCAL[i]) >> 32, 7)
-    entry = ENTRY[i * 8 + m]
-    magnitude = entry & 0xFFFF
-    q = np.clip(p + np.where(negative, -magnitude, magnitude), -32768, 32767)
-    return m | (negative.astype(np.int64) << 3), q, entry >> 16, s - q
+    code = np.minimum((np.abs(d) * RECIPROCAL[i]) >> 31, 7) | ((d < 0).astype(np.int64) << 3)
+    q, j = _apply(p, i, code)
+    return code, q, j, s - q
 
 
 def start_indices(x: np.ndarray, channels: int) -> np.ndarray:
@@ -131,14 +140,11 @@ def lookahead_codes(x: np.ndarray, start: np.ndarray) -> np.ndarray:
     for t in range(1, steps):
         s = xs[t]
         g, pg, ig, rg = _step(s, p, i)
-        d = s - p
         m = g & 7
-        up = (((rg ^ d) >= 0) & (rg != 0) & (m < 7)) | (m == 0)
-        m2 = m - 1 + 2 * up
-        entry = ENTRY[i * 8 + m2]
-        magnitude = entry & 0xFFFF
-        pa = np.clip(p + np.where(d < 0, -magnitude, magnitude), -32768, 32767)
-        ia, ra = entry >> 16, s - pa
+        up = ((rg != 0) & ((rg < 0) == (g >= 8)) & (m < 7)) | (m == 0)
+        other = g - 1 + 2 * up
+        pa, ia = _apply(p, i, other)
+        ra = s - pa
         cost_g, cost_a = rg * rg, ra * ra
         qg, jg, qa, ja = pg, ig, pa, ia
         for v in range(t + 1, t + LOOKAHEAD + 1):
@@ -147,7 +153,7 @@ def lookahead_codes(x: np.ndarray, start: np.ndarray) -> np.ndarray:
             _, qa, ja, miss = _step(xs[v], qa, ja)
             cost_a += miss * miss
         take = cost_a < cost_g
-        codes[t - 1] = np.where(take, (g & 8) | m2, g)
+        codes[t - 1] = np.where(take, other, g)
         p, i = np.where(take, pa, pg), np.where(take, ia, ig)
     return codes
 
@@ -192,7 +198,7 @@ def search_payload(pcm: np.ndarray, block_align: int, use_kernels: bool = True, 
     bounds = [blocks * k // pieces for k in range(pieces + 1)]
 
     def encode(first: int, last: int) -> None:
-        kernels.search_encode(frames, spb, block_align, first, last, out, RADIUS, PREFIX, WARM, RECIPROCAL, ENTRY)
+        kernels.search_encode(frames, spb, block_align, first, last, out, RADIUS, PREFIX, WARM, RECIPROCAL, TRANSITION)
 
     if pieces == 1:
         encode(0, blocks)

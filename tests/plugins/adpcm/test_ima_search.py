@@ -110,7 +110,7 @@ def _signal(n: int, channels: int, seed: int) -> np.ndarray:
 def test_reciprocal_quantizer_is_the_division_for_every_difference():
     magnitude = np.arange(1 << 16, dtype=np.int64)
     for s, r in zip(STEPS, RECIPROCAL):
-        assert np.array_equal(np.minimum((magnitude * r) >> 32, 7), np.minimum(4 * magnitude // s, 7)), s
+        assert np.array_equal(np.minimum((magnitude * r) >> 31, 7), np.minimum(4 * magnitude // s, 7)), s
 
 
 @pytest.mark.parametrize("channels,block_align,n", [(1, 256, 1400), (2, 72, 700), (1, 8, 200), (3, 48, 150)])
