@@ -87,21 +87,21 @@ def test_amaranth_short_runs_other_configurations(acc_bits, overflow, pipeline):
     assert report.ok, report
 
 
-@pytest.mark.parametrize("acc_bits, overflow, pipeline, sweep", [(c + (c[0] == 16,)) for c in CONFIGS])
-def test_icarus_random_plus_edges_and_every_operand_pair(acc_bits, overflow, pipeline, sweep, require_tool):
+@pytest.mark.parametrize("acc_bits, overflow, pipeline", CONFIGS)
+def test_icarus_random_plus_edges(acc_bits, overflow, pipeline, require_tool):
     require_tool("iverilog")
-    source = resolve("mac", acc_bits=acc_bits, overflow=overflow, count=20000, sweep=sweep, seed=3)
+    source = resolve("mac", acc_bits=acc_bits, overflow=overflow, count=20000, sweep=False, seed=3)
     report = verify(source, "pe", simulator="icarus", hw={"pipeline": pipeline})
     assert report.ok, report
-    assert report.vectors_checked > 20000 + 65536 * sweep
+    assert report.vectors_checked > 20000
 
 
-def test_sweep_shows_every_product_alone(require_tool):
+def test_icarus_every_operand_pair_alone(require_tool):
     """clear + accumulate with bias 0 on every clock: acc is a * b for all 65536 pairs."""
     require_tool("iverilog")
     v = pe_vectors(32, count=0, sweep=True)
     sweep = {k: x[:65536] for k, x in v.items()}
-    run = run_icarus(ProcessingElement(32, "wrap"), sweep)
+    run = run_icarus(ProcessingElement(32, "wrap", pipeline=1), sweep)
     exact = np.array([x * w for x, w in zip(sweep["a"].tolist(), sweep["b"].tolist())])
     np.testing.assert_array_equal(run.outputs["acc"], exact)
     assert run.outputs["overflowed"].max() == 0

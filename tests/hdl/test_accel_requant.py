@@ -99,7 +99,7 @@ def test_amaranth_edges_ties_and_random(block, count):
                                                        ("uint16", 17, 0)])
 def test_icarus_every_output_type(block, dtype, acc_bits, pipeline, require_tool):
     require_tool("iverilog")
-    report = verify(RequantBlocks(acc_bits=acc_bits, dtype=dtype, count=20000, seed=acc_bits), block,
+    report = verify(RequantBlocks(acc_bits=acc_bits, dtype=dtype, count=10000, seed=acc_bits), block,
                     simulator="icarus", hw={"pipeline": pipeline})
     assert report.ok, report
 
