@@ -25,7 +25,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import ModelError
 
-__all__ = ["Window", "average_f32", "valid_counts", "window_geometry", "windows"]
+__all__ = ["Window", "average_f32", "conv_operands", "valid_counts", "window_geometry", "windows"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,23 @@ def window_geometry(attrs: dict, sizes: tuple[int, ...], kernel: tuple[int, ...]
                       (1, outs[0]), (0, extra[0]))
     return Window(tuple(kernel), tuple(strides), tuple(dilations), tuple(begin), tuple(end),  # type: ignore[arg-type]
                   tuple(outs), tuple(extra))  # type: ignore[arg-type]
+
+
+def conv_operands(attrs: dict, x: np.ndarray, w: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray, dict]:
+    """An ONNX (QLinear)Conv's input and weights as NCHW / OIHW (a 1-D convolution gets a height
+    axis of 1), checked, and the geometry keywords of :func:`inwhale_hw.nn.conv2d` /
+    :func:`inwhale_hw.nn.conv.im2col` (``stride``, ``padding``, ``dilation``, ``groups``)."""
+    if x.ndim not in (3, 4) or w.ndim != x.ndim:
+        raise ModelError(f"{where}: expected NCHW / NCL input and matching weights, got {x.shape} and {w.shape}")
+    win = window_geometry(attrs, x.shape[2:], w.shape[2:], where, pooling=False)
+    if x.ndim == 3:
+        x, w = x[:, :, None, :], w[:, :, None, :]
+    groups = int(attrs.get("group", 1))
+    c, (o, cg) = x.shape[1], w.shape[:2]
+    if groups < 1 or c != cg * groups or o % groups:
+        raise ModelError(f"{where}: input has {c} channels, weights {w.shape}, group={groups}")
+    return x, w, {"stride": win.strides, "padding": win.pads_begin + win.pads_end, "dilation": win.dilations,
+                  "groups": groups}
 
 
 def windows(x: np.ndarray, win: Window, pad_value) -> np.ndarray:

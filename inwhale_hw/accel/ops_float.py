@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import ModelError
 from ..nn.conv import im2col
 from .context import ExecContext, OpResult
-from .geometry import average_f32, window_geometry, windows
+from .geometry import average_f32, conv_operands, window_geometry, windows
 from .graph import Op
 
 __all__ = ["EXECUTORS"]
@@ -34,25 +34,16 @@ def _float(x: np.ndarray, op: Op) -> np.ndarray:
 def conv(op: Op, args: list, ctx: ExecContext) -> OpResult:
     x, w = _float(args[0], op), _float(args[1], op)
     bias = args[2] if len(args) > 2 else None
-    win = window_geometry(op.attrs, x.shape[2:], w.shape[2:], f"Conv {op.name!r}", pooling=False)
-    one_d = x.ndim == 3
-    if one_d:
-        x, w = x[:, :, None, :], w[:, :, None, :]
-    n, c = x.shape[:2]
-    o, cg, kh, kw = w.shape
-    groups = int(op.attrs.get("group", 1))
-    if c != cg * groups or o % groups:
-        raise ModelError(f"Conv {op.name!r}: input has {c} channels, weights {w.shape}, group={groups}")
-    cols = im2col(x, (kh, kw), stride=win.strides, padding=win.pads_begin + win.pads_end, dilation=win.dilations,
-                  groups=groups)
-    ho, wo, k = cols.shape[2:]
-    wmat = w.reshape(groups, o // groups, k).transpose(0, 2, 1)
+    x4, w4, geometry = conv_operands(op.attrs, x, w, f"Conv {op.name!r}")
+    cols = im2col(x4, w4.shape[2:], **geometry)
+    groups, n, ho, wo, k = cols.shape
+    o = w4.shape[0]
+    wmat = w4.reshape(groups, o // groups, k).transpose(0, 2, 1)
     y = np.matmul(cols.reshape(groups, n * ho * wo, k), wmat).transpose(1, 0, 2).reshape(n, ho, wo, o)
     if bias is not None:
         y = y + bias
     y = np.ascontiguousarray(y.transpose(0, 3, 1, 2))
-    macs = n * ho * wo * o * k
-    return OpResult([y[:, :, 0, :] if one_d else y], "host", macs=macs)
+    return OpResult([y[:, :, 0, :] if x.ndim == 3 else y], "host", macs=n * ho * wo * o * k)
 
 
 def gemm(op: Op, args: list, ctx: ExecContext) -> OpResult:

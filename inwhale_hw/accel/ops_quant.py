@@ -30,7 +30,7 @@ from ..nn import conv2d, get_profile, matmul
 from ..nn.requant import integer_range
 from .context import ExecContext, OpResult
 from .f32 import dequantize_linear, qlinear_add, quantize_linear, quantize_pool_output
-from .geometry import average_f32, window_geometry
+from .geometry import average_f32, conv_operands
 from .graph import MAC_SLOTS, Op
 
 __all__ = ["EXECUTORS", "axis_param"]
@@ -103,25 +103,17 @@ def _weights_minus_zp(w: np.ndarray, w_zp: np.ndarray | None, axis: int) -> np.n
 
 def qlinear_conv(op: Op, args: list, ctx: ExecContext) -> OpResult:
     x, sx, zx, w, sw, zw, sy, zy, bias = _slots(op, args)
-    if x.ndim not in (3, 4) or w.ndim != x.ndim:
-        raise ModelError(f"{op.kind} {op.name!r}: expected NCHW / NCL input and matching weights, got {x.shape} and {w.shape}")
     if op.attrs.get("channels_last", 0):
         raise ModelError(f"{op.kind} {op.name!r}: channels_last=1 is not supported (give the NCHW model)")
-    win = window_geometry(op.attrs, x.shape[2:], w.shape[2:], f"{op.kind} {op.name!r}", pooling=False)
-    if x.ndim == 3:
-        x, w = x[:, :, None, :], w[:, :, None, :]
-    n, c = x.shape[:2]
-    o, cg, kh, kw = w.shape
-    groups = int(op.attrs.get("group", 1))
-    if c != cg * groups or o % groups:
-        raise ModelError(f"{op.kind} {op.name!r}: input has {c} channels, weights {w.shape}, group={groups}")
-    acc, stats = _accumulate(op, ctx, conv2d, _minus_zero_point(x, _scalar_int(zx)), _weights_minus_zp(w, zw, 0), bias,
-                             stride=win.strides, padding=win.pads_begin + win.pads_end, dilation=win.dilations,
-                             groups=groups)
+    x4, w4, geometry = conv_operands(op.attrs, x, w, f"{op.kind} {op.name!r}")
+    acc, stats = _accumulate(op, ctx, conv2d, _minus_zero_point(x4, _scalar_int(zx)), _weights_minus_zp(w4, zw, 0),
+                             bias, **geometry)
     y, clamped = _requantize(acc, sx, axis_param(sw, 4, 1), sy, zy, ctx)
-    y = np.ascontiguousarray(y[:, :, 0, :] if args[0].ndim == 3 else y)
-    p, k = n * win.out[0] * win.out[1], cg * kh * kw
-    return OpResult([y], "mac", macs=p * o * k, mac_shape=(groups, p, o // groups, k), acc=stats, clamped=clamped)
+    y = np.ascontiguousarray(y[:, :, 0, :] if x.ndim == 3 else y)
+    n, o, ho, wo = acc.shape
+    groups, p = geometry["groups"], n * ho * wo
+    return OpResult([y], "mac", macs=p * o * stats.k, mac_shape=(groups, p, o // groups, stats.k), acc=stats,
+                    clamped=clamped)
 
 
 def qlinear_matmul(op: Op, args: list, ctx: ExecContext) -> OpResult:

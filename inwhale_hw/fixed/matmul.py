@@ -34,7 +34,7 @@ try:  # optional: a well-kept helper (scikit-learn's) to run small BLAS calls on
 except ImportError:  # pragma: no cover - then BLAS keeps its own thread count
     ThreadpoolController = None
 
-__all__ = ["blas_threads", "exact_matmul", "matmul_bound", "wide_matmul"]
+__all__ = ["blas_threads", "exact_matmul", "matmul_bound", "matmul_shapes", "max_abs", "wide_matmul"]
 
 _F32, _F64, _I63 = 1 << 24, 1 << 53, (1 << 63) - 1
 _LIMB = 21
@@ -70,7 +70,8 @@ def _as_int(x: object, where: str) -> np.ndarray:
     return arr
 
 
-def _absmax(x: np.ndarray) -> int:
+def max_abs(x: np.ndarray) -> int:
+    """``max|x|`` of an integer array as a Python int (0 when empty; no int64 ``abs`` overflow)."""
     return max(abs(int(x.min())), abs(int(x.max()))) if x.size else 0
 
 
@@ -83,7 +84,7 @@ def matmul_bound(a: np.ndarray, b: np.ndarray, sufficient: int = 0, abs_max: tup
     beyond that ``G`` is returned.  ``abs_max``: upper bounds on ``max|a|`` and ``max|b|`` the
     caller already has (skips two scans).
     """
-    ma, mb = (_absmax(a), _absmax(b)) if abs_max is None else abs_max
+    ma, mb = (max_abs(a), max_abs(b)) if abs_max is None else abs_max
     k = a.shape[-1]
     bound = k * ma * mb
     if bound <= sufficient or bound > _F64:
@@ -142,7 +143,7 @@ def matmul_int(a: np.ndarray, b: np.ndarray, bound: int, c: np.ndarray | None = 
         return _float_matmul(a, b, np.float32, c, bound + c_max <= _F32)
     if bound <= _F64:
         return _float_matmul(a, b, np.float64, c, bound + c_max <= _F64)
-    per_term = _absmax(a) * _absmax(b)
+    per_term = max_abs(a) * max_abs(b)
     chunk = _F64 // per_term if per_term else a.shape[-1]
     if chunk >= 16:
         out = None
@@ -154,6 +155,28 @@ def matmul_int(a: np.ndarray, b: np.ndarray, bound: int, c: np.ndarray | None = 
     if c is not None:
         out += c
     return out
+
+
+def matmul_shapes(a: np.ndarray, b: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray, tuple, tuple]:
+    """NumPy matmul's shape rules for ``a @ b``: ``(a2, b2, full, shape)`` with 1-D operands
+    promoted (``a`` to (1, K), ``b`` to (K, 1)), ``full`` the shape of ``a2 @ b2`` (batch axes
+    broadcast) and ``shape`` the result's (promoted axes removed).  :class:`InputError` naming
+    ``where`` when the shapes do not multiply."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise InputError(f"{where}: operands must have at least 1 dimension, got {a.shape} @ {b.shape}")
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    if a2.shape[-1] != b2.shape[-2]:
+        raise InputError(
+            f"{where}: inner dimensions differ: a is {a.shape}, b is {b.shape} (need a[..., K] and b[..., K, N])"
+        )
+    try:
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    except ValueError:
+        raise InputError(f"{where}: batch dimensions of {a.shape} and {b.shape} do not broadcast") from None
+    full = batch + (a2.shape[-2], b2.shape[-1])
+    shape = batch + (() if a.ndim == 1 else full[-2:-1]) + (() if b.ndim == 1 else full[-1:])
+    return a2, b2, full, shape
 
 
 def exact_matmul(a: object, b: object, c: object | None = None, *, abs_max: tuple[int, int] | None = None) -> np.ndarray:
@@ -172,20 +195,7 @@ def exact_matmul(a: object, b: object, c: object | None = None, *, abs_max: tupl
         len(abs_max) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 for v in abs_max)
     ):
         raise ParameterError(f"exact_matmul: abs_max must be two ints >= 0 (bounds on |a| and |b|), got {abs_max!r}")
-    a, b = _as_int(a, "exact_matmul"), _as_int(b, "exact_matmul")
-    if a.ndim == 0 or b.ndim == 0:
-        raise InputError("exact_matmul: operands must have at least one dimension")
-    squeeze_a, squeeze_b = a.ndim == 1, b.ndim == 1
-    a2 = a[None, :] if squeeze_a else a
-    b2 = b[:, None] if squeeze_b else b
-    if a2.shape[-1] != b2.shape[-2]:
-        raise InputError(f"exact_matmul: inner dimensions differ: {a.shape} @ {b.shape}")
-    try:
-        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-    except ValueError:
-        raise InputError(f"exact_matmul: batch dimensions of {a.shape} and {b.shape} do not broadcast") from None
-    full = batch + (a2.shape[-2], b2.shape[-1])
-    shape = batch + (() if squeeze_a else full[-2:-1]) + (() if squeeze_b else full[-1:])
+    a2, b2, full, shape = matmul_shapes(_as_int(a, "exact_matmul"), _as_int(b, "exact_matmul"), "exact_matmul")
     c_max = 0
     if c is not None:
         c = _as_int(c, "exact_matmul").astype(np.int64, copy=False)
@@ -193,7 +203,7 @@ def exact_matmul(a: object, b: object, c: object | None = None, *, abs_max: tupl
             np.broadcast_to(c, shape)
         except ValueError:
             raise InputError(f"exact_matmul: c of shape {c.shape} does not broadcast to the product's shape {shape}") from None
-        c_max = _absmax(c)
+        c_max = max_abs(c)
         if shape != full:  # a 1-D operand: c in the shape of the 2-D product
             c = np.broadcast_to(c, shape).reshape(full)
     out = _exact(a2, b2, c, c_max, abs_max)

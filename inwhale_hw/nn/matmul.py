@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import InputError, WidthLimitError
-from ..fixed.matmul import exact_matmul
+from ..fixed.matmul import exact_matmul, matmul_shapes, max_abs
 from .accumulate import (
     AccumulatorStats,
     accumulator_range,
@@ -59,12 +59,6 @@ def as_integer_array(x: object, name: str, where: str) -> np.ndarray:
     if arr.dtype == np.uint64 and arr.size and int(arr.max()) >= 1 << 63:
         raise InputError(f"{where}: {name} holds {int(arr.max())}, above the int64 range")
     return arr
-
-
-def _max_abs(x: np.ndarray) -> int:
-    if x.size == 0:
-        return 0
-    return max(abs(int(x.min())), abs(int(x.max())))
 
 
 def matmul(
@@ -99,24 +93,7 @@ def matmul(
     """
     where = "matmul"
     check_policy(acc_bits, overflow)
-    a = as_integer_array(a, "a", where)
-    b = as_integer_array(b, "b", where)
-    if a.ndim == 0 or b.ndim == 0:
-        raise InputError(f"{where}: operands must have at least 1 dimension, got {a.shape} @ {b.shape}")
-    a_vector, b_vector = a.ndim == 1, b.ndim == 1
-    if a_vector:
-        a = a[None, :]
-    if b_vector:
-        b = b[:, None]
-    if a.shape[-1] != b.shape[-2]:
-        raise InputError(
-            f"{where}: inner dimensions differ: a is {a.shape}, b is {b.shape} (need a[..., K] and b[..., K, N])"
-        )
-    try:
-        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ValueError:
-        raise InputError(f"{where}: batch dimensions of {a.shape} and {b.shape} do not broadcast") from None
-    out_shape = batch + (a.shape[-2], b.shape[-1])
+    a, b, out_shape, shape = matmul_shapes(as_integer_array(a, "a", where), as_integer_array(b, "b", where), where)
     if bias is not None:
         bias = as_integer_array(bias, "bias", where)
         try:
@@ -126,11 +103,7 @@ def matmul(
     values, stats, overflowed = accumulate_product(a, b, bias, acc_bits, overflow, track_partials, where)
     if overflow == "error" and overflowed.size:
         raise_overflow(where, overflowed, acc_bits)
-    if a_vector or b_vector:
-        values = values.reshape(
-            batch + ((() if a_vector else (out_shape[-2],)) + (() if b_vector else (out_shape[-1],)))
-        )
-    return MatmulResult(values, stats)
+    return MatmulResult(values.reshape(shape) if shape != out_shape else values, stats)
 
 
 def accumulate_product(
@@ -159,8 +132,8 @@ def accumulate_product(
     n_out = math.prod(out_shape)
     if bias is not None:
         bias = bias.astype(np.int64, copy=False)
-    bias_max = _max_abs(bias) if bias is not None and n_out else 0
-    a_max, b_max = _max_abs(a), _max_abs(b)
+    bias_max = max_abs(bias) if bias is not None and n_out else 0
+    a_max, b_max = max_abs(a), max_abs(b)
     bound = bias_max + k * a_max * b_max
     if bound >= 1 << 63:
         raise WidthLimitError(
@@ -170,7 +143,7 @@ def accumulate_product(
     exact = exact_matmul(a, b, bias, abs_max=(a_max, b_max))
     final_out = 0 if bound <= hi else int(np.count_nonzero((exact < lo) | (exact > hi)))
     overflowed = np.empty(0, dtype=np.int64)
-    peak = _max_abs(exact)
+    peak = max_abs(exact)
     values = exact
     if track_partials or bound > hi:
         if track_partials:
