@@ -79,6 +79,10 @@ def _biases(rng: np.random.Generator, n: int, acc_bits: int, near: int) -> np.nd
 
 
 def _directed(acc_bits: int, weights: str, bits: int) -> dict[str, np.ndarray]:
+    """Rails: the extreme products onto each rail exactly, then one past and further; a bias
+    one closer to the rail, so the extreme product passes it by one; long runs of the extreme products
+    (from 0 when the rail is within 2048 of them, else from a few products below it); rails
+    with zero products; ``clear`` without ``accumulate``; holding."""
     lo, hi = -(1 << (acc_bits - 1)), (1 << (acc_bits - 1)) - 1
     (pa, pb), (na, nb), (oa, ob) = _extremes(weights, bits)
     big = int(products(pa, pb, weights, bits))
