@@ -42,15 +42,29 @@ Quality (``tests/plugins/adpcm/test_ima_interop.py``: SNR >= sox's, sox run with
 the same block size).  Measured on 28 excerpts (espeak-ng speech in five voices at 8, 16
 and 44.1 kHz; the bundled samples at 8, 22.05 and 44.1 kHz; synthetic music, mono and
 stereo) the margin over sox was +0.07 to +5.4 dB, mean +0.9 dB; the ``exhaustive``
-start-index search (:mod:`.search`) gave +0.02 to +5.1 dB, mean +0.65 dB, at 10-30 times
-the cost.  Speech at 44.1 kHz has the smallest margins (+0.07 to +0.23 dB).
-``benchmarks/bench_adpcm.py`` gives the throughput.
+start-index search (:mod:`.search`) gave +0.02 to +5.1 dB, mean +0.65 dB, at 17-80 times
+the cost.  Speech at 44.1 kHz has the smallest margins (+0.07 to +0.23 dB).  A lookahead
+of 1 fell below sox on 44.1 kHz speech (about -0.06 dB), and so did skipping A unless its
+own error was under half of G's cost (-0.05 dB, for 25 % more speed); a lookahead of 3
+added 0.1-0.2 dB for about 20 % less speed.
+
+Speed (``benchmarks/bench_adpcm.py``; a shared 2-core machine, load average 5-8).  On one
+thread the compiled coder takes about 11 ns per sample (CPU time, as fast at 8 kHz as at
+44.1 kHz): 0.7-1.0x audioop's ``lin2adpcm`` in CPU time, whose own speed depends on the
+signal (it branches per bit; smooth 44.1 kHz music runs faster).  Of those 11 ns, about 5
+are the quantizer path (a chain of dependent steps), 3 the mispredicted branch of the
+pruning test, 2 the lookahead of A.  Interleaving two lanes in one loop, or computing
+each block's path first and the decisions after, did not help (the branch dominates).
+Inputs of at least :data:`PARALLEL_MIN` samples are split over the usable CPUs.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 import numpy as np
 
@@ -168,18 +182,46 @@ def _worker_count() -> int:
 def _thread_pool() -> ThreadPoolExecutor:
     global _pool
     if _pool is None:
-        _pool = ThreadPoolExecutor(_worker_count(), thread_name_prefix="ima-search")
+        _pool = ThreadPoolExecutor(_worker_count() - 1, thread_name_prefix="ima-search")
     return _pool
+
+
+def _run_pieces(encode: Callable[[int, int], None], bounds: list[int]) -> None:
+    """Run ``encode(bounds[k], bounds[k + 1])`` for every piece k on the calling thread and
+    the pool's threads, each taking the next unclaimed piece.  The caller works too and
+    waits only for pieces, not for threads: on a busy machine, a pool thread the OS starts
+    late finds nothing left and the call costs no more than on one thread."""
+    pieces = len(bounds) - 1
+    claim = itertools.count()
+    finished = threading.Semaphore(0)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        while (k := next(claim)) < pieces:
+            try:
+                encode(bounds[k], bounds[k + 1])
+            except BaseException as error:  # re-raised on the calling thread
+                errors.append(error)
+            finally:
+                finished.release()
+
+    for _ in range(_worker_count() - 1):
+        _thread_pool().submit(work)
+    work()
+    for _ in range(pieces):
+        finished.acquire()
+    if errors:
+        raise errors[0]
 
 
 def search_payload(pcm: np.ndarray, block_align: int, use_kernels: bool = True, pieces: int | None = None) -> bytes:
     """The WAV data chunk body for int16 frames ``pcm`` (n >= 1, C) coded by the ``search`` rule.
 
     Compiled (:func:`.kernels.search_encode`) or NumPy over lanes; the same bytes either way.
-    The compiled coder codes ``pieces`` ranges of blocks on a shared pool of threads (one
-    per usable CPU, at most 4); None: :data:`PIECES_PER_WORKER` pieces per thread for
-    inputs of at least :data:`PARALLEL_MIN` samples, else one piece on the calling thread.
-    Lanes are independent, so the split never changes a byte.
+    The compiled coder codes ``pieces`` ranges of blocks on the calling thread and a shared
+    pool of threads (together one per usable CPU, at most 4; :func:`_run_pieces`); None:
+    :data:`PIECES_PER_WORKER` pieces per thread for inputs of at least :data:`PARALLEL_MIN`
+    samples, else one piece.  Lanes are independent, so the split never changes a byte.
     """
     n, channels = pcm.shape
     spb = samples_per_block(block_align, channels)
@@ -203,5 +245,5 @@ def search_payload(pcm: np.ndarray, block_align: int, use_kernels: bool = True, 
     if pieces == 1:
         encode(0, blocks)
     else:
-        list(_thread_pool().map(encode, bounds[:-1], bounds[1:]))
+        _run_pieces(encode, bounds)
     return out.tobytes()

@@ -173,3 +173,19 @@ def test_large_inputs_are_split_over_threads_with_the_same_bytes():
 
     pcm = _signal(lookahead.PARALLEL_MIN // 2 + 999, 2, 9)
     assert search_payload(pcm, 2048) == search_payload(pcm, 2048, pieces=1)
+
+
+def test_pieces_run_once_each_and_errors_reach_the_caller():
+    from inwhale_hw.plugins.adpcm.lookahead import _run_pieces
+
+    bounds = list(range(0, 101, 5))
+    seen = []
+    _run_pieces(lambda a, b: seen.append((a, b)), bounds)
+    assert sorted(seen) == list(zip(bounds[:-1], bounds[1:]))
+
+    def fail_on_40(a: int, b: int) -> None:
+        if a == 40:
+            raise ValueError("piece 40")
+
+    with pytest.raises(ValueError, match="piece 40"):
+        _run_pieces(fail_on_40, bounds)
