@@ -3,9 +3,9 @@
     python benchmarks/bench_adpcm.py [--seconds S] [--repeat R]
 
 Two signals (seeded music-like tones plus noise bursts): 44.1 kHz stereo and 8 kHz mono,
-``S`` seconds each (default 10).  Times are best-of-R (default 5) with the functions interleaved round
-by round, so load from other processes hits all of them alike.  Rows, in samples/s (all
-channels counted) and as a ratio to the reference:
+``S`` seconds each (default 10).  Times are best-of-R (default 5) with the functions
+interleaved round by round, so load from other processes hits all of them alike.  Rows, in
+samples/s (all channels counted) and as a ratio to the reference:
 
 * WAV encode: ``search`` (numba kernels when installed: as configured, i.e. split over a
   thread pool for large inputs, and on one thread; and the NumPy path), ``exhaustive``
@@ -19,8 +19,9 @@ channels counted) and as a ratio to the reference:
   -- against audioop ``lin2adpcm``.
 
 Every output is checked first: our WAV decode equals libsndfile's, our raw codes and
-samples equal audioop's, the threaded ``search`` bytes equal the one-thread ones.  Goals (issue 4): WAV encode (search) >= 1x audioop lin2adpcm,
-WAV decode >= 2x libsndfile, raw decode >= 0.15x audioop adpcm2lin.
+samples equal audioop's, the threaded ``search`` bytes equal the one-thread ones.  Goals
+(issue 4): WAV encode (search) >= 1x audioop lin2adpcm, WAV decode >= 2x libsndfile, raw
+decode >= 0.15x audioop adpcm2lin.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ def music(rate: int, channels: int, seconds: float, seed: int) -> np.ndarray:
     return np.round(x / np.abs(x).max() * 26000).astype(np.int16)
 
 
-def row(label: str, samples: int, seconds: float, ref_label: str, ref_seconds: float, cpu: tuple[float, float] | None = None) -> None:
+def row(
+    label: str, samples: int, seconds: float, ref_label: str, ref_seconds: float, cpu: tuple[float, float] | None = None
+) -> None:
     rate = samples / seconds / 1e6
     extra = f"   (CPU time: {cpu[0] / cpu[1]:.2f}x)" if cpu else ""
     print(f"  {label:44s} {rate:8.2f} M samples/s   {ref_seconds / seconds:6.2f}x {ref_label}{extra}")

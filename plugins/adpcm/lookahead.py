@@ -72,7 +72,9 @@ from . import kernels
 from .blocks import frames_to_lanes, lanes_to_frames, pack_blocks, samples_per_block
 from .tables import MAX_INDEX, NEXT_INDEX, SIGNED_DIFF, STEP
 
-__all__ = ["LOOKAHEAD", "RADIUS", "PREFIX", "WARM", "RECIPROCAL", "TRANSITION", "search_payload", "start_indices", "lookahead_codes"]
+__all__ = [
+    "LOOKAHEAD", "RADIUS", "PREFIX", "WARM", "RECIPROCAL", "TRANSITION", "search_payload", "start_indices", "lookahead_codes",
+]
 
 #: samples after the current one that each option's cost looks at
 LOOKAHEAD = kernels.LOOKAHEAD
@@ -230,7 +232,8 @@ def search_payload(pcm: np.ndarray, block_align: int, use_kernels: bool = True, 
         x = frames_to_lanes(pcm, spb)
         start = start_indices(x, channels)
         codes = lookahead_codes(x, start)
-        return pack_blocks(x[0].reshape(blocks, channels), start.reshape(blocks, channels), lanes_to_frames(codes, blocks, channels))
+        frames = lanes_to_frames(codes, blocks, channels)
+        return pack_blocks(x[0].reshape(blocks, channels), start.reshape(blocks, channels), frames)
     frames = np.ascontiguousarray(pcm, dtype=np.int16)
     out = np.empty(blocks * block_align, dtype=np.uint8)
     if pieces is None:
