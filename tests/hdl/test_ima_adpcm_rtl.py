@@ -17,10 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from amaranth.hdl import ClockDomain, Module, Shape, signed, unsigned
+from click.testing import CliRunner
+from amaranth.hdl import ClockDomain, Fragment, Module, Shape, signed, unsigned
 from amaranth.lib.wiring import Flow
 from amaranth.sim import Simulator
 
+import inwhale_hw
+from inwhale_hw.cli import cli
 from inwhale_hw.errors import InputError, ParameterError
 from inwhale_hw.hdl import ima_adpcm_vectors as vectors
 from inwhale_hw.hdl.ima_adpcm import ImaAdpcmDecoder, ImaAdpcmEncoder, ima_adpcm_datapath
@@ -131,11 +134,11 @@ def _check(report, count):
 
 @pytest.mark.parametrize("simulator", SIMULATORS)
 def test_encoder_matches_golden_model(simulator, encoder_segments, require_tool):
+    """Through the quantizer protocol: datapath, hdl_vectors and hdl_reference of the plugin."""
     if simulator == "icarus":
         require_tool("iverilog")
-    inputs = vectors.concat(encoder_segments)
-    golden = Vectors(inputs, vectors.reference("encoder", inputs))
-    _check(verify(ImaAdpcmEncoder, vectors=golden, simulator=simulator), inputs["i"].size)
+    report = verify(inwhale_hw.get_quantizer("ima-adpcm"), "encoder", simulator=simulator)
+    _check(report, vectors.concat(encoder_segments)["i"].size)
 
 
 @pytest.mark.parametrize(
@@ -151,8 +154,32 @@ def test_decoder_matches_golden_model(flavor, simulator, decoder_segments, requi
         # Icarus runs every segment
         segments = {k: decoder_segments[k] for k in ("square", "every_code", "random")}
     inputs = vectors.concat(segments)
-    golden = Vectors(inputs, vectors.reference("decoder", inputs, flavor))
-    _check(verify(lambda: ImaAdpcmDecoder(flavor), vectors=golden, simulator=simulator), inputs["i"].size)
+    q = inwhale_hw.get_quantizer("ima-adpcm", flavor=flavor)
+    _check(verify(q, "decoder", inputs, simulator=simulator), inputs["i"].size)
+
+
+def test_plugin_declares_the_blocks():
+    q = inwhale_hw.get_quantizer("ima-adpcm", flavor="ffmpeg")
+    assert type(q).blocks == ("encoder", "decoder")
+    assert {"hdl:encoder", "hdl:decoder"} <= set(type(q).capabilities())
+    encoder, decoder = q.datapath("encoder"), q.datapath("decoder")
+    assert isinstance(encoder, ImaAdpcmEncoder) and repr(decoder) == "ImaAdpcmDecoder(flavor='ffmpeg')"
+    for block in (encoder, decoder):
+        Fragment.get(block, None)  # elaborates
+
+
+def test_cli_verilog_and_verify(tmp_path, require_tool):
+    require_tool("iverilog")
+    out = tmp_path / "dec.v"
+    args = ["verilog", "ima-adpcm", "--block", "decoder", "--module", "ima_adpcm_decoder", "-o", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "module ima_adpcm_decoder(" in text and "input [3:0] i__payload;" in text
+    result = CliRunner().invoke(cli, ["verify", "ima", "--block", "encoder", "--simulator", "icarus"])
+    count = vectors.default_inputs("encoder")["i"].size
+    assert result.exit_code == 0, result.output
+    assert f"{count} vectors checked, 0 mismatches" in result.output
 
 
 def test_a_wrong_model_is_caught(encoder_segments):
