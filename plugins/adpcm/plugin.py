@@ -81,6 +81,25 @@ class ImaAdpcm(SequentialCodec):
     sample_dtype = np.int16
     code_range = (0, 15)
     wav_format_tag = FORMAT_TAG
+    blocks = ("encoder", "decoder")
+
+    # -- hardware (inwhale_hw.hdl.ima_adpcm: one-sample-per-clock stream blocks, state checked per sample)
+
+    def datapath(self, block: str, **params):
+        """The stream codec's ``block`` in Amaranth; ``flavor`` picks the decoder's reconstruction."""
+        from inwhale_hw.hdl.ima_adpcm import ima_adpcm_datapath
+
+        return ima_adpcm_datapath(block, self.flavor, **params)
+
+    def hdl_vectors(self, block: str) -> dict[str, np.ndarray]:
+        from inwhale_hw.hdl import ima_adpcm_vectors
+
+        return ima_adpcm_vectors.default_inputs(block)
+
+    def hdl_reference(self, block: str, inputs) -> dict[str, np.ndarray]:
+        from inwhale_hw.hdl import ima_adpcm_vectors
+
+        return ima_adpcm_vectors.reference(block, inputs, self.flavor)
 
     @property
     def encoder_mode(self) -> str:
