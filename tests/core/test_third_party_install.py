@@ -24,7 +24,7 @@ def site(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
     for project in (EXAMPLE, BROKEN):
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--quiet",
+            [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
              "--disable-pip-version-check", "--target", str(target), str(project)],
             check=True, capture_output=True, text=True,
         )
