@@ -34,7 +34,7 @@ try:  # optional: a well-kept helper (scikit-learn's) to run small BLAS calls on
 except ImportError:  # pragma: no cover - then BLAS keeps its own thread count
     ThreadpoolController = None
 
-__all__ = ["blas_threads", "exact_matmul", "matmul_bound", "matmul_shapes", "max_abs", "wide_matmul"]
+__all__ = ["blas_threads", "exact_matmul", "exact_product", "matmul_bound", "matmul_shapes", "max_abs", "wide_matmul"]
 
 _F32, _F64, _I63 = 1 << 24, 1 << 53, (1 << 63) - 1
 _LIMB = 21
@@ -206,12 +206,15 @@ def exact_matmul(a: object, b: object, c: object | None = None, *, abs_max: tupl
         c_max = max_abs(c)
         if shape != full:  # a 1-D operand: c in the shape of the 2-D product
             c = np.broadcast_to(c, shape).reshape(full)
-    out = _exact(a2, b2, c, c_max, abs_max)
+    out = exact_product(a2, b2, c, c_max, abs_max)
     return out.reshape(shape) if shape != full else out
 
 
-def _exact(a: np.ndarray, b: np.ndarray, c: np.ndarray | None, c_max: int,
-           abs_max: tuple[int, int] | None) -> np.ndarray:
+def exact_product(a: np.ndarray, b: np.ndarray, c: np.ndarray | None = None, c_max: int = 0,
+                  abs_max: tuple[int, int] | None = None) -> np.ndarray:
+    """The kernel of :func:`exact_matmul` for operands the caller has checked: integer arrays
+    ``a`` (..., M, K) and ``b`` (..., K, N) whose batch axes broadcast, ``c`` int64 broadcastable
+    to the product (not beyond it) or None, ``c_max >= max|c|``, ``abs_max`` as there."""
     bound = matmul_bound(a, b, _F32 - c_max, abs_max)
     if bound + c_max <= _I63:
         return matmul_int(a, b, bound, c, c_max)

@@ -6,7 +6,7 @@ integer datapath with a signed ``acc_bits`` accumulator does, in the order state
 with :class:`~inwhale_hw.nn.accumulate.AccumulatorStats`.
 
 Speed: the exact sum ``bias + a @ b`` comes from one call of
-:func:`inwhale_hw.fixed.matmul.exact_matmul` (bias as its addend), which uses float32 BLAS while
+:func:`inwhale_hw.fixed.matmul.exact_product` (the kernel of ``exact_matmul``; bias as its addend), which uses float32 BLAS while
 ``max|bias| + K * max|a| * max|b| <= 2^24`` (or a finer per-row/column bound is), float64 BLAS
 below ``2^53`` (every partial sum of a float dot product is then an integer below the
 significand limit, so no rounding can happen in any order) and integer arithmetic beyond; the
@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import InputError, WidthLimitError
-from ..fixed.matmul import exact_matmul, matmul_shapes, max_abs
+from ..fixed.matmul import exact_product, matmul_shapes, max_abs
 from .accumulate import (
     AccumulatorStats,
     accumulator_range,
@@ -132,7 +132,8 @@ def accumulate_product(
     n_out = math.prod(out_shape)
     if bias is not None:
         bias = bias.astype(np.int64, copy=False)
-    bias_max = max_abs(bias) if bias is not None and n_out else 0
+    c_max = max_abs(bias) if bias is not None else 0
+    bias_max = c_max if n_out else 0
     a_max, b_max = max_abs(a), max_abs(b)
     bound = bias_max + k * a_max * b_max
     if bound >= 1 << 63:
@@ -140,7 +141,7 @@ def accumulate_product(
             f"{where}: worst-case sum {bound} (K={k}, max|a|={a_max}, max|b|={b_max}) "
             f"does not fit int64; split K or narrow the operands"
         )
-    exact = exact_matmul(a, b, bias, abs_max=(a_max, b_max))
+    exact = exact_product(a, b, bias, c_max, (a_max, b_max))
     final_out = 0 if bound <= hi else int(np.count_nonzero((exact < lo) | (exact > hi)))
     overflowed = np.empty(0, dtype=np.int64)
     peak = max_abs(exact)
@@ -149,8 +150,8 @@ def accumulate_product(
         if track_partials:
             risky = np.ones(out_shape, dtype=bool)
         else:
-            per_output = exact_matmul(np.abs(a.astype(np.int64)), np.abs(b.astype(np.int64)),
-                                      None if bias is None else np.abs(bias))
+            per_output = exact_product(np.abs(a.astype(np.int64)), np.abs(b.astype(np.int64)),
+                                       None if bias is None else np.abs(bias), c_max, (a_max, b_max))
             risky = np.broadcast_to(per_output > hi, out_shape)
         flat = np.flatnonzero(risky)
         if flat.size:
