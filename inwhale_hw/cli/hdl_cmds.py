@@ -22,7 +22,7 @@ from ..hdlsim.icarus_runner import find_icarus
 from ..hdlsim.protocol import build_block
 from ..hdlsim.synth import DEVICES, synthesize
 from ..hdlsim.verify import SIMULATORS, verify
-from ..hdlsim.verilog import check_module_name, write_verilog
+from ..hdlsim.verilog import check_module_name, default_module_name, write_verilog
 from .codec_cmds import parse_params
 
 __all__ = ["commands", "parse_hw"]
@@ -63,13 +63,13 @@ def _quantizer_and_label(name: str, block: str, params: tuple[str, ...], hw: dic
 
 @click.command("verilog")
 @_block_options
-@click.option("--module", "module", default=None, help="Verilog module name (default: NAME_BLOCK).")
+@click.option("--module", "module", default=None, help="Verilog module name (default: NAME_BLOCK, '-' as '_').")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Verilog file to write.")
 def verilog_command(name, block, params, hw, module, output) -> None:
     """Write quantizer NAME's BLOCK as Verilog (via Amaranth's bundled Yosys; works offline)."""
     hw_params = parse_hw(hw)
     quantizer, label = _quantizer_and_label(name, block, params, hw_params)
-    module = check_module_name(module or f"{quantizer.name}_{block}")
+    module = check_module_name(module or default_module_name(quantizer.name, block))
     path = write_verilog(build_block(quantizer, block, **hw_params), output, module)
     click.echo(f"wrote {path} (module {module}: {label})")
 

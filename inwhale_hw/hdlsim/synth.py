@@ -63,12 +63,14 @@ class SynthReport:
     yosys: str = ""
     nextpnr: str | None = None
     seconds: float = 0.0
+    #: why ``fmax_mhz`` is None: "not requested" or "nextpnr-ice40 not installed"
+    fmax_note: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     def __str__(self) -> str:
-        fmax = f"{self.fmax_mhz:.1f} MHz" if self.fmax_mhz is not None else "n/a (nextpnr-ice40 not installed)"
+        fmax = f"{self.fmax_mhz:.1f} MHz" if self.fmax_mhz is not None else f"n/a ({self.fmax_note})"
         return (
             f"{self.design} on iCE40 {self.device}: {self.lut4} LUT4, {self.ff} FF, "
             f"{self.carry} carry, Fmax {fmax}"
@@ -212,4 +214,5 @@ def synthesize(
         yosys=f"{yosys_name} ({version})" if version else yosys_name,
         nextpnr=pnr[1] if pnr is not None else None,
         seconds=time.perf_counter() - start,
+        fmax_note="" if pnr is not None else ("nextpnr-ice40 not installed" if fmax else "not requested"),
     )

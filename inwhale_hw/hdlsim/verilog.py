@@ -39,6 +39,12 @@ def check_module_name(name: str) -> str:
     return name
 
 
+def default_module_name(name: str, block: str) -> str:
+    """``NAME_BLOCK`` with every character that cannot appear in a Verilog identifier as ``_``."""
+    text = re.sub(r"[^A-Za-z0-9_$]", "_", f"{name}_{block}")
+    return text if re.match(r"[A-Za-z_]", text) else f"_{text}"
+
+
 def verilog_text(component: wiring.Component, module: str = "top") -> str:
     """Verilog-2005 text of ``component`` as module ``module``."""
     check_module_name(module)
