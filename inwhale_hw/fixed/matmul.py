@@ -5,7 +5,8 @@ matrices and ``L`` a bound with ``sum_k |a[m,k]| * |b[k,n]| <= L`` for every out
 bounds are used (:func:`matmul_bound`): the global ``G = K max|a| max|b|`` (two scans for the
 maxima), and the finer ``F = min(max_m sum_k |a[m,k]| * max|b|,  max_n sum_k |b[k,n]| * max|a|)
 <= G`` (one more float64 pass over both operands).  ``F`` is computed only when ``G`` does not
-already prove what the caller needs (for :func:`exact_matmul`: ``G <= 2**24``, float32 BLAS).
+already prove what the caller needs (for :func:`exact_matmul`: ``G + max|c| <= 2**24``, float32
+BLAS with the addend ``c`` fused, below).
 Every product and every partial sum a BLAS kernel forms - in any order, blocking or with fused
 multiply-add - is a sum of a subset of the terms ``a[m,k] * b[k,n]``, hence an integer of
 magnitude ``<= L``.  A binary floating-point format with a ``p``-bit significand represents every
@@ -13,7 +14,9 @@ integer of magnitude ``<= 2**p`` exactly, and an operation whose exact result is
 returns it unrounded (IEEE 754-2019 §4.3).  By induction over the operations, float64 (``p = 53``)
 matrix products are exact while ``L <= 2**53``, float32 (``p = 24``) while ``L <= 2**24``; the
 inputs themselves are exact because ``|a|, |b| <= L``.  int8 x int8 with ``K <= 1024`` gives
-``G <= 2**24``: single-precision BLAS, decided from the maxima alone.
+``G <= 2**24``: single-precision BLAS, decided from the maxima alone.  An integer addend ``c``
+(a bias) is added in the same format when ``L + max|c| <= 2**p``: ``c``, the exact product and
+their sum are then all representable, so the one addition is exact too.
 
 Otherwise: while ``max|a| max|b| <= 2**53`` and ``L < 2**63`` the sum is split along ``K`` into
 chunks with ``L <= 2**53`` each (exact float64 BLAS), summed in int64; beyond that, operands are

@@ -13,12 +13,13 @@ The im2col matrix (:func:`im2col`) has the output pixels as rows: ``N*H_out*W_ou
 ``C_g*kH*kW`` per group, row ``p = (n*H_out + h)*W_out + w``, column ``k`` as above.  It is
 built from a zero-padded channels-last copy of the input (``N*C*H*W`` elements, K times fewer
 than the matrix), one strided copy per kernel offset ``(i, j)``; inner runs are then ``C_g`` or
-``W_out`` long rather than ``kW``, 2-2.5x faster than one copy of a 7-D window view.  The
-product with the ``C_g*kH*kW`` x ``O/groups`` weights is a tall matrix times a short one, the
-shape OpenBLAS runs best here (measured up to 4x faster than ``O x K @ K x P`` from
-``C_g*kH*kW = 72``; about equal for 9).  The products and the accumulator model are those of
-:func:`inwhale_hw.nn.matmul.matmul` (exact BLAS where provable); the order above is per output,
-so the layout changes no value and no statistic.  Output size per axis (ONNX Conv, operators.md):
+``W_out`` long rather than ``kW`` (measured 2-2.5x faster than one copy of a 7-D window
+view).  The product with the ``C_g*kH*kW`` x ``O/groups`` weights is a tall matrix times a short
+one, the shape OpenBLAS runs best here (one thread, P = 8K-262K pixels: 2.4-4.8x faster than
+``O x K @ K x P`` for ``K = 72``; within a factor 2 either way for ``K = 9``).  Products and
+accumulator model are those of :func:`inwhale_hw.nn.matmul.matmul` (exact BLAS where
+provable); the order above is per output, so the layout changes no value and no statistic.
+Output size per axis (ONNX Conv, operators.md):
 ``out = floor((in + pad_begin + pad_end - dilation*(kernel-1) - 1) / stride) + 1``.
 """
 
