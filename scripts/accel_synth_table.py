@@ -133,8 +133,8 @@ def render(results: list[tuple[Row, SynthReport]], device: str) -> str:
     lines += [
         "",
         f"Produced by `python scripts/accel_synth_table.py` ({tools}; Yosys `synth_ice40` defaults, no DSP "
-        "blocks; Fmax with every port registered, nextpnr seed 1). 32-bit accumulators; requantizers "
-        "combinational with run-time multiplier, shift and zero point.",
+        "blocks; Fmax with every port registered, arrays through a 3-pin scan harness, nextpnr seed 1). "
+        "32-bit accumulators; requantizers combinational with run-time multiplier, shift and zero point.",
     ]
     return "\n".join(lines) + "\n"
 
