@@ -139,13 +139,23 @@ def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     return (x >> e) + (remainder > threshold)
 
 
+#: left shifts saturate here, far beyond any int8/int16 output, so int64 never wraps
+_LEFT_SHIFT_RAIL = np.int64(1) << 62
+
+
 def shift_round_half_up(x: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """``(x + 2^(k-1)) >> k`` (round half up, arithmetic shift); ``k <= 0`` shifts left."""
+    """``(x + 2^(k-1)) >> k`` (round half up, arithmetic shift); ``k <= 0`` shifts left.
+
+    A left shift whose exact result leaves ``[-2^62, 2^62]`` gives ``±2^62`` instead, so a
+    later ``+ zp`` and saturation to the output type see the right sign (int64 never wraps).
+    """
     x = np.asarray(x, dtype=np.int64)
     k = np.asarray(k, dtype=np.int64)
     right = np.maximum(k, 0)
     rounded = (x + np.where(right > 0, np.int64(1) << np.maximum(right - 1, 0), 0)) >> right
-    return rounded << np.maximum(-k, 0)
+    left = np.minimum(np.maximum(-k, 0), 62)
+    fits = np.abs(rounded) <= (_LEFT_SHIFT_RAIL >> left)
+    return np.where(fits, rounded << left, np.sign(rounded) * _LEFT_SHIFT_RAIL)
 
 
 def multiply_by_quantized_multiplier_double(x: np.ndarray, q: np.ndarray, shift: np.ndarray) -> np.ndarray:
