@@ -1,13 +1,15 @@
 """Install the example plugin and a broken one as real distributions and use them by name.
 
-Both are installed with pip into a temporary ``--target`` directory (not into the test
-environment), then a fresh interpreter with that directory on PYTHONPATH is asked what it sees.
+Both are copied to a temporary directory (pip's build writes into the source tree) and installed
+with pip into a temporary ``--target`` directory (not into the test environment), then a fresh
+interpreter with that directory on PYTHONPATH is asked what it sees.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +24,9 @@ BROKEN = Path(__file__).resolve().parent / "data" / "broken_plugin"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("site")
+    sources = tmp_path_factory.mktemp("src")
     for project in (EXAMPLE, BROKEN):
+        project = Path(shutil.copytree(project, sources / project.name, ignore=shutil.ignore_patterns("build", "*.egg-info")))
         subprocess.run(
             [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
              "--disable-pip-version-check", "--target", str(target), str(project)],
