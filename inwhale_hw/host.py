@@ -36,15 +36,12 @@ ENTRY_POINT_GROUP = "inwhale_hw"
 
 #: Built-in plugin modules, loaded like third-party ones.
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "inwhale_hw.plugins.uniform",
+    "inwhale_hw.plugins.tensor",
     "inwhale_hw.plugins.g711",
-    "inwhale_hw.plugins.companding",
     "inwhale_hw.plugins.delta",
     "inwhale_hw.plugins.cvsd",
     "inwhale_hw.plugins.dpcm",
-    "inwhale_hw.plugins.adpcm.plugin",
-    "inwhale_hw.plugins.affine",
-    "inwhale_hw.plugins.pow2",
+    "inwhale_hw.plugins.adpcm",
     "inwhale_hw.plugins.accel_blocks",
 )
 
