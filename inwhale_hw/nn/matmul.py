@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import InputError, WidthLimitError
+from ..fixed import running
 from ..fixed.matmul import exact_product, matmul_shapes, max_abs
 from .accumulate import (
     AccumulatorStats,
@@ -42,6 +43,13 @@ from .accumulate import (
 )
 
 __all__ = ["MatmulResult", "accumulate_product", "as_integer_array", "matmul"]
+
+
+#: below this many columns the compiled kernel runs on the transposed product (its SIMD lanes
+#: are columns; a depthwise convolution has one)
+_NARROW = 16
+#: rows whose per-output bounds decide whether the full bound is worth computing
+_SAMPLE_ROWS = 8
 
 
 class MatmulResult(NamedTuple):
@@ -147,16 +155,23 @@ def accumulate_product(
     peak = max_abs(exact)
     values = exact
     if track_partials or bound > hi:
-        if track_partials:
+        dtype = running.compute_dtype(bound, a_max * b_max, c_max, int(acc_bits), track_partials)
+        compiled = running.ENABLED and dtype is not None
+        if track_partials or (compiled and _all_rows_risky(a, b, bias, out_shape, hi, c_max, (a_max, b_max))):
             risky = np.ones(out_shape, dtype=bool)
         else:
-            per_output = exact_product(np.abs(a.astype(np.int64)), np.abs(b.astype(np.int64)),
-                                       None if bias is None else np.abs(bias), c_max, (a_max, b_max))
-            risky = np.broadcast_to(per_output > hi, out_shape)
-        flat = np.flatnonzero(risky)
-        if flat.size:
-            a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, a.shape[-2], k)
-            b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape(-1, k, b.shape[-1])
+            risky = np.broadcast_to(_output_bounds(a, b, bias, c_max, (a_max, b_max)) > hi, out_shape)
+        a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, a.shape[-2], k)
+        b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape(-1, k, b.shape[-1])
+        if compiled:
+            seq, over, r_peak = _compiled_sums(a3, b3, bias, risky, exact, int(acc_bits), overflow,
+                                               track_partials, dtype)
+            overflowed = np.flatnonzero(over)
+            if overflow == "sat":
+                values = seq
+            if track_partials:
+                peak = r_peak
+        elif (flat := np.flatnonzero(risky)).size:
             bi, i, j = np.unravel_index(flat, (a3.shape[0],) + out_shape[-2:])
             r_bias = np.broadcast_to(bias, out_shape)[np.unravel_index(flat, out_shape)] if bias is not None else None
             seq, over, r_peak = running_sums(
@@ -184,3 +199,62 @@ def accumulate_product(
         bound_bits=signed_bits_needed(bound),
     )
     return values, stats, overflowed
+
+
+def _output_bounds(a, b, bias, c_max, abs_max) -> np.ndarray:
+    """Per-output bound ``|bias| + |a| @ |b|`` on every partial sum (one more exact product)."""
+    return exact_product(_abs(a, abs_max[0]), _abs(b, abs_max[1]), None if bias is None else np.abs(bias),
+                         c_max, abs_max)
+
+
+def _all_rows_risky(a, b, bias, out_shape, hi, c_max, abs_max) -> bool:
+    """True when the per-output bound of :data:`_SAMPLE_ROWS` evenly spaced rows leaves a
+    risky output in every sampled row: the compiled kernel runs whole rows, so the full
+    bound (a product as costly as the exact one) would then most likely select every row
+    anyway and is skipped; running a provably safe row changes no value and no statistic."""
+    m, n = out_shape[-2:]
+    if m < 4 * _SAMPLE_ROWS or n < _NARROW:
+        return False
+    rows = np.linspace(0, m - 1, _SAMPLE_ROWS).astype(np.intp)
+    a_rows = a[..., rows, :] if a.shape[-2] > 1 else a
+    b_rows = None if bias is None else np.broadcast_to(bias, out_shape)[..., rows, :]
+    sample = np.broadcast_to(_output_bounds(a_rows, b, b_rows, c_max, abs_max), out_shape[:-2] + (rows.size, n))
+    return bool((sample > hi).any(axis=-1).all())
+
+
+def _abs(x: np.ndarray, x_max: int) -> np.ndarray:
+    """``|x|`` in the narrowest safe integer type (``x``'s own unless ``max|x|`` is its ``-min``)."""
+    if x.dtype.kind == "u":
+        return x
+    return np.abs(x) if x_max <= np.iinfo(x.dtype).max else np.abs(x.astype(np.int64))
+
+
+def _compiled_sums(a3, b3, bias, risky, exact, acc_bits, overflow, track, dtype):
+    """The running sums of every row (of each batch) holding a risky output, compiled
+    (:func:`inwhale_hw.fixed.running.running_rows`); outputs outside those rows are provably
+    in range.  Returns ``(values, overflowed, peak)``: int64 registers in the shape of ``exact``
+    (the exact sums) under ``sat`` (else None), the bool overflow mask and, with ``track``, the
+    peak over every partial sum (else 0)."""
+    out_shape = exact.shape
+    m, n = out_shape[-2:]
+    risky3 = risky.reshape(-1, m, n)
+    c3 = np.broadcast_to(np.zeros((), np.int64) if bias is None else bias, out_shape).reshape(-1, m, n)
+    values = exact.reshape(-1, m, n).copy() if overflow == "sat" else None
+    over = np.zeros(risky3.shape, dtype=bool)
+    peak = 0
+    for g in range(risky3.shape[0]):
+        a_g, b_g = a3[g if a3.shape[0] > 1 else 0], b3[g if b3.shape[0] > 1 else 0]
+        c_g, mask = c3[g], risky3[g]
+        flip = n < _NARROW and m > n  # lanes along the longer axis: out^T = b^T a^T, same order in k
+        if flip:
+            a_g, b_g, c_g, mask = b_g.T, a_g.T, c_g.T, mask.T
+        rows = np.flatnonzero(mask.any(axis=1))
+        if not rows.size:
+            continue
+        state, hit, r_peak = running.running_rows(a_g, b_g, c_g, rows, acc_bits, "sat", track, dtype)
+        (over[g].T if flip else over[g])[rows] = hit
+        if values is not None:
+            (values[g].T if flip else values[g])[rows] = state
+        if track:
+            peak = max(peak, int(r_peak.max(initial=0)))
+    return (None if values is None else values.reshape(out_shape)), over.reshape(out_shape), peak
