@@ -38,13 +38,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["ENABLED", "MODES", "TILE", "compute_dtype", "running_rows", "running_rows_numpy"]
+__all__ = ["ENABLED", "MODES", "ROW_BLOCK", "TILE", "compute_dtype", "running_rows", "running_rows_numpy"]
 
 ENABLED = importlib.util.find_spec("numba") is not None and os.environ.get("INWHALE_HW_NUMBA", "1").strip().lower() not in (
     "0", "false", "no", "off")
 MODES = ("sat", "zero")
-#: columns per tile: 3 arrays x 512 x 8 bytes = 12 KiB of state, inside a 32 KiB L1 cache
-TILE = 512
+#: columns per tile and rows per block: the state and flag of a block (2 x 8 x 256 x 8 bytes
+#: = 32 KiB at most) stay in the L1/L2 cache while k runs, and each row of b's tile, loaded once
+#: per k, serves the 8 rows of the block
+TILE = 256
+ROW_BLOCK = 8
 #: multiply-adds below which the rows run on the calling thread only
 _SERIAL_MACS = 1 << 22
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -74,53 +77,62 @@ def _compile():
         return _kernel
     import numba
 
-    @numba.njit(cache=True, nogil=True)
+    jit = numba.njit(cache=True, nogil=True)
+
+    @jit
+    def sat_step(s, q, bk, av, lo, hi):  # pragma: no cover - compiled; the hot loop
+        for j in range(s.size):
+            t = s[j] + av * bk[j]
+            clamped = min(max(t, lo), hi)
+            q[j] = max(q[j], abs(t - clamped))
+            s[j] = clamped
+
+    @jit
+    def general_step(s, q, e, mn, mx, bk, av, lo, hi, zero, track):  # pragma: no cover - compiled
+        for j in range(s.size):
+            p = av * bk[j]
+            t = s[j] + p
+            clamped = min(max(t, lo), hi)
+            q[j] = max(q[j], abs(t - clamped))
+            s[j] = clamped if clamped == t or not zero else 0
+            if track:
+                u = e[j] + p
+                e[j] = u
+                mn[j] = min(mn[j], u)
+                mx[j] = max(mx[j], u)
+
+    @jit
     def rows_kernel(a, b, c, rows, lo, hi, zero, track, state, flag, low, high):  # pragma: no cover - compiled
         n = b.shape[1]
         k_count = a.shape[1]
-        exact = np.empty(min(n, TILE), dtype=state.dtype)
-        for r in range(rows.size):
-            i = rows[r]
-            for j0 in range(0, n, TILE):
-                j1 = min(j0 + TILE, n)
-                s = state[r, j0:j1]
-                q = flag[r, j0:j1]
-                e = exact[: j1 - j0]
-                mn = low[r if track else 0, j0:j1]
-                mx = high[r if track else 0, j0:j1]
-                for j in range(j1 - j0):
-                    v = c[i, j0 + j]
-                    clamped = min(max(v, lo), hi)
-                    q[j] = abs(v - clamped)
-                    s[j] = clamped if clamped == v or not zero else 0
-                    e[j] = v
-                if track:
-                    mn[:] = e
-                    mx[:] = e
-                if not (zero or track):  # the hot loop: saturate, flag any clamp
-                    for kk in range(k_count):
-                        av = a[i, kk]
-                        bk = b[kk, j0:j1]
-                        for j in range(j1 - j0):
-                            t = s[j] + av * bk[j]
-                            clamped = min(max(t, lo), hi)
-                            q[j] = max(q[j], abs(t - clamped))
-                            s[j] = clamped
-                else:  # the "zero" policy and/or the extremes of the exact partial sums
-                    for kk in range(k_count):
-                        av = a[i, kk]
-                        bk = b[kk, j0:j1]
-                        for j in range(j1 - j0):
-                            p = av * bk[j]
-                            t = s[j] + p
-                            clamped = min(max(t, lo), hi)
-                            q[j] = max(q[j], abs(t - clamped))
-                            s[j] = clamped if clamped == t or not zero else 0
-                            if track:
-                                u = e[j] + p
-                                e[j] = u
-                                mn[j] = min(mn[j], u)
-                                mx[j] = max(mx[j], u)
+        exact = np.empty((ROW_BLOCK, min(n, TILE)), dtype=state.dtype)
+        for j0 in range(0, n, TILE):
+            j1 = min(j0 + TILE, n)
+            width = j1 - j0
+            for r0 in range(0, rows.size, ROW_BLOCK):
+                r1 = min(r0 + ROW_BLOCK, rows.size)
+                for r in range(r0, r1):
+                    s = state[r, j0:j1]
+                    q = flag[r, j0:j1]
+                    e = exact[r - r0, :width]
+                    for j in range(width):
+                        v = c[rows[r], j0 + j]
+                        clamped = min(max(v, lo), hi)
+                        q[j] = abs(v - clamped)
+                        s[j] = clamped if clamped == v or not zero else 0
+                        e[j] = v
+                    if track:
+                        low[r, j0:j1] = e
+                        high[r, j0:j1] = e
+                for kk in range(k_count):
+                    bk = b[kk, j0:j1]
+                    for r in range(r0, r1):
+                        if zero or track:
+                            general_step(state[r, j0:j1], flag[r, j0:j1], exact[r - r0, :width],
+                                         low[r if track else 0, j0:j1], high[r if track else 0, j0:j1],
+                                         bk, a[rows[r], kk], lo, hi, zero, track)
+                        else:
+                            sat_step(state[r, j0:j1], flag[r, j0:j1], bk, a[rows[r], kk], lo, hi)
 
     _kernel = rows_kernel
     return _kernel

@@ -45,9 +45,6 @@ from .accumulate import (
 __all__ = ["MatmulResult", "accumulate_product", "as_integer_array", "matmul"]
 
 
-#: below this many columns the compiled kernel runs on the transposed product (its SIMD lanes
-#: are columns; a depthwise convolution has one)
-_NARROW = 16
 #: rows whose per-output bounds decide whether the full bound is worth computing
 _SAMPLE_ROWS = 8
 
@@ -213,7 +210,7 @@ def _all_rows_risky(a, b, bias, out_shape, hi, c_max, abs_max) -> bool:
     bound (a product as costly as the exact one) would then most likely select every row
     anyway and is skipped; running a provably safe row changes no value and no statistic."""
     m, n = out_shape[-2:]
-    if m < 4 * _SAMPLE_ROWS or n < _NARROW:
+    if m < 4 * _SAMPLE_ROWS:
         return False
     rows = np.linspace(0, m - 1, _SAMPLE_ROWS).astype(np.intp)
     a_rows = a[..., rows, :] if a.shape[-2] > 1 else a
@@ -245,7 +242,10 @@ def _compiled_sums(a3, b3, bias, risky, exact, acc_bits, overflow, track, dtype)
     for g in range(risky3.shape[0]):
         a_g, b_g = a3[g if a3.shape[0] > 1 else 0], b3[g if b3.shape[0] > 1 else 0]
         c_g, mask = c3[g], risky3[g]
-        flip = n < _NARROW and m > n  # lanes along the longer axis: out^T = b^T a^T, same order in k
+        # SIMD lanes along the longer axis when the columns do not fill a tile (a convolution's
+        # output channels: 64 in a ResNet stage, 1 in a depthwise layer): out^T = b^T a^T, whose
+        # outputs are summed in the same order in k
+        flip = n < running.TILE and m > n
         if flip:
             a_g, b_g, c_g, mask = b_g.T, a_g.T, c_g.T, mask.T
         rows = np.flatnonzero(mask.any(axis=1))
