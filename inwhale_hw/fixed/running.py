@@ -8,11 +8,10 @@ For the outputs of chosen rows ``i`` of ``a @ b`` (``a`` M x K, ``b`` K x N) and
 * ``state``: the final register under the policy: ``"sat"`` (clamp to ``[lo, hi] =
   [-2^(w-1), 2^(w-1) - 1]`` after every addition) or ``"zero"`` (a sum outside the range is
   replaced by 0);
-* ``overflowed``: some partial sum left the range, i.e. some unclamped ``S_0`` or
-  ``S_k + a b`` lies outside it (tracked as ``max |t - clamp(t)| > 0``).  This is the same
-  test on the exact partial sums: up to its first excursion the policy has changed nothing (so
-  a wrapping register's overflow statistic is computed by the saturating recurrence too, whose
-  values stay small);
+* ``overflowed``: some partial sum left the range, i.e. the smallest or largest unclamped value
+  ``S_0`` or ``S_k + a b`` lies outside it.  This is the same test on the exact partial sums:
+  up to its first excursion the policy has changed nothing (so a wrapping register's overflow
+  statistic is computed by the saturating recurrence too, whose values stay small);
 * ``peak`` (``track=True``): the largest ``|S_k|`` over the exact partial sums ``S_0..S_K``.
 
 Exactness.  The compiled kernel runs in float32, float64 or int64, chosen by
@@ -23,11 +22,13 @@ float32 (float64) operation on integers whose exact result has magnitude ``<= 2^
 (``2^53``) returns that result (IEEE 754-2019 §4.3), so the kernel gives the bits of the
 Python-int recurrence, and the NumPy path (:func:`running_rows_numpy`) the same bits.
 
-Speed.  One row of outputs at a time, the columns in tiles of :data:`TILE` (the state and flag
-of a tile stay in the L1 cache while ``k`` runs), the inner loop over the columns of the
-tile contiguous so that it compiles to SIMD instructions; rows are split over a thread pool
-(the kernel releases the GIL).  numba is imported on first use and kernels are cached on disk
-(``cache=True``); ``INWHALE_HW_NUMBA=0`` in the environment (read at import) forces NumPy.
+Speed.  Outputs in blocks of :data:`ROW_BLOCK` rows x :data:`TILE` columns whose state and
+extremes stay in the L1/L2 cache while ``k`` runs; each row segment of ``b`` is loaded once per
+``k`` for the whole block; the inner loop runs over the columns (contiguous, compiled to SIMD
+instructions) and does four steps ``k..k+3`` per load and store of the state.  Rows are split
+over a thread pool (the kernel releases the GIL).  numba is imported on first use and kernels
+are cached on disk (``cache=True``); ``INWHALE_HW_NUMBA=0`` in the environment (read at
+import) forces the NumPy path.
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ __all__ = ["ENABLED", "MODES", "ROW_BLOCK", "TILE", "compute_dtype", "running_ro
 ENABLED = importlib.util.find_spec("numba") is not None and os.environ.get("INWHALE_HW_NUMBA", "1").strip().lower() not in (
     "0", "false", "no", "off")
 MODES = ("sat", "zero")
-#: columns per tile and rows per block: the state and flag of a block (2 x 8 x 256 x 8 bytes
-#: = 32 KiB at most) stay in the L1/L2 cache while k runs, and each row of b's tile, loaded once
-#: per k, serves the 8 rows of the block
+#: columns per tile and rows per block: the state and extremes of a block (3 x 8 x 256 x 8
+#: bytes = 48 KiB at most) stay in the L1/L2 cache while k runs, and each row of b's tile,
+#: loaded once per k, serves the 8 rows of the block
 TILE = 256
 ROW_BLOCK = 8
 #: multiply-adds below which the rows run on the calling thread only
@@ -80,59 +81,66 @@ def _compile():
     jit = numba.njit(cache=True, nogil=True)
 
     @jit
-    def sat_step(s, q, bk, av, lo, hi):  # pragma: no cover - compiled; the hot loop
+    def sat_steps4(s, mn, mx, b0, b1, b2, b3, a0, a1, a2, a3, lo, hi):  # pragma: no cover - compiled
+        """Four steps k..k+3 of saturating sums: the state and extremes are loaded and stored
+        once per four products (the hot loop)."""
         for j in range(s.size):
-            t = s[j] + av * bk[j]
-            clamped = min(max(t, lo), hi)
-            q[j] = max(q[j], abs(t - clamped))
-            s[j] = clamped
+            t0 = s[j] + a0 * b0[j]
+            c0 = min(max(t0, lo), hi)
+            t1 = c0 + a1 * b1[j]
+            c1 = min(max(t1, lo), hi)
+            t2 = c1 + a2 * b2[j]
+            c2 = min(max(t2, lo), hi)
+            t3 = c2 + a3 * b3[j]
+            s[j] = min(max(t3, lo), hi)
+            mn[j] = min(min(min(mn[j], t0), min(t1, t2)), t3)
+            mx[j] = max(max(max(mx[j], t0), max(t1, t2)), t3)
 
     @jit
-    def general_step(s, q, e, mn, mx, bk, av, lo, hi, zero, track):  # pragma: no cover - compiled
+    def step(s, mn, mx, e, bk, av, lo, hi, zero, track):  # pragma: no cover - compiled
+        """One step k for any policy; with ``track`` the extremes are the exact sums' ``e``."""
         for j in range(s.size):
             p = av * bk[j]
             t = s[j] + p
             clamped = min(max(t, lo), hi)
-            q[j] = max(q[j], abs(t - clamped))
             s[j] = clamped if clamped == t or not zero else 0
+            u = t
             if track:
                 u = e[j] + p
                 e[j] = u
-                mn[j] = min(mn[j], u)
-                mx[j] = max(mx[j], u)
+            mn[j] = min(mn[j], u)
+            mx[j] = max(mx[j], u)
 
     @jit
-    def rows_kernel(a, b, c, rows, lo, hi, zero, track, state, flag, low, high):  # pragma: no cover - compiled
+    def rows_kernel(a, b, c, rows, lo, hi, zero, track, state, low, high):  # pragma: no cover - compiled
         n = b.shape[1]
         k_count = a.shape[1]
+        fast = not (zero or track)
+        k_fast = k_count - k_count % 4 if fast else 0
         exact = np.empty((ROW_BLOCK, min(n, TILE)), dtype=state.dtype)
         for j0 in range(0, n, TILE):
             j1 = min(j0 + TILE, n)
-            width = j1 - j0
             for r0 in range(0, rows.size, ROW_BLOCK):
                 r1 = min(r0 + ROW_BLOCK, rows.size)
                 for r in range(r0, r1):
-                    s = state[r, j0:j1]
-                    q = flag[r, j0:j1]
-                    e = exact[r - r0, :width]
-                    for j in range(width):
-                        v = c[rows[r], j0 + j]
+                    for j in range(j0, j1):
+                        v = c[rows[r], j]
                         clamped = min(max(v, lo), hi)
-                        q[j] = abs(v - clamped)
-                        s[j] = clamped if clamped == v or not zero else 0
-                        e[j] = v
-                    if track:
-                        low[r, j0:j1] = e
-                        high[r, j0:j1] = e
-                for kk in range(k_count):
+                        state[r, j] = clamped if clamped == v or not zero else 0
+                        low[r, j] = v
+                        high[r, j] = v
+                        exact[r - r0, j - j0] = v
+                for kk in range(0, k_fast, 4):
+                    b0, b1, b2, b3 = b[kk, j0:j1], b[kk + 1, j0:j1], b[kk + 2, j0:j1], b[kk + 3, j0:j1]
+                    for r in range(r0, r1):
+                        i = rows[r]
+                        sat_steps4(state[r, j0:j1], low[r, j0:j1], high[r, j0:j1], b0, b1, b2, b3,
+                                   a[i, kk], a[i, kk + 1], a[i, kk + 2], a[i, kk + 3], lo, hi)
+                for kk in range(k_fast, k_count):
                     bk = b[kk, j0:j1]
                     for r in range(r0, r1):
-                        if zero or track:
-                            general_step(state[r, j0:j1], flag[r, j0:j1], exact[r - r0, :width],
-                                         low[r if track else 0, j0:j1], high[r if track else 0, j0:j1],
-                                         bk, a[rows[r], kk], lo, hi, zero, track)
-                        else:
-                            sat_step(state[r, j0:j1], flag[r, j0:j1], bk, a[rows[r], kk], lo, hi)
+                        step(state[r, j0:j1], low[r, j0:j1], high[r, j0:j1], exact[r - r0, : j1 - j0], bk,
+                             a[rows[r], kk], lo, hi, zero, track)
 
     _kernel = rows_kernel
     return _kernel
@@ -161,26 +169,21 @@ def running_rows(a: np.ndarray, b: np.ndarray, c: np.ndarray, rows: np.ndarray, 
     b_c = np.ascontiguousarray(b, dtype=dtype)
     c_c = np.ascontiguousarray(c, dtype=dtype)
     rows = np.ascontiguousarray(rows, dtype=np.int64)
-    n = b.shape[1]
-    state, flag = np.empty((rows.size, n), dtype=dtype), np.empty((rows.size, n), dtype=dtype)
-    shape = (rows.size, n) if track else (1, n)
-    low, high = np.empty(shape, dtype=dtype), np.empty(shape, dtype=dtype)
+    state, low, high = (np.empty((rows.size, b.shape[1]), dtype=dtype) for _ in range(3))
     args = (dtype(lo), dtype(hi), mode == "zero", bool(track))
-    macs = rows.size * n * a.shape[1]
+    macs = rows.size * b.shape[1] * a.shape[1]
     parts = min(_WORKERS, rows.size) if macs > _SERIAL_MACS else 1
     if parts <= 1:
-        kernel(a_c, b_c, c_c, rows, *args, state, flag, low, high)
+        kernel(a_c, b_c, c_c, rows, *args, state, low, high)
     else:
         cuts = np.linspace(0, rows.size, parts + 1).astype(int)
-        futures = [
-            _get_pool().submit(kernel, a_c, b_c, c_c, rows[p:q], *args, state[p:q], flag[p:q],
-                               low[p:q] if track else low, high[p:q] if track else high)
-            for p, q in zip(cuts[:-1], cuts[1:])
-        ]
+        futures = [_get_pool().submit(kernel, a_c, b_c, c_c, rows[p:q], *args, state[p:q], low[p:q], high[p:q])
+                   for p, q in zip(cuts[:-1], cuts[1:])]
         for f in futures:
             f.result()
+    over = (low < args[0]) | (high > args[1])
     peak = np.maximum(np.abs(low.astype(np.int64)), np.abs(high.astype(np.int64))) if track else None
-    return state.astype(np.int64), flag > 0, peak
+    return state.astype(np.int64), over, peak
 
 
 def running_rows_numpy(a: np.ndarray, b: np.ndarray, c: np.ndarray, rows: np.ndarray, acc_bits: int, mode: str,
