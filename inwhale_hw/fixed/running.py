@@ -2,12 +2,12 @@
 
 For the outputs of chosen rows ``i`` of ``a @ b`` (``a`` M x K, ``b`` K x N) and a start value
 ``S_0 = c[i, j]``, the accumulator steps ``S_{k+1} = policy(S_k + a[i, k] * b[k, j])`` for
-``k = 0..K-1`` in that order (``S_0`` itself passes through the policy first), and
+``k = 0..K-1`` in that order (``S_0`` itself passes through the policy first) in a register
+of range ``[lo, hi]`` (``[-2^(w-1), 2^(w-1) - 1]`` for a signed ``w``-bit one), and
 :func:`running_rows` returns per output:
 
-* ``state``: the final register under the policy: ``"sat"`` (clamp to ``[lo, hi] =
-  [-2^(w-1), 2^(w-1) - 1]`` after every addition) or ``"zero"`` (a sum outside the range is
-  replaced by 0);
+* ``state``: the final register under the policy: ``"sat"`` (clamp to ``[lo, hi]`` after every
+  addition) or ``"zero"`` (a sum outside the range is replaced by 0);
 * ``overflowed``: some partial sum left the range, i.e. the smallest or largest unclamped value
   ``S_0`` or ``S_k + a b`` lies outside it.  This is the same test on the exact partial sums:
   up to its first excursion the policy has changed nothing (so a wrapping register's overflow
@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["ENABLED", "MODES", "ROW_BLOCK", "TILE", "compute_dtype", "running_rows", "running_rows_numpy"]
+__all__ = ["ENABLED", "MODES", "ROW_BLOCK", "TILE", "compute_dtype", "running_products", "running_rows", "running_rows_numpy"]
 
 ENABLED = importlib.util.find_spec("numba") is not None and os.environ.get("INWHALE_HW_NUMBA", "1").strip().lower() not in (
     "0", "false", "no", "off")
@@ -57,14 +57,14 @@ _kernel = None
 _pool: ThreadPoolExecutor | None = None
 
 
-def compute_dtype(bound: int, per_term: int, c_max: int, acc_bits: int, track: bool):
+def compute_dtype(bound: int, per_term: int, c_max: int, reach: int, track: bool):
     """The narrowest of float32/float64/int64 in which the kernel's arithmetic is exact, or None.
 
     ``bound`` bounds ``|S_0| + sum_k |a b|`` (every exact partial sum), ``per_term`` one product
-    ``|a b|``, ``c_max`` the start values ``|S_0|``; ``acc_bits`` is the register width (its range
-    bounds a clamped state, so a clamped step is at most ``2^(acc_bits-1) + per_term``).
+    ``|a b|``, ``c_max`` the start values ``|S_0|``; ``reach = max(-lo, hi)`` bounds a clamped
+    state, so a clamped step is at most ``reach + per_term``.
     """
-    need = max(bound if track else c_max, (1 << (acc_bits - 1)) + per_term)
+    need = max(bound if track else c_max, reach + per_term)
     for dtype, limit in _EXACT_LIMITS:
         if need <= limit:
             return dtype
@@ -153,18 +153,18 @@ def _get_pool() -> ThreadPoolExecutor:
     return _pool
 
 
-def running_rows(a: np.ndarray, b: np.ndarray, c: np.ndarray, rows: np.ndarray, acc_bits: int, mode: str,
+def running_rows(a: np.ndarray, b: np.ndarray, c: np.ndarray, rows: np.ndarray, lo: int, hi: int, mode: str,
                  track: bool, dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Compiled running sums of the outputs in ``rows`` of ``c + a @ b`` (module docstring).
 
     ``a`` (M, K), ``b`` (K, N), ``c`` (M, N) integer arrays (``c`` may be a broadcast view),
-    ``rows`` int64 row indices, ``dtype`` from :func:`compute_dtype`.  Returns ``(state,
+    ``rows`` int64 row indices, ``[lo, hi]`` the register's range (``lo <= 0 <= hi``),
+    ``dtype`` from :func:`compute_dtype`.  Returns ``(state,
     overflowed, peak)``: (len(rows), N) int64 final registers, bool "a partial sum left the
     range", and with ``track`` the int64 largest ``|S_k|`` of the exact partial sums (else None).
     Requires numba.
     """
     kernel = _compile()
-    lo, hi = -(1 << (acc_bits - 1)), (1 << (acc_bits - 1)) - 1
     a_c = np.ascontiguousarray(a, dtype=dtype)
     b_c = np.ascontiguousarray(b, dtype=dtype)
     c_c = np.ascontiguousarray(c, dtype=dtype)
@@ -186,12 +186,48 @@ def running_rows(a: np.ndarray, b: np.ndarray, c: np.ndarray, rows: np.ndarray, 
     return state.astype(np.int64), over, peak
 
 
-def running_rows_numpy(a: np.ndarray, b: np.ndarray, c: np.ndarray, rows: np.ndarray, acc_bits: int, mode: str,
+def running_products(a3: np.ndarray, b3: np.ndarray, c3: np.ndarray, risky3: np.ndarray | None,
+                     values3: np.ndarray | None, lo: int, hi: int, mode: str, track: bool, dtype) -> tuple[np.ndarray, int]:
+    """:func:`running_rows` over a batch of products ``c3[g] + a3[g] @ b3[g]``.
+
+    ``a3`` (1 or B, M, K), ``b3`` (1 or B, K, N), ``c3`` (B, M, N) (a broadcast view is fine);
+    ``risky3`` (B, M, N) bool marks the outputs that need running sums (None: all), and every
+    row holding one is run.  ``values3`` (B, M, N) int64 or None receives the final registers of
+    the rows run (the caller fills the others).  When a product has fewer than :data:`TILE`
+    columns and more rows, its transpose ``b^T a^T`` is run instead, so that the SIMD lanes run
+    along the longer axis (a convolution's output channels: 64 in a ResNet stage, 1 in a
+    depthwise layer); each output's sum keeps its order in ``k``.  Returns ``(overflowed, peak)``:
+    the (B, M, N) bool mask and, with ``track``, the largest exact ``|S_k|`` (else 0).
+    """
+    batches, m, n = c3.shape
+    over = np.zeros((batches, m, n), dtype=bool)
+    peak = 0
+    for g in range(batches):
+        a_g, b_g, c_g = a3[g if a3.shape[0] > 1 else 0], b3[g if b3.shape[0] > 1 else 0], c3[g]
+        mask = None if risky3 is None else risky3[g]
+        over_g = over[g]
+        values_g = None if values3 is None else values3[g]
+        if n < TILE and m > n:
+            a_g, b_g, c_g, over_g = b_g.T, a_g.T, c_g.T, over_g.T
+            mask = None if mask is None else mask.T
+            values_g = None if values_g is None else values_g.T
+        rows = np.arange(a_g.shape[0]) if mask is None else np.flatnonzero(mask.any(axis=1))
+        if not rows.size:
+            continue
+        state, hit, row_peak = running_rows(a_g, b_g, c_g, rows, lo, hi, mode, track, dtype)
+        over_g[rows] = hit
+        if values_g is not None:
+            values_g[rows] = state
+        if track:
+            peak = max(peak, int(row_peak.max(initial=0)))
+    return over, peak
+
+
+def running_rows_numpy(a: np.ndarray, b: np.ndarray, c: np.ndarray, rows: np.ndarray, lo: int, hi: int, mode: str,
                        track: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The NumPy path of :func:`running_rows` (same arguments but ``dtype``, same results):
     int64, vectorized over the outputs of the rows, ``K`` steps.  Exact while every value fits
     int64 (``|S_k| + |a b| < 2^63``)."""
-    lo, hi = -(1 << (acc_bits - 1)), (1 << (acc_bits - 1)) - 1
     a_r = np.asarray(a)[rows].astype(np.int64)
     b_i = np.asarray(b).astype(np.int64)
     exact = np.asarray(c)[rows].astype(np.int64)

@@ -152,7 +152,7 @@ def accumulate_product(
     peak = max_abs(exact)
     values = exact
     if track_partials or bound > hi:
-        dtype = running.compute_dtype(bound, a_max * b_max, c_max, int(acc_bits), track_partials)
+        dtype = running.compute_dtype(bound, a_max * b_max, c_max, -lo, track_partials)
         compiled = running.ENABLED and dtype is not None
         if track_partials or (compiled and _all_rows_risky(a, b, bias, out_shape, hi, c_max, (a_max, b_max))):
             risky = np.ones(out_shape, dtype=bool)
@@ -161,11 +161,12 @@ def accumulate_product(
         a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, a.shape[-2], k)
         b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape(-1, k, b.shape[-1])
         if compiled:
-            seq, over, r_peak = _compiled_sums(a3, b3, bias, risky, exact, int(acc_bits), overflow,
-                                               track_partials, dtype)
+            c3 = np.broadcast_to(np.zeros((), np.int64) if bias is None else bias, out_shape).reshape(-1, *out_shape[-2:])
+            values = exact.copy() if overflow == "sat" else exact
+            over, r_peak = running.running_products(
+                a3, b3, c3, risky.reshape(c3.shape), values.reshape(c3.shape) if overflow == "sat" else None,
+                lo, hi, "sat", track_partials, dtype)
             overflowed = np.flatnonzero(over)
-            if overflow == "sat":
-                values = seq
             if track_partials:
                 peak = r_peak
         elif (flat := np.flatnonzero(risky)).size:
@@ -224,37 +225,3 @@ def _abs(x: np.ndarray, x_max: int) -> np.ndarray:
     if x.dtype.kind == "u":
         return x
     return np.abs(x) if x_max <= np.iinfo(x.dtype).max else np.abs(x.astype(np.int64))
-
-
-def _compiled_sums(a3, b3, bias, risky, exact, acc_bits, overflow, track, dtype):
-    """The running sums of every row (of each batch) holding a risky output, compiled
-    (:func:`inwhale_hw.fixed.running.running_rows`); outputs outside those rows are provably
-    in range.  Returns ``(values, overflowed, peak)``: int64 registers in the shape of ``exact``
-    (the exact sums) under ``sat`` (else None), the bool overflow mask and, with ``track``, the
-    peak over every partial sum (else 0)."""
-    out_shape = exact.shape
-    m, n = out_shape[-2:]
-    risky3 = risky.reshape(-1, m, n)
-    c3 = np.broadcast_to(np.zeros((), np.int64) if bias is None else bias, out_shape).reshape(-1, m, n)
-    values = exact.reshape(-1, m, n).copy() if overflow == "sat" else None
-    over = np.zeros(risky3.shape, dtype=bool)
-    peak = 0
-    for g in range(risky3.shape[0]):
-        a_g, b_g = a3[g if a3.shape[0] > 1 else 0], b3[g if b3.shape[0] > 1 else 0]
-        c_g, mask = c3[g], risky3[g]
-        # SIMD lanes along the longer axis when the columns do not fill a tile (a convolution's
-        # output channels: 64 in a ResNet stage, 1 in a depthwise layer): out^T = b^T a^T, whose
-        # outputs are summed in the same order in k
-        flip = n < running.TILE and m > n
-        if flip:
-            a_g, b_g, c_g, mask = b_g.T, a_g.T, c_g.T, mask.T
-        rows = np.flatnonzero(mask.any(axis=1))
-        if not rows.size:
-            continue
-        state, hit, r_peak = running.running_rows(a_g, b_g, c_g, rows, acc_bits, "sat", track, dtype)
-        (over[g].T if flip else over[g])[rows] = hit
-        if values is not None:
-            (values[g].T if flip else values[g])[rows] = state
-        if track:
-            peak = max(peak, int(r_peak.max(initial=0)))
-    return (None if values is None else values.reshape(out_shape)), over.reshape(out_shape), peak

@@ -53,9 +53,13 @@ def _reference(a, b, c, rows, bits, mode):
     return state, over, peak
 
 
+def _range(bits):
+    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+
 def _check_all_paths(a, b, c, rows, bits, mode, track):
     expected = _reference(a, b, c, rows, bits, mode)
-    state, over, peak = running.running_rows_numpy(a, b, c, rows, bits, mode, track)
+    state, over, peak = running.running_rows_numpy(a, b, c, rows, *_range(bits), mode, track)
     assert state.tolist() == expected[0] and over.tolist() == expected[1]
     assert (peak.tolist() == expected[2]) if track else peak is None
     if not running.ENABLED:
@@ -64,10 +68,10 @@ def _check_all_paths(a, b, c, rows, bits, mode, track):
     b_max = int(np.abs(b.astype(np.int64)).max(initial=0))
     c_max = int(np.abs(c.astype(np.int64)).max(initial=0))
     bound = c_max + a.shape[1] * a_max * b_max
-    narrowest = running.compute_dtype(bound, a_max * b_max, c_max, bits, track)
+    narrowest = running.compute_dtype(bound, a_max * b_max, c_max, 1 << (bits - 1), track)
     ran = 0
     for dtype in DTYPES[DTYPES.index(narrowest):]:
-        state, over, peak = running.running_rows(a, b, c, rows, bits, mode, track, dtype)
+        state, over, peak = running.running_rows(a, b, c, rows, *_range(bits), mode, track, dtype)
         assert state.dtype == np.int64
         assert state.tolist() == expected[0], dtype
         assert over.tolist() == expected[1], dtype
@@ -100,7 +104,7 @@ def test_rails_and_exact_boundaries(mode):
     c = np.array([[0, 0, -1, 0, 0, 127], [-1, 0, 0, 1, 0, -128]])
     ran = _check_all_paths(a, b, c, np.array([0, 1]), 8, mode, True)
     assert ran >= 1 or not running.ENABLED
-    state, over, _ = running.running_rows_numpy(a, b, c, np.array([0]), 8, mode, False)
+    state, over, _ = running.running_rows_numpy(a, b, c, np.array([0]), -128, 127, mode, False)
     # column 0: 0 + 127 = 127 exactly at the top: no overflow; column 1: 127 + 1 = 128 overflows
     assert over[0, 0] == False and over[0, 1] == True  # noqa: E712 - numpy bools
     assert state[0, 0] == 127 and state[0, 1] == (127 if mode == "sat" else 0)
@@ -115,7 +119,7 @@ def test_start_value_outside_the_range_is_an_overflow():
     c = np.array([[200, -129]])
     for mode, expected in (("sat", [[127, -128]]), ("zero", [[0, 0]])):
         assert _check_all_paths(a, b, c, np.array([0]), 8, mode, True) >= 1 or not running.ENABLED
-        state, over, _ = running.running_rows_numpy(a, b, c, np.array([0]), 8, mode, False)
+        state, over, _ = running.running_rows_numpy(a, b, c, np.array([0]), -128, 127, mode, False)
         assert state.tolist() == expected and over.all()
 
 
@@ -132,13 +136,13 @@ def test_wide_operands_use_wider_arithmetic(bits):
 
 def test_compute_dtype_boundaries():
     # clamped steps: 2^(w-1) + max|a b|; with track also the exact bound
-    assert running.compute_dtype(10**9, 1 << 14, 0, 18, False) is np.float32
-    assert running.compute_dtype(10**9, 1 << 14, 0, 18, True) is np.float64
-    assert running.compute_dtype(1 << 24, (1 << 23), 0, 24, True) is np.float32
-    assert running.compute_dtype(1 << 24, (1 << 23) + 1, 0, 24, False) is np.float64
-    assert running.compute_dtype(1 << 24, 1, (1 << 24) + 1, 8, False) is np.float64
-    assert running.compute_dtype(1 << 60, 1 << 60, 0, 40, True) is np.int64
-    assert running.compute_dtype(1 << 62, 1 << 62, 0, 64, False) is None
+    assert running.compute_dtype(10**9, 1 << 14, 0, 1 << 17, False) is np.float32
+    assert running.compute_dtype(10**9, 1 << 14, 0, 1 << 17, True) is np.float64
+    assert running.compute_dtype(1 << 24, (1 << 23), 0, 1 << 23, True) is np.float32
+    assert running.compute_dtype(1 << 24, (1 << 23) + 1, 0, 1 << 23, False) is np.float64
+    assert running.compute_dtype(1 << 24, 1, (1 << 24) + 1, 1 << 7, False) is np.float64
+    assert running.compute_dtype(1 << 60, 1 << 60, 0, 1 << 39, True) is np.int64
+    assert running.compute_dtype(1 << 62, 1 << 62, 0, 1 << 63, False) is None
 
 
 @needs_numba
@@ -148,10 +152,10 @@ def test_rows_split_over_threads_match_one_thread(monkeypatch):
     b = rng.integers(-128, 128, (300, 700)).astype(np.int8)
     c = np.zeros((64, 700), dtype=np.int64)
     rows = np.arange(1, 64, 2)
-    many = running.running_rows(a, b, c, rows, 17, "sat", False, np.float32)  # above the serial limit
+    many = running.running_rows(a, b, c, rows, *_range(17), "sat", False, np.float32)  # above the serial limit
     monkeypatch.setattr(running, "_WORKERS", 1)
-    one = running.running_rows(a, b, c, rows, 17, "sat", False, np.float32)
-    ref = running.running_rows_numpy(a, b, c, rows, 17, "sat", False)
+    one = running.running_rows(a, b, c, rows, *_range(17), "sat", False, np.float32)
+    ref = running.running_rows_numpy(a, b, c, rows, *_range(17), "sat", False)
     for x, y, z in zip(many[:2], one[:2], ref[:2]):
         assert np.array_equal(x, y) and np.array_equal(x, z)
     assert many[1].any() and not many[1].all()
