@@ -72,7 +72,8 @@ def compute_dtype(bound: int, per_term: int, c_max: int, reach: int, track: bool
 
 
 def _compile():
-    """Build (once) the compiled row kernel; numba is imported here, on first use."""
+    """Build (once) the compiled row kernel and block transposer; numba is imported here, on
+    first use."""
     global _kernel
     if _kernel is not None:
         return _kernel
@@ -142,8 +143,29 @@ def _compile():
                         step(state[r, j0:j1], low[r, j0:j1], high[r, j0:j1], exact[r - r0, : j1 - j0], bk,
                              a[rows[r], kk], lo, hi, zero, track)
 
-    _kernel = rows_kernel
+    @jit
+    def transpose_into(src, dst):  # pragma: no cover - compiled
+        """``dst[:] = src.T`` in 64 x 64 blocks (both stay in the cache; NumPy's strided copy of
+        a transposed view runs several times slower)."""
+        rows, cols = src.shape
+        for i0 in range(0, rows, 64):
+            for j0 in range(0, cols, 64):
+                for i in range(i0, min(i0 + 64, rows)):
+                    for j in range(j0, min(j0 + 64, cols)):
+                        dst[j, i] = src[i, j]
+
+    _kernel = (rows_kernel, transpose_into)
     return _kernel
+
+
+def _rows_of(x: np.ndarray, dtype, transpose_into) -> np.ndarray:
+    """``x`` as a C-contiguous ``dtype`` array; a transposed view of a C-contiguous array (the
+    transposed im2col matrix of a convolution with few output channels) is copied in blocks."""
+    if x.ndim == 2 and not x.flags.c_contiguous and x.T.flags.c_contiguous and x.size >= 1 << 16:
+        out = np.empty(x.shape, dtype=dtype)
+        transpose_into(x.T, out)
+        return out
+    return np.ascontiguousarray(x, dtype=dtype)
 
 
 def _get_pool() -> ThreadPoolExecutor:
@@ -164,9 +186,9 @@ def running_rows(a: np.ndarray, b: np.ndarray, c: np.ndarray, rows: np.ndarray, 
     range", and with ``track`` the int64 largest ``|S_k|`` of the exact partial sums (else None).
     Requires numba.
     """
-    kernel = _compile()
-    a_c = np.ascontiguousarray(a, dtype=dtype)
-    b_c = np.ascontiguousarray(b, dtype=dtype)
+    kernel, transpose_into = _compile()
+    a_c = _rows_of(a, dtype, transpose_into)
+    b_c = _rows_of(b, dtype, transpose_into)
     c_c = np.ascontiguousarray(c, dtype=dtype)
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     state, low, high = (np.empty((rows.size, b.shape[1]), dtype=dtype) for _ in range(3))

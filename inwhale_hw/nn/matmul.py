@@ -15,8 +15,15 @@ applied without a sequential pass whenever it provably cannot matter:
 
 1. global bound ``max|bias| + K max|a| max|b|`` inside the range: no partial sum can overflow;
 2. otherwise the per-output bound ``|bias| + (|a| @ |b|)`` (one more exact matmul) selects the
-   outputs that might overflow, and only those get exact running sums
-   (:func:`~inwhale_hw.nn.accumulate.running_sums`).
+   outputs that might overflow, and only those get running sums.  With numba (the default
+   when installed) they are compiled (:func:`inwhale_hw.fixed.running.running_products`:
+   whole rows of outputs, SIMD across columns, threads across rows; float32 arithmetic for a
+   narrow register, proved exact), and the per-output bound is skipped when a sample of
+   :data:`_SAMPLE_ROWS` rows shows every row would be run anyway; under ``wrap``/``error``
+   the overflow statistic comes from the saturating recurrence, whose first excursion is the
+   exact sums' first one.  Without numba, or with ``INWHALE_HW_NUMBA=0``, the same bits come
+   from :func:`~inwhale_hw.nn.accumulate.running_sums` (NumPy, vectorized across outputs).
+   Measured in ``benchmarks/bench_nn.py``.
 
 Broadcasting follows ``numpy.matmul`` (and ONNX MatMul): ``(..., M, K) @ (..., K, N)``, 1-D
 operands promoted and the added axis removed.  Values are returned as int64.

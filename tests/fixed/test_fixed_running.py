@@ -166,3 +166,26 @@ def test_environment_variable_forces_numpy():
     env = dict(os.environ, INWHALE_HW_NUMBA="0")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@needs_numba
+@pytest.mark.parametrize("mode", running.MODES)
+def test_batched_products_with_few_columns_run_transposed(mode):
+    # 8 columns < TILE: each product runs as b^T a^T, with a^T copied by the blocked transposer
+    # (a has >= 2^16 elements); the risky mask selects the columns run, the rest is untouched
+    rng = np.random.default_rng(21)
+    a3 = rng.integers(-128, 128, (2, 2100, 40)).astype(np.int16)
+    b3 = rng.integers(-128, 128, (1, 40, 8)).astype(np.int8)
+    c3 = np.broadcast_to(rng.integers(-2000, 2000, (1, 1, 8)), (2, 2100, 8))
+    risky = np.zeros((2, 2100, 8), dtype=bool)
+    risky[0, :, 3] = True
+    risky[1, 5, :] = True
+    lo, hi = _range(15)
+    values = np.full((2, 2100, 8), -7, dtype=np.int64)
+    over, peak = running.running_products(a3, b3, c3, risky, values, lo, hi, mode, True, np.float32)
+    expected = [running.running_rows_numpy(a3[g], b3[0], c3[g], np.arange(2100), lo, hi, mode, True) for g in (0, 1)]
+    assert np.array_equal(values[0][:, 3], expected[0][0][:, 3]) and np.array_equal(values[1], expected[1][0])
+    assert np.array_equal(over[0][:, 3], expected[0][1][:, 3]) and np.array_equal(over[1], expected[1][1])
+    assert (values[0][:, [0, 1, 2, 4, 5, 6, 7]] == -7).all() and not over[0][:, [0, 1, 2, 4, 5, 6, 7]].any()
+    assert peak == max(int(expected[0][2][:, 3].max()), int(expected[1][2].max()))
+    assert over.any() and not over[1].all()
