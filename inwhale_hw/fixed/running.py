@@ -26,7 +26,8 @@ Speed.  Outputs in blocks of :data:`ROW_BLOCK` rows x :data:`TILE` columns whose
 extremes stay in the L1/L2 cache while ``k`` runs; each row segment of ``b`` is loaded once per
 ``k`` for the whole block; the inner loop runs over the columns (contiguous, compiled to SIMD
 instructions) and does four steps ``k..k+3`` per load and store of the state.  Rows are split
-over a thread pool (the kernel releases the GIL).  numba is imported on first use and kernels
+over a thread pool (the kernel releases the GIL; ``INWHALE_HW_THREADS`` caps it, see
+:mod:`inwhale_hw.threads`).  numba is imported on first use and kernels
 are cached on disk (``cache=True``); ``INWHALE_HW_NUMBA=0`` in the environment (read at
 import) forces the NumPy path.
 """
@@ -38,6 +39,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from ..threads import thread_count
 
 __all__ = ["ENABLED", "MODES", "ROW_BLOCK", "TILE", "compute_dtype", "running_products", "running_rows", "running_rows_numpy"]
 
@@ -51,7 +54,7 @@ TILE = 256
 ROW_BLOCK = 8
 #: multiply-adds below which the rows run on the calling thread only
 _SERIAL_MACS = 1 << 22
-_WORKERS = max(1, min(4, os.cpu_count() or 1))
+_WORKERS = thread_count(4)
 _EXACT_LIMITS = ((np.float32, 1 << 24), (np.float64, 1 << 53), (np.int64, (1 << 63) - 1))
 _kernel = None
 _pool: ThreadPoolExecutor | None = None
