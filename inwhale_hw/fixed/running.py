@@ -83,8 +83,11 @@ def _compile():
     import numba
 
     jit = numba.njit(cache=True, nogil=True)
+    # fused multiply-add is allowed ("contract"): a b and S + a b are exact integers in the
+    # chosen type, so one rounding or two give the same (exact) value; measured ~8% faster
+    jit_fma = numba.njit(cache=True, nogil=True, fastmath={"contract"})
 
-    @jit
+    @jit_fma
     def sat_steps4(s, mn, mx, b0, b1, b2, b3, a0, a1, a2, a3, lo, hi):  # pragma: no cover - compiled
         """Four steps k..k+3 of saturating sums: the state and extremes are loaded and stored
         once per four products (the hot loop)."""
@@ -100,7 +103,7 @@ def _compile():
             mn[j] = min(min(min(mn[j], t0), min(t1, t2)), t3)
             mx[j] = max(max(max(mx[j], t0), max(t1, t2)), t3)
 
-    @jit
+    @jit_fma
     def step(s, mn, mx, e, bk, av, lo, hi, zero, track):  # pragma: no cover - compiled
         """One step k for any policy; with ``track`` the extremes are the exact sums' ``e``."""
         for j in range(s.size):

@@ -214,16 +214,16 @@ def _output_bounds(a, b, bias, c_max, abs_max) -> np.ndarray:
 
 def _all_rows_risky(a, b, bias, out_shape, hi, c_max, abs_max) -> bool:
     """True when the per-output bound of :data:`_SAMPLE_ROWS` evenly spaced rows leaves a
-    risky output in every sampled row: the compiled kernel runs whole rows, so the full
-    bound (a product as costly as the exact one) would then most likely select every row
-    anyway and is skipped; running a provably safe row changes no value and no statistic."""
+    risky output in every sampled row.  The compiled kernel runs whole rows (or whole columns of
+    a transposed product), so the full bound (a product as costly as the exact one) would then
+    most likely select all of them anyway and is skipped; running a provably safe output
+    changes no value and no statistic."""
     m, n = out_shape[-2:]
     if m < 4 * _SAMPLE_ROWS:
         return False
     rows = np.linspace(0, m - 1, _SAMPLE_ROWS).astype(np.intp)
-    a_rows = a[..., rows, :] if a.shape[-2] > 1 else a
-    b_rows = None if bias is None else np.broadcast_to(bias, out_shape)[..., rows, :]
-    sample = np.broadcast_to(_output_bounds(a_rows, b, b_rows, c_max, abs_max), out_shape[:-2] + (rows.size, n))
+    bias_rows = None if bias is None else np.broadcast_to(bias, out_shape)[..., rows, :]
+    sample = np.broadcast_to(_output_bounds(a[..., rows, :], b, bias_rows, c_max, abs_max), out_shape[:-2] + (rows.size, n))
     return bool((sample > hi).any(axis=-1).all())
 
 
