@@ -26,6 +26,10 @@ The quantizer side of the protocol (all but the first two are optional):
     with other names, must define it.  A stateful codec returns the state after every
     sample here, computed by its bit-accurate model.
 
+Stream sideband inputs are all 0 on an element that loads no state (the block codes it from
+the state it holds); :func:`golden_vectors` relies on that to start the default vectors from
+the block's reset state.
+
 Inputs are cast to the quantizer's ``sample_dtype`` (encoder) or ``code_dtype`` (decoder)
 before the default reference runs, since those are the types ``encode``/``decode`` take.
 """
@@ -40,6 +44,7 @@ from amaranth.lib import wiring
 from ..errors import ParameterError, UnsupportedError
 from ..quantizer import Quantizer
 from .ports import Harness, describe
+from .stimulus import from_reset, shuffled
 from .vectors import Vectors, check_inputs
 
 __all__ = ["build_block", "default_inputs", "reference_outputs", "golden_vectors", "EXHAUSTIVE_BITS"]
@@ -118,13 +123,23 @@ def golden_vectors(
     block: str,
     target: Harness | wiring.Component,
     inputs: Mapping[str, Any] | None = None,
+    *,
+    seed: int | None = None,
 ) -> Vectors:
     """Inputs (``inputs`` or the defaults) and the golden outputs for the block ``target``.
 
     ``target`` is the component that will run (typically ``quantizer.datapath(block)``) or
-    its :class:`~.ports.Harness`; its ports key the vectors.
+    its :class:`~.ports.Harness`; its ports key the vectors.  With a ``seed``, the default
+    vectors are strengthened (:mod:`.stimulus`): a stream's first element loads no state, so
+    the run starts from the reset state, and the exhaustive vectors of a pipelined map block
+    are followed by the same vectors in a seeded random order.
     """
     harness = target if isinstance(target, Harness) else describe(target)
     chosen = default_inputs(quantizer, block, harness) if inputs is None else inputs
+    if inputs is None and seed is not None:
+        chosen = from_reset(harness, chosen)
+        exhaustive = getattr(quantizer, "hdl_vectors", None) is None
+        if harness.kind == "map" and harness.latency > 0 and exhaustive:
+            chosen = shuffled(chosen, seed)
     checked = check_inputs(harness, chosen)
     return Vectors(checked, reference_outputs(quantizer, block, harness, checked))

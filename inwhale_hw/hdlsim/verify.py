@@ -32,10 +32,13 @@ from .icarus_runner import run_icarus
 from .ports import describe
 from .protocol import build_block, golden_vectors
 from .vectors import UNDEFINED, SimRun, Vectors
+from .verilator_runner import run_verilator
 
-__all__ = ["verify", "Report", "Mismatch", "SIMULATORS"]
+__all__ = ["verify", "Report", "Mismatch", "SIMULATORS", "RUNNERS", "expected_reset"]
 
-SIMULATORS = ("amaranth", "icarus")
+#: simulators ``verify`` accepts; ``all`` in the CLI means the first two (Verilator compiles first)
+SIMULATORS = ("amaranth", "icarus", "verilator")
+RUNNERS = {"amaranth": run_amaranth, "icarus": run_icarus, "verilator": run_verilator}
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Mismatch:
         def show(values: Mapping[str, int | None]) -> str:
             return ", ".join(f"{k}={'x' if v is None else v}" for k, v in values.items())
 
+        if self.index < 0:
+            return f"after reset: expected({show(self.expected)}) got({show(self.got)})"
         return f"#{self.index}: in({show(self.inputs)}) expected({show(self.expected)}) got({show(self.got)})"
 
 
@@ -105,6 +110,8 @@ def verify(
     hw: Mapping[str, Any] | None = None,
     vcd: str | os.PathLike | None = None,
     keep: int = 10,
+    seed: int = 0,
+    stalls: bool = True,
 ) -> Report:
     """Simulate a block and compare it with its golden model; return a :class:`Report`.
 
@@ -112,8 +119,13 @@ def verify(
     hardware-only options for ``datapath``), or a component / zero-argument factory (then
     ``vectors`` must be a :class:`Vectors` with expected outputs).  ``vectors`` for a
     quantizer may be ``None`` (the block's default vectors) or a mapping of inputs.
-    ``simulator`` is ``"amaranth"`` or ``"icarus"``; ``vcd`` writes a waveform trace;
-    ``keep`` mismatches are kept in the report.
+    ``simulator`` is ``"amaranth"``, ``"icarus"`` or ``"verilator"``; ``vcd`` writes a
+    waveform trace; ``keep`` mismatches are kept in the report.
+
+    ``seed`` drives the seeded parts of the check (:mod:`.stimulus`): the stalls on both
+    sides of a stream block (``stalls=False`` turns them off), and for a quantizer's default
+    vectors the start from reset and the random order of exhaustive pipelined vectors.  A
+    clocked map block's outputs right after reset must equal :func:`expected_reset`.
     """
     if simulator not in SIMULATORS:
         raise ParameterError(
@@ -126,7 +138,7 @@ def verify(
         component = build_block(source, block, **hw)
         harness = describe(component)
         if not isinstance(vectors, Vectors):
-            vectors = golden_vectors(source, block, harness, vectors)
+            vectors = golden_vectors(source, block, harness, vectors, seed=None if vectors is not None else seed)
     else:
         if hw:
             raise ParameterError(f"hardware options {sorted(hw)} apply only when the source is a quantizer")
@@ -139,13 +151,22 @@ def verify(
             f"expected outputs {sorted(vectors.expected)} do not match the block's outputs {list(harness.outputs)}"
         )
     n_out = len(next(iter(vectors.expected.values())))
-    runner = run_amaranth if simulator == "amaranth" else run_icarus
-    run = runner(component, vectors.inputs, outputs=n_out, vcd=vcd)
-    return compare(_label(component, source, block, hw), vectors, run, keep=keep)
+    run = RUNNERS[simulator](component, vectors.inputs, outputs=n_out, vcd=vcd, seed=seed, stalls=stalls)
+    return compare(_label(component, source, block, hw), vectors, run, keep=keep,
+                   reset=expected_reset(component, harness) if run.reset_outputs is not None else None)
 
 
-def compare(design: str, vectors: Vectors, run: SimRun, *, keep: int = 10) -> Report:
-    """Count the vectors whose simulated outputs differ from ``vectors.expected``."""
+def expected_reset(component: wiring.Component, harness) -> dict[str, int]:
+    """A clocked map block's outputs right after reset: its ``reset_outputs`` attribute
+    (a mapping of output names to values) or 0 for every output (registers reset to 0)."""
+    declared = dict(getattr(component, "reset_outputs", None) or {})
+    return {key: int(declared.get(key, 0)) for key in harness.outputs}
+
+
+def compare(design: str, vectors: Vectors, run: SimRun, *, keep: int = 10,
+            reset: Mapping[str, int] | None = None) -> Report:
+    """Count the vectors whose simulated outputs differ from ``vectors.expected``; with
+    ``reset``, a difference of ``run.reset_outputs`` from it counts as one more mismatch."""
     n_expected = len(next(iter(vectors.expected.values())))
     n_got = min(len(run.outputs[key]) for key in vectors.expected)
     common = min(n_expected, n_got)
@@ -156,11 +177,14 @@ def compare(design: str, vectors: Vectors, run: SimRun, *, keep: int = 10) -> Re
     missing = n_expected - common
     first = [_mismatch(int(i), vectors, run) for i in indices[:keep]]
     first += [_mismatch(i, vectors, run) for i in range(common, min(n_expected, common + keep - len(first)))]
+    reset_bad = reset is not None and run.reset_outputs != dict(reset)
+    if reset_bad:
+        first.insert(0, Mismatch(-1, {}, dict(reset), dict(run.reset_outputs or {})))
     return Report(
         design=design,
         simulator=run.simulator,
         vectors_checked=n_expected,
-        mismatches=len(indices) + missing,
+        mismatches=len(indices) + missing + int(reset_bad),
         first_mismatches=first,
         seconds=run.seconds,
         sim_seconds=run.sim_seconds,
