@@ -61,6 +61,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from inwhale_hw import Param, hookimpl
+from inwhale_hw.hardware import Golden, check_vector_options
 from inwhale_hw.errors import ParameterError
 from inwhale_hw.fixed import Rounding, shift_right
 
@@ -241,15 +242,16 @@ class CVSD(SequentialCodec):
 
         return cvsd.datapath(self, block, **params)
 
-    def hdl_vectors(self, block: str) -> dict[str, np.ndarray]:
+    def vectors(self, block: str, *, seed: int = 0, **opts: Any) -> dict[str, np.ndarray]:
+        check_vector_options(self.name, opts, ())
         from inwhale_hw.hdl import cvsd
 
         return cvsd.vectors(self, block)
 
-    def hdl_reference(self, block: str, inputs: Any) -> dict[str, np.ndarray]:
+    def reference(self, block: str, inputs: Any) -> Golden:
         from inwhale_hw.hdl import cvsd
 
-        return cvsd.reference(self, block, inputs)
+        return Golden(cvsd.reference(self, block, inputs))
 
     def _check_params(self) -> None:
         owner = f"quantizer {self.name!r}"

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from inwhale_hw import Param, hookimpl
+from inwhale_hw.hardware import Golden, check_vector_options
 
 from .sequential import (
     BIT_ORDERS,
@@ -88,15 +89,16 @@ class DeltaModulation(SequentialCodec):
 
         return delta.datapath(self, block, **params)
 
-    def hdl_vectors(self, block: str) -> dict[str, np.ndarray]:
+    def vectors(self, block: str, *, seed: int = 0, **opts: Any) -> dict[str, np.ndarray]:
+        check_vector_options(self.name, opts, ())
         from inwhale_hw.hdl import delta
 
         return delta.vectors(self, block)
 
-    def hdl_reference(self, block: str, inputs: Any) -> dict[str, np.ndarray]:
+    def reference(self, block: str, inputs: Any) -> Golden:
         from inwhale_hw.hdl import delta
 
-        return delta.reference(self, block, inputs)
+        return Golden(delta.reference(self, block, inputs))
 
     @property
     def bits_per_sample(self) -> float:

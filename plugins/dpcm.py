@@ -46,6 +46,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from inwhale_hw import Param, hookimpl
+from inwhale_hw.hardware import Golden, check_vector_options
 from inwhale_hw.errors import AudioFormatError, InwhaleError, ParameterError
 from inwhale_hw.fixed import Overflow, QFormat, Rounding, quantize
 
@@ -129,15 +130,16 @@ class DPCM(SequentialCodec):
 
         return dpcm.datapath(self, block, **params)
 
-    def hdl_vectors(self, block: str) -> dict[str, np.ndarray]:
+    def vectors(self, block: str, *, seed: int = 0, **opts: Any) -> dict[str, np.ndarray]:
+        check_vector_options(self.name, opts, ())
         from inwhale_hw.hdl import dpcm
 
         return dpcm.vectors(self, block)
 
-    def hdl_reference(self, block: str, inputs: Any) -> dict[str, np.ndarray]:
+    def reference(self, block: str, inputs: Any) -> Golden:
         from inwhale_hw.hdl import dpcm
 
-        return dpcm.reference(self, block, inputs)
+        return Golden(dpcm.reference(self, block, inputs))
 
     # -- parameters -----------------------------------------------------------------------------
 

@@ -22,10 +22,12 @@ sox, audioop; ``ffmpeg``: ffmpeg's ``((2 m + 1) s) >> 3`` reconstruction).
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 import numpy as np
 
 from inwhale_hw import Param, hookimpl
+from inwhale_hw.hardware import Golden, check_vector_options
 from inwhale_hw.errors import AudioFormatError
 
 from ..sequential import SequentialCodec
@@ -91,15 +93,16 @@ class ImaAdpcm(SequentialCodec):
 
         return ima_adpcm_datapath(block, self.flavor, **params)
 
-    def hdl_vectors(self, block: str) -> dict[str, np.ndarray]:
+    def vectors(self, block: str, *, seed: int = 0, **opts: Any) -> dict[str, np.ndarray]:
+        check_vector_options(self.name, opts, ())
         from inwhale_hw.hdl import ima_adpcm_vectors
 
         return ima_adpcm_vectors.default_inputs(block)
 
-    def hdl_reference(self, block: str, inputs) -> dict[str, np.ndarray]:
+    def reference(self, block: str, inputs: Any) -> Golden:
         from inwhale_hw.hdl import ima_adpcm_vectors
 
-        return ima_adpcm_vectors.reference(block, inputs, self.flavor)
+        return Golden(ima_adpcm_vectors.reference(block, inputs, self.flavor))
 
     @property
     def encoder_mode(self) -> str:

@@ -15,11 +15,12 @@ from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 from click.testing import CliRunner
 
-from inwhale_hw.accel.hw_blocks import ACCEL_BLOCKS, MacBlocks, get_accel_blocks, resolve
+from inwhale_hw import HardwareModel, Quantizer, get_hardware
 from inwhale_hw.cli import cli
-from inwhale_hw.errors import UnknownQuantizerError, UnsupportedError
+from inwhale_hw.errors import ParameterError, UnknownQuantizerError
 from inwhale_hw.hdl.pe import ProcessingElement
 from inwhale_hw.hdlsim import SynthReport
+from inwhale_hw.plugins.accel_blocks.hardware import ACCEL_BLOCKS, MacBlocks
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "accel_synth_table.py"
 
@@ -49,9 +50,9 @@ def test_verilog_requantizer_is_combinational_unless_pipelined(tmp_path):
 
 
 @pytest.mark.parametrize("args, min_vectors", [
-    (("mac", "--block", "pe", "-p", "acc_bits=24", "-p", "overflow=sat", "-p", "count=800", "-p", "sweep=false"), 800),
-    (("mac", "--block", "array", "-p", "rows=2", "-p", "cols=3", "-p", "weights=apot", "-p", "count=300"), 300),
-    (("requant", "--block", "gemmlowp", "-p", "dtype=uint8", "-p", "count=300", "-H", "pipeline=1"), 300),
+    (("mac", "--block", "pe", "-p", "acc_bits=24", "-p", "overflow=sat", "--count", "800", "-o", "sweep=0"), 800),
+    (("mac", "--block", "array", "-p", "rows=2", "-p", "cols=3", "-p", "weights=apot", "--count", "300"), 300),
+    (("requant", "--block", "gemmlowp", "-p", "dtype=uint8", "--count", "300", "-H", "pipeline=1"), 300),
 ])
 def test_verify_reports_both_simulators(args, min_vectors, require_tool):
     require_tool("iverilog")
@@ -63,16 +64,16 @@ def test_verify_reports_both_simulators(args, min_vectors, require_tool):
 
 
 def test_verify_exits_nonzero_when_the_golden_model_disagrees(monkeypatch):
-    original = MacBlocks.hdl_reference
+    original = MacBlocks.reference
 
     def off_by_one(self, block, inputs):
         result = original(self, block, inputs)
-        result["acc"] = result["acc"].copy()
-        result["acc"][7] += 1
+        result.outputs["acc"] = result.outputs["acc"].copy()
+        result.outputs["acc"][7] += 1
         return result
 
-    monkeypatch.setattr(MacBlocks, "hdl_reference", off_by_one)
-    result = _invoke("verify", "mac", "--block", "pe", "-p", "count=50", "-p", "sweep=false", "--simulator", "amaranth")
+    monkeypatch.setattr(MacBlocks, "reference", off_by_one)
+    result = _invoke("verify", "mac", "--block", "pe", "--count", "50", "-o", "sweep=0", "--simulator", "amaranth")
     assert result.exit_code == 1
     assert "1 mismatches" in result.output and "#7:" in result.output
 
@@ -95,17 +96,40 @@ def test_bad_options_are_one_line_errors(tmp_path, args, quoted):
 
 def test_unknown_names_list_quantizers_and_block_sets():
     with pytest.raises(UnknownQuantizerError) as info:
-        resolve("nosuch")
+        get_hardware("nosuch")
     assert "mulaw" in str(info.value) and "mac, requant" in str(info.value)
     assert set(ACCEL_BLOCKS) == {"mac", "requant"}
-    assert resolve("mulaw").name == "mulaw" and resolve("mac", rows="3").rows == 3
+    assert get_hardware("mulaw").name == "mulaw" and get_hardware("mac", rows="3").rows == 3
 
 
-def test_block_sets_are_not_codecs():
-    blocks = get_accel_blocks("requant")
-    with pytest.raises(UnsupportedError, match="not a codec"):
-        blocks.encode(np.zeros(3))
+def test_block_sets_are_hardware_models_not_codecs():
+    blocks = get_hardware("requant")
+    assert isinstance(blocks, HardwareModel) and not isinstance(blocks, Quantizer)
+    assert not hasattr(blocks, "encode")
     assert blocks.capabilities() == ["hdl:gemmlowp", "hdl:shift"]
+
+
+def test_vector_settings_are_verify_options_not_parameters():
+    with pytest.raises(ParameterError, match="'count'"):
+        get_hardware("mac", count=10)
+    with pytest.raises(ParameterError, match="'sweep'"):
+        get_hardware("requant").vectors("shift", sweep=True)
+    a = get_hardware("mac").vectors("pe", seed=3, count=40, sweep=False)
+    b = get_hardware("mac").vectors("pe", seed=3, count=40, sweep=False)
+    c = get_hardware("mac").vectors("pe", seed=4, count=40, sweep=False)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not all(np.array_equal(a[k], c[k]) for k in a)
+
+
+def test_plugins_and_info_list_the_block_sets():
+    result = _invoke("plugins")
+    assert result.exit_code == 0
+    assert "inwhale_hw.plugins.accel_blocks" in result.output
+    assert "  mac " in result.output and "  requant " in result.output
+    info = _invoke("info", "mac", "--json")
+    data = json.loads(info.output)
+    assert data["kind"] == "hardware" and data["blocks"] == ["pe", "array"]
+    assert "count" not in [p["name"] for p in data["parameters"]]
 
 
 @pytest.mark.slow

@@ -8,9 +8,9 @@ import pytest
 from amaranth.hdl import Fragment
 
 from inwhale_hw import get_quantizer, nn
-from inwhale_hw.accel.hw_blocks import MacBlocks
-from inwhale_hw.accel.hw_golden import array_trace
-from inwhale_hw.accel.hw_vectors import array_vectors
+from inwhale_hw.plugins.accel_blocks.hardware import MacBlocks
+from inwhale_hw.plugins.accel_blocks.golden import array_trace
+from inwhale_hw.plugins.accel_blocks.vectors import array_vectors
 from inwhale_hw.errors import ParameterError
 from inwhale_hw.hdl.mac_array import MacArray
 from inwhale_hw.hdlsim import run_amaranth, run_icarus, verify
@@ -58,7 +58,7 @@ def test_golden_trace_equals_python_int_pes():
 
 
 def test_amaranth_random_tiles_and_rails():
-    report = verify(MacBlocks(rows=2, cols=2, acc_bits=18, overflow="sat", count=1200, seed=1), "array")
+    report = verify(MacBlocks(rows=2, cols=2, acc_bits=18, overflow="sat"), "array", count=1200, seed=1)
     assert report.ok, report
 
 
@@ -69,7 +69,7 @@ def test_amaranth_random_tiles_and_rails():
 ])
 def test_icarus_random_tiles_and_rails(params, pipeline, require_tool):
     require_tool("iverilog")
-    report = verify(MacBlocks(count=3000, seed=2, **params), "array", simulator="icarus", hw={"pipeline": pipeline})
+    report = verify(MacBlocks(**params), "array", simulator="icarus", hw={"pipeline": pipeline}, count=3000, seed=2)
     assert report.ok, report
 
 

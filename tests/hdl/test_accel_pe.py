@@ -13,9 +13,10 @@ from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 
 from inwhale_hw import nn
-from inwhale_hw.accel.hw_blocks import MacBlocks, resolve
-from inwhale_hw.accel.hw_golden import accumulator_trace
-from inwhale_hw.accel.hw_vectors import pe_vectors
+from inwhale_hw import get_hardware
+from inwhale_hw.plugins.accel_blocks.hardware import MacBlocks
+from inwhale_hw.plugins.accel_blocks.golden import accumulator_trace
+from inwhale_hw.plugins.accel_blocks.vectors import pe_vectors
 from inwhale_hw.errors import ParameterError
 from inwhale_hw.hdl.pe import ProcessingElement
 from inwhale_hw.hdlsim import run_amaranth, run_icarus, verify
@@ -75,23 +76,24 @@ def test_vectors_reach_both_rails_and_the_extreme_product():
 
 
 def test_amaranth_20000_random_plus_edges_saturating():
-    report = verify(MacBlocks(acc_bits=24, overflow="sat", count=20000, sweep=False), "pe")
+    report = verify(MacBlocks(acc_bits=24, overflow="sat"), "pe", count=20000, options={"sweep": False})
     assert report.ok, report
     assert report.vectors_checked > 20000
 
 
 @pytest.mark.parametrize("acc_bits, overflow, pipeline", CONFIGS[::2] + CONFIGS[3:])
 def test_amaranth_short_runs_other_configurations(acc_bits, overflow, pipeline):
-    source = MacBlocks(acc_bits=acc_bits, overflow=overflow, count=1500, sweep=False, seed=7)
-    report = verify(source, "pe", hw={"pipeline": pipeline})
+    source = MacBlocks(acc_bits=acc_bits, overflow=overflow)
+    report = verify(source, "pe", hw={"pipeline": pipeline}, count=1500, options={"sweep": False}, seed=7)
     assert report.ok, report
 
 
 @pytest.mark.parametrize("acc_bits, overflow, pipeline", CONFIGS)
 def test_icarus_random_plus_edges(acc_bits, overflow, pipeline, require_tool):
     require_tool("iverilog")
-    source = resolve("mac", acc_bits=acc_bits, overflow=overflow, count=20000, sweep=False, seed=3)
-    report = verify(source, "pe", simulator="icarus", hw={"pipeline": pipeline})
+    source = get_hardware("mac", acc_bits=acc_bits, overflow=overflow)
+    report = verify(source, "pe", simulator="icarus", hw={"pipeline": pipeline}, count=20000,
+                    options={"sweep": False}, seed=3)
     assert report.ok, report
     assert report.vectors_checked > 20000
 

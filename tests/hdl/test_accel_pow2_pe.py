@@ -10,9 +10,9 @@ import pytest
 from amaranth.hdl import Fragment
 
 from inwhale_hw import get_quantizer
-from inwhale_hw.accel.hw_blocks import MacBlocks
-from inwhale_hw.accel.hw_golden import accumulator_trace, products
-from inwhale_hw.accel.hw_vectors import pe_vectors
+from inwhale_hw.plugins.accel_blocks.hardware import MacBlocks
+from inwhale_hw.plugins.accel_blocks.golden import accumulator_trace, products
+from inwhale_hw.plugins.accel_blocks.vectors import pe_vectors
 from inwhale_hw.errors import ParameterError
 from inwhale_hw.hdl.pow2_pe import BITS_RANGE, Pow2Element
 from inwhale_hw.hdlsim import run_amaranth, run_icarus, verify
@@ -67,8 +67,8 @@ def test_products_are_exact_multiples_of_the_weight_levels(weights, bits):
 
 @pytest.mark.parametrize("weights, bits", [("pow2", 4), ("apot", 4)])
 def test_amaranth_every_operand_pair_plus_random(weights, bits):
-    source = MacBlocks(weights=weights, bits=bits, acc_bits=16, overflow="sat", count=5000, seed=2)
-    report = verify(source, "pe")
+    source = MacBlocks(weights=weights, bits=bits, acc_bits=16, overflow="sat")
+    report = verify(source, "pe", count=5000, seed=2)
     assert report.ok, report
     assert report.vectors_checked > 256 * (1 << bits) + 5000
 
@@ -77,8 +77,8 @@ def test_amaranth_every_operand_pair_plus_random(weights, bits):
 def test_icarus_every_format_and_width(weights, bits, require_tool):
     require_tool("iverilog")
     overflow = "sat" if bits % 2 else "wrap"
-    source = MacBlocks(weights=weights, bits=bits, acc_bits=14 + bits, overflow=overflow, count=2000, seed=bits)
-    report = verify(source, "pe", simulator="icarus", hw={"pipeline": bits % 2})
+    source = MacBlocks(weights=weights, bits=bits, acc_bits=14 + bits, overflow=overflow)
+    report = verify(source, "pe", simulator="icarus", hw={"pipeline": bits % 2}, count=2000, seed=bits)
     assert report.ok, report
 
 

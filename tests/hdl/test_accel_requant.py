@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from amaranth.hdl import Fragment
 
-from inwhale_hw.accel.hw_blocks import RequantBlocks
-from inwhale_hw.accel.hw_golden import gemmlowp_reference, shift_only_reference
-from inwhale_hw.accel.hw_vectors import gemmlowp_vectors, shift_vectors
+from inwhale_hw.plugins.accel_blocks.hardware import RequantBlocks
+from inwhale_hw.plugins.accel_blocks.golden import gemmlowp_reference, shift_only_reference
+from inwhale_hw.plugins.accel_blocks.vectors import gemmlowp_vectors, shift_vectors
 from inwhale_hw.errors import ParameterError
 from inwhale_hw.hdl.requant import RequantGemmlowp, RequantShift
 from inwhale_hw.hdlsim import run_amaranth, run_icarus, verify
@@ -89,7 +89,7 @@ def test_golden_models_equal_the_scalar_transcription(dtype):
 
 @pytest.mark.parametrize("block, count", [("gemmlowp", 2000), ("shift", 3000)])
 def test_amaranth_edges_ties_and_random(block, count):
-    report = verify(RequantBlocks(dtype="int8", count=count, seed=5), block)
+    report = verify(RequantBlocks(dtype="int8"), block, count=count, seed=5)
     assert report.ok, report
     assert report.vectors_checked > count + 300
 
@@ -99,7 +99,7 @@ def test_amaranth_edges_ties_and_random(block, count):
                                                        ("uint16", 17, 0)])
 def test_icarus_every_output_type(block, dtype, acc_bits, pipeline, require_tool):
     require_tool("iverilog")
-    report = verify(RequantBlocks(acc_bits=acc_bits, dtype=dtype, count=10000, seed=acc_bits), block,
+    report = verify(RequantBlocks(acc_bits=acc_bits, dtype=dtype), block, count=10000, seed=acc_bits,
                     simulator="icarus", hw={"pipeline": pipeline})
     assert report.ok, report
 

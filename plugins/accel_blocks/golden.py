@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn.accumulate import running_sums
-from ..nn.requant import integer_range, multiply_by_quantized_multiplier_double, shift_round_half_up
+from inwhale_hw.nn.accumulate import running_sums
+from inwhale_hw.nn.requant import integer_range, multiply_by_quantized_multiplier_double, shift_round_half_up
 
 __all__ = [
     "accumulator_trace",

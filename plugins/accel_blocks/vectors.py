@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn.requant import integer_range, quantize_multiplier
-from .hw_golden import products
+from inwhale_hw.nn.requant import integer_range, quantize_multiplier
+from .golden import products
 
 __all__ = ["pe_vectors", "array_vectors", "gemmlowp_vectors", "shift_vectors", "weight_space"]
 
