@@ -29,7 +29,7 @@ from amaranth.sim import Simulator
 
 from ..errors import InputError
 from .ports import Port, describe
-from .stimulus import RESET_CYCLES, draws, junk_bits, stall_flags
+from .stimulus import IDLE_CYCLES, RESET_CYCLES, draws, junk_bits, stall_flags
 from .vectors import SimRun, check_inputs
 
 __all__ = ["run_amaranth"]
@@ -66,7 +66,9 @@ def run_amaranth(
     ``outputs`` is the number of output transfers to collect from a stream block (required
     there).  ``max_cycles`` bounds a stream run (default
     ``16 * (inputs + outputs) + 1024``); a block that stalls returns fewer outputs.
-    ``seed`` selects the stall pattern of a stream run; ``stalls=False`` keeps ``i.valid``
+    A stream run also ends once every input was taken and no output followed for
+    :data:`~.stimulus.IDLE_CYCLES` cycles (a block that lost outputs).  ``seed`` selects the
+    stall pattern of a stream run; ``stalls=False`` keeps ``i.valid``
     high while elements remain and ``o.ready`` always high.
     """
     start = time.perf_counter()
@@ -139,7 +141,8 @@ def _run_stream(component, harness, checked, outputs, limit, vcd, start, seed) -
         await _reset(ctx, domain)
         taken = 0
         chunk = np.zeros(0, dtype=np.uint32)
-        while len(recorded["o"]) < outputs and cycles < limit:
+        idle = 0
+        while len(recorded["o"]) < outputs and cycles < limit and idle < IDLE_CYCLES:
             gap = blocked = False
             if seed is not None:
                 if cycles % _CHUNK == 0:
@@ -157,6 +160,9 @@ def _run_stream(component, harness, checked, outputs, limit, vcd, start, seed) -
             if not blocked and ctx.get(hs["o__valid"]):
                 for key, signal in outs:
                     recorded[key].append(ctx.get(signal))
+            idle = 0 if taken < count else idle + 1
+            if not blocked and ctx.get(hs["o__valid"]):
+                idle = 0
             if offering and ctx.get(hs["i__ready"]):
                 taken += 1
             await ctx.tick()

@@ -34,6 +34,7 @@ from .ports import Harness
 
 __all__ = [
     "RESET_CYCLES",
+    "IDLE_CYCLES",
     "draws",
     "draw_verilog",
     "stall_flags",
@@ -44,6 +45,8 @@ __all__ = [
 
 #: cycles the ``sync`` reset is held before the first vector
 RESET_CYCLES = 3
+#: a stream run ends after this many cycles without an output once every input was taken
+IDLE_CYCLES = 1024
 _MASK32 = 0xFFFF_FFFF
 _GOLDEN = 0x9E37_79B9
 _START = 0x6A09_E667

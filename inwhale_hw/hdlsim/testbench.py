@@ -13,7 +13,8 @@ transfer (stream blocks).  The testbench follows the Amaranth runner cycle for c
   offer element ``k`` unless this cycle is a gap (``i.valid`` high, sideband inputs held at
   element ``k``; in a gap the payload carries junk), drive ``o.ready`` low when blocked,
   wait, record ``o.payload`` and the observed ports when ``o.valid`` and ``o.ready``,
-  advance ``k`` when ``i.valid`` and ``i.ready``, clock edge.
+  advance ``k`` when ``i.valid`` and ``i.ready``, clock edge; stop after the last output,
+  or :data:`~.stimulus.IDLE_CYCLES` cycles without one after the last input.
 
 :func:`prepare` writes the DUT, the testbench and the vector files into a directory;
 :func:`collect` reads the outputs back, sign-extended per port (``x``/``z`` as
@@ -32,7 +33,7 @@ from amaranth.lib import wiring
 
 from ..errors import InputError, VerificationError
 from .ports import Harness, Port, describe
-from .stimulus import RESET_CYCLES, draw_verilog
+from .stimulus import IDLE_CYCLES, RESET_CYCLES, draw_verilog
 from .verilog import module_ports, verilog_text
 from .vectors import UNDEFINED, check_inputs
 
@@ -55,7 +56,7 @@ def testbench_text(harness: Harness, ports: list[str], count: int, outputs: int,
     """Verilog-2005 testbench for ``harness``; ``ports`` are the DUT's Verilog port names.
 
     ``seed`` selects the stream stalls (``None``: no stalls)."""
-    lines = ["`timescale 1ns/1ps", f"module {TB};", "  integer j, fd, fr, taken, recorded, cycles;",
+    lines = ["`timescale 1ns/1ps", f"module {TB};", "  integer j, fd, fr, taken, recorded, cycles, idle;",
              "  reg [31:0] draw; reg gap, blocked;"]
     connect = []
     for key, port in harness.inputs.items():
@@ -113,14 +114,15 @@ def testbench_text(harness: Harness, ports: list[str], count: int, outputs: int,
                   "      gap = draw[1:0] == 0; blocked = draw[3:2] == 0;"]
                  if seed is not None else ["      gap = 0; blocked = 0;"])
         lines += [
-            "    taken = 0; recorded = 0; cycles = 0;",
-            f"    while (recorded < {outputs} && cycles < {max_cycles}) begin",
+            "    taken = 0; recorded = 0; cycles = 0; idle = 0;",
+            f"    while (recorded < {outputs} && cycles < {max_cycles} && idle < {IDLE_CYCLES}) begin",
             *stall,
             "      s_o__ready = !blocked;",
             f"      if (taken < {count} && !gap) begin s_i__valid = 1; " + assign.format(idx="taken") + " end",
             "      else begin s_i__valid = 0;" + (f" s_{payload.name} = draw >> 4;" if seed is not None else "") + " end",
             "      #1;",
-            f"      if (s_o__valid === 1'b1 && !blocked) begin {write} recorded = recorded + 1; end",
+            f"      if (taken < {count}) idle = 0; else idle = idle + 1;",
+            f"      if (s_o__valid === 1'b1 && !blocked) begin {write} recorded = recorded + 1; idle = 0; end",
             f"      if (s_i__valid && s_i__ready === 1'b1) taken = taken + 1;",
             "      s_clk = 1; #1 s_clk = 0;",
             "      cycles = cycles + 1;",
