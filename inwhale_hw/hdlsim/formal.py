@@ -38,7 +38,7 @@ from ..errors import ParameterError, ToolNotFoundError, VerificationError
 from .ports import describe
 from .synth import find_yosys
 
-__all__ = ["FormalReport", "prove_pipeline", "find_formal_yosys", "MITER"]
+__all__ = ["FormalReport", "prove_pipeline", "prove_pipelines", "find_formal_yosys", "MITER"]
 
 MITER = "inwhale_miter"
 _INSTALL = ("formal checks need the full Yosys with 'sat': pip install 'inwhale_hw[synth]' "
@@ -135,36 +135,63 @@ def prove_pipeline(
     ``max_steps``; ``bounded=k`` checks the first ``k`` cycles after the pipeline filled.
     ``timeout`` seconds bound the Yosys run (VerificationError when exceeded).
     """
+    (report,) = prove_pipelines(make, [depth], design=design, bounded=bounded, max_steps=max_steps,
+                                timeout=timeout)
+    return report
+
+
+def prove_pipelines(
+    make: Callable[[int], wiring.Component],
+    depths: list[int],
+    *,
+    design: str = "",
+    bounded: int | None = None,
+    max_steps: int = 12,
+    timeout: float | None = 300.0,
+) -> list[FormalReport]:
+    """:func:`prove_pipeline` for several depths in one Yosys run (its start-up dominates
+    small proofs); ``timeout`` bounds the whole run."""
     yosys = find_formal_yosys()
     start = time.perf_counter()
-    pipelined, reference = make(depth), make(0)
-    delay = describe(pipelined).latency - describe(reference).latency
-    if delay < 0:
-        raise ParameterError(f"pipeline={depth} has a smaller latency than pipeline=0")
-    settle = describe(pipelined).latency
-    name = design or type(pipelined).__name__
+    reference = make(0)
+    name = design or type(reference).__name__
+    if bounded is None:
+        method, sat = "induction", f"sat -tempinduct -prove-asserts -set-init-zero -maxsteps {max_steps} -show-inputs"
+    else:
+        method = f"bounded {bounded}"
     with tempfile.TemporaryDirectory(prefix="inwhale_formal_") as tmp:
         work = Path(tmp)
-        (work / "pipe.il").write_text(rtlil.convert(pipelined, name="pipe"))
         (work / "ref.il").write_text(rtlil.convert(reference, name="ref"))
-        (work / "miter.v").write_text(miter_text(pipelined, reference, delay, settle))
-        if bounded is None:
-            method, sat = "induction", f"sat -tempinduct -prove-asserts -set-init-zero -maxsteps {max_steps} -show-inputs"
-        else:
-            method, sat = f"bounded {bounded}", f"sat -seq {settle + bounded} -prove-asserts -set-init-zero -show-inputs"
-        script = (f"read_rtlil pipe.il; read_rtlil ref.il; read_verilog -formal miter.v; "
-                  f"prep -top {MITER}; flatten; chformal -lower; opt -fast; {sat}")
+        script = []
+        for depth in depths:
+            pipelined = make(depth)
+            settle = describe(pipelined).latency
+            delay = settle - describe(reference).latency
+            if delay < 0:
+                raise ParameterError(f"pipeline={depth} has a smaller latency than pipeline=0")
+            (work / f"pipe{depth}.il").write_text(rtlil.convert(pipelined, name="pipe"))
+            (work / f"miter{depth}.v").write_text(miter_text(pipelined, reference, delay, settle))
+            if bounded is not None:
+                sat = f"sat -seq {settle + bounded} -prove-asserts -set-init-zero -show-inputs"
+            script.append(f"design -reset; log {_MARK}{depth}; read_rtlil pipe{depth}.il; read_rtlil ref.il; "
+                          f"read_verilog -formal miter{depth}.v; prep -top {MITER}; flatten; chformal -lower; "
+                          f"opt -fast; {sat}")
         try:
-            proc = subprocess.run([*yosys, "-p", script], cwd=work, capture_output=True, text=True,
+            proc = subprocess.run([*yosys, "-p", "; ".join(script)], cwd=work, capture_output=True, text=True,
                                   timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise VerificationError(f"{name} pipeline={depth}: Yosys {method} did not finish in {timeout} s") from None
+            raise VerificationError(f"{name} pipeline={depths}: Yosys {method} did not finish in {timeout} s") from None
     log = proc.stdout
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0 and "sat" not in log:
+    if proc.returncode != 0:
         tail = (proc.stderr.strip() or log.strip()).splitlines()[-5:]
         raise VerificationError(f"yosys failed (exit {proc.returncode}): " + " | ".join(tail))
-    return _outcome(log, name, depth, method, bounded, seconds)
+    seconds = (time.perf_counter() - start) / len(depths)
+    sections = log.split("\n" + _MARK)[1:]
+    return [_outcome(section, name, depth, method, bounded, seconds) for depth, section in zip(depths, sections)]
+
+
+#: marks the start of each depth's section in a batched Yosys log
+_MARK = "INWHALE-FORMAL-DEPTH-"
 
 
 def _outcome(log: str, name: str, depth: int, method: str, bounded: int | None, seconds: float) -> FormalReport:

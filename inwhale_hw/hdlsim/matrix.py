@@ -9,9 +9,9 @@
   no ``pipeline`` option, when it accepts none).
 
 :func:`pipeline_depths` finds the accepted depths by building the block.  :func:`formal_sweep`
-proves each accepted nonzero depth equivalent to depth 0 (:func:`.formal.prove_pipeline`):
-by induction within ``timeout`` seconds, else a bounded check of ``bound`` cycles, reported
-as such.
+proves each accepted nonzero depth equivalent to depth 0 (:func:`.formal.prove_pipelines`,
+one Yosys run): by induction within ``timeout`` seconds, else a bounded check of ``bound``
+cycles, reported as such.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any, Iterator, Mapping
 from amaranth.hdl import Fragment
 
 from ..errors import ParameterError, VerificationError
-from .formal import FormalReport, prove_pipeline
+from .formal import FormalReport, prove_pipelines
 from .protocol import build_block
 
 __all__ = ["VARIANT_PARAMS", "DEPTHS", "pipeline_depths", "variants", "formal_sweep"]
@@ -70,14 +70,12 @@ def formal_sweep(model: Any, block: str, depths: list[int] | None = None, *, tim
     chosen = [d for d in pipeline_depths(model, block) if d > 0] if depths is None else depths
     if not chosen:
         raise ParameterError(f"{model.name!r} block {block!r} has no 'pipeline' option to prove equivalent")
-    reports = []
-    for depth in chosen:
-        def make(d: int) -> Any:
-            return build_block(model, block, pipeline=d)
+    label = f"{model!r} {block}"
 
-        label = f"{model!r} {block}"
-        try:
-            reports.append(prove_pipeline(make, depth, design=label, timeout=timeout))
-        except VerificationError:  # induction did not finish in time: a bounded check instead
-            reports.append(prove_pipeline(make, depth, design=label, bounded=bound, timeout=None))
-    return reports
+    def make(d: int) -> Any:
+        return build_block(model, block, pipeline=d)
+
+    try:
+        return prove_pipelines(make, chosen, design=label, timeout=timeout)
+    except VerificationError:  # induction did not finish in time: a bounded check instead
+        return prove_pipelines(make, chosen, design=label, bounded=bound, timeout=None)
