@@ -29,6 +29,7 @@ import pluggy
 from . import hookspecs
 from .errors import PluginLoadError
 from .registry import HardwareRegistry, QuantizerRegistry
+from .version import __version__
 
 __all__ = ["DEFAULT_PLUGINS", "ENTRY_POINT_GROUP", "PluginHost", "PluginInfo", "get_host", "reset_host"]
 
@@ -36,15 +37,12 @@ ENTRY_POINT_GROUP = "inwhale_hw"
 
 #: Built-in plugin modules, loaded like third-party ones.
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "inwhale_hw.plugins.uniform",
+    "inwhale_hw.plugins.tensor",
     "inwhale_hw.plugins.g711",
-    "inwhale_hw.plugins.companding",
     "inwhale_hw.plugins.delta",
     "inwhale_hw.plugins.cvsd",
     "inwhale_hw.plugins.dpcm",
-    "inwhale_hw.plugins.adpcm.plugin",
-    "inwhale_hw.plugins.affine",
-    "inwhale_hw.plugins.pow2",
+    "inwhale_hw.plugins.adpcm",
     "inwhale_hw.plugins.accel_blocks",
 )
 
@@ -89,8 +87,6 @@ class PluginHost:
         self.registry = QuantizerRegistry()
         self.hardware = HardwareRegistry(self.registry)
         self.plugins: dict[str, PluginInfo] = {}
-        from . import __version__
-
         for module_name in builtins:
             info = PluginInfo(module_name, "inwhale_hw", __version__, builtin=True)
             self._load(info, lambda name=module_name: importlib.import_module(name))

@@ -284,8 +284,9 @@ def check_hardware(
         raise AssertionError(f"{where}: not among the declared blocks {tuple(model.blocks)}")
     try:
         component = build_block(model, block, **(hw or {}))
-        first = golden_vectors(model, block, describe(component), seed=seed, **opts)
-        again = golden_vectors(model, block, describe(build_block(model, block, **(hw or {}))), seed=seed, **opts)
+        harness = describe(component)
+        first = golden_vectors(model, block, harness, seed=seed, **opts)
+        again = golden_vectors(model, block, harness, seed=seed, **opts)
     except InwhaleError as exc:
         raise AssertionError(f"{where}: {type(exc).__name__}: {exc}") from exc
     for key, values in first.inputs.items():
@@ -297,7 +298,8 @@ def check_hardware(
     bad = [k for k, v in first.coverage.items() if not isinstance(v, int) or v < 0]
     if bad:
         raise AssertionError(f"{where}: coverage counters {bad} are not non-negative integers")
-    report = verify(model, block, first, simulator="amaranth", hw=hw)
+    report = verify(component, vectors=first, simulator="amaranth")
+    report.design = f"{model!r} {block}"
     report.coverage = dict(first.coverage)
     if not report.ok:
         raise AssertionError(f"{where}: the datapath differs from the reference\n{report}")

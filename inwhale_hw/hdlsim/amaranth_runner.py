@@ -11,9 +11,9 @@ trace is readable.
 Pipelined map blocks (``latency = L > 0``) take one vector per clock; the outputs of vector
 ``j`` are read ``L`` cycles later, and the outputs right after reset (before the first clock
 edge) are recorded as ``SimRun.reset_outputs``.  Stream blocks use the generic stream
-testbench described in :mod:`.ports`, with the seeded stalls of :mod:`.stimulus` on both
+testbench described in :mod:`.ports`, with the seeded stalls of :mod:`.seeded` on both
 sides unless ``stalls=False``.  Clocked designs are held in reset for
-:data:`~.stimulus.RESET_CYCLES` cycles first.
+:data:`~.seeded.RESET_CYCLES` cycles first.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from amaranth.sim import Simulator
 
 from ..errors import InputError
 from .ports import Port, describe
-from .stimulus import IDLE_CYCLES, RESET_CYCLES, draws, junk_bits, stall_flags
+from .seeded import IDLE_CYCLES, RESET_CYCLES, draws, junk_bits, stall_flags
 from .vectors import SimRun, check_inputs
 
 __all__ = ["run_amaranth"]
@@ -67,7 +67,7 @@ def run_amaranth(
     there).  ``max_cycles`` bounds a stream run (default
     ``16 * (inputs + outputs) + 1024``); a block that stalls returns fewer outputs.
     A stream run also ends once every input was taken and no output followed for
-    :data:`~.stimulus.IDLE_CYCLES` cycles (a block that lost outputs).  ``seed`` selects the
+    :data:`~.seeded.IDLE_CYCLES` cycles (a block that lost outputs).  ``seed`` selects the
     stall pattern of a stream run; ``stalls=False`` keeps ``i.valid``
     high while elements remain and ``o.ready`` always high.
     """

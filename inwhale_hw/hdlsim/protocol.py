@@ -31,7 +31,7 @@ from ..errors import ParameterError, UnsupportedError
 from ..hardware import Golden, HardwareModel, check_vector_options
 from ..quantizer import Quantizer
 from .ports import Harness, describe
-from .stimulus import from_reset, shuffled
+from .seeded import from_reset, shuffled
 from .vectors import Vectors, check_inputs
 
 __all__ = ["build_block", "default_inputs", "reference_golden", "reference_outputs", "golden_vectors", "EXHAUSTIVE_BITS"]
@@ -153,7 +153,7 @@ def golden_vectors(
     ``target`` is the component that will run (typically ``model.datapath(block)``) or its
     :class:`~.ports.Harness`; its ports key the vectors.  The model's coverage counters are
     in ``Vectors.coverage``.  With ``strengthen``, the model's stimulus is made stronger
-    (:mod:`.stimulus`): a stream's first element loads no state, so the run starts from the
+    (:mod:`.seeded`): a stream's first element loads no state, so the run starts from the
     reset state, and exhaustive-sized vectors of a pipelined map block (``2^bits`` vectors
     for ``bits`` <= 16 input bits) are followed by the same vectors in an order drawn from
     ``seed``.

@@ -3,7 +3,7 @@
 Blocks whose input space exceeds 2^16 (processing elements, requantizers) are checked on
 10^7 and more random vectors without writing them to files: the Verilog testbench
 (Verilator, or Icarus for short runs) computes every input from the counter-based generator
-of :mod:`.stimulus`, and NumPy computes the same inputs, and the golden outputs from the
+of :mod:`.seeded`, and NumPy computes the same inputs, and the golden outputs from the
 block's reference, chunk by chunk in Python.  Both sides fold each chunk's outputs into
 one checksum per output port::
 
@@ -33,7 +33,7 @@ from amaranth.lib import wiring
 
 from ..errors import ParameterError
 from .ports import Harness, Port, describe
-from .stimulus import RESET_CYCLES, draw_verilog, draws
+from .seeded import RESET_CYCLES, draw_verilog, draws
 from .testbench import DUT, run_tool
 from .verilog import module_ports, verilog_text
 

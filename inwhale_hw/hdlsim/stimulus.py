@@ -1,109 +1,129 @@
-"""Seeded stimulus shared by every simulator: stalls, reset, vector order, random vectors.
+"""Verification vectors and stepwise golden references for the sequential codec blocks.
 
-The testbenches of all runners (Amaranth, Icarus, Verilator) must drive a block cycle for
-cycle identically, so the randomness is one counter-based generator implemented twice, in
-NumPy here and in Verilog by :func:`draw_verilog`: draw ``n`` of stream ``seed`` is
-``lowbias32((n + seed * 0x9E3779B9 + 0x6A09E667) mod 2^32)``, with Chris Wellons' integer hash
-``x ^= x >> 16; x *= 0x7FEB352D; x ^= x >> 15; x *= 0x846CA68B; x ^= x >> 16`` (all mod
-2^32; a bijection of 32-bit words).  Being a function of the index, it vectorizes in NumPy
-(10^7 draws in well under a second) and needs no state in a testbench.
+The stream blocks of DPCM, CVSD and delta modulation are checked on real signals and on edge
+cases, with the codec state compared after every sample (see :mod:`inwhale_hw.hdlsim.ports`):
 
-Stream stalls (one draw ``r`` per clock cycle of a stream run, see :func:`stall_flags`):
-
-* input gap: ``i.valid`` is held low this cycle when ``r[0:2] == 0`` (probability 1/4),
-  and ``i.payload`` carries junk (``r[4:]``) while ``i.valid`` is low, so a block that
-  ignores ``valid`` takes wrong samples;
-* output backpressure: ``o.ready`` is low this cycle when ``r[2:4] == 0`` (probability 1/4);
-  an output counts only when ``o.valid`` and ``o.ready`` are both high, so a block that
-  ignores ``ready`` loses the outputs it overwrites.
-
-Reset: every clocked run holds the ``sync`` reset for :data:`RESET_CYCLES` cycles first.
-:func:`from_reset` makes stream vectors start from the block's reset state (no state load on
-the first element) and :func:`shuffled` appends a seeded permutation of map vectors, so a
-pipeline stage that lets two signals slip by one cycle meets a different neighbour on
-almost every vector.
+* :func:`bundled` reads the repository's ``audio_samples/`` (speech at 8 kHz, music at
+  44.1 kHz) through :func:`inwhale_hw.audio.pcm.read_audio`, resampled to the block's rate
+  (``scipy.signal.resample_poly``, as that function documents), first channel only.
+* :func:`square` and :func:`edge_pcm` make full-scale signals that drive a codec's step
+  adaptation to its limits and its reconstruction into both rails.
+* :func:`stepwise` runs a :class:`~inwhale_hw.codec.SequentialCodec` one sample
+  at a time through its own chunk functions (``_encode_chunk`` / ``_decode_chunk``, the
+  functions its streaming ``encode``/``decode`` use), loading a given state before chosen
+  samples, and returns every output with the state after it.  Its cost is one model call per
+  sample (10-200 µs), acceptable for the ~10^4-10^5 samples of a verification run.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from pathlib import Path
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .ports import Harness
+from inwhale_hw.errors import InputError
 
-__all__ = [
-    "RESET_CYCLES",
-    "IDLE_CYCLES",
-    "draws",
-    "draw_verilog",
-    "stall_flags",
-    "junk_bits",
-    "from_reset",
-    "shuffled",
-]
+__all__ = ["samples_dir", "bundled", "square", "edge_pcm", "stepwise", "load_points", "append_codes", "half_period"]
 
-#: cycles the ``sync`` reset is held before the first vector
-RESET_CYCLES = 3
-#: a stream run ends after this many cycles without an output once every input was taken
-IDLE_CYCLES = 1024
-_MASK32 = 0xFFFF_FFFF
-_GOLDEN = 0x9E37_79B9
-_START = 0x6A09_E667
+INT16_MIN, INT16_MAX = -32768, 32767
+_FILES = {"speech": "speech_8k.wav", "music": "music_44k.wav"}
 
 
-def _offset(seed: int) -> int:
-    return (int(seed) * _GOLDEN + _START) & _MASK32
+def samples_dir() -> Path:
+    """The repository's ``audio_samples/`` (next to the ``inwhale_hw`` package in a checkout)."""
+    import inwhale_hw
+
+    return Path(inwhale_hw.__file__).resolve().parent.parent / "audio_samples"
 
 
-def draws(seed: int, start: int, count: int) -> np.ndarray:
-    """Draws ``start .. start + count - 1`` of stream ``seed``, as uint32."""
-    offset = np.uint64(_offset(seed))
-    x = (np.arange(start, start + count, dtype=np.uint64) + offset) & np.uint64(_MASK32)
-    x = x.astype(np.uint32)
-    with np.errstate(over="ignore"):
-        x ^= x >> np.uint32(16)
-        x *= np.uint32(0x7FEB352D)
-        x ^= x >> np.uint32(15)
-        x *= np.uint32(0x846CA68B)
-        x ^= x >> np.uint32(16)
-    return x
+def bundled(name: str, rate: int, seconds: float, offset: float = 0.0) -> np.ndarray:
+    """``seconds`` of the bundled ``name`` ("speech" or "music") from ``offset`` s, at ``rate``
+    Hz, first channel, as int64."""
+    from inwhale_hw.audio.pcm import read_audio
+
+    if name not in _FILES:
+        raise InputError(f"bundled sample {name!r} is not allowed; expected one of {sorted(_FILES)}")
+    path = samples_dir() / _FILES[name]
+    if not path.is_file():
+        raise InputError(
+            f"bundled sample {path} is missing; the hardware vectors use the repository's audio_samples/ "
+            "(run from a checkout, or pass your own vectors)"
+        )
+    audio = read_audio(path, rate=rate)
+    start = int(round(offset * rate))
+    return audio.samples[start : start + int(round(seconds * rate)), 0].astype(np.int64)
 
 
-def draw_verilog(target: str, index: str, seed: int) -> str:
-    """Verilog statements setting the 32-bit reg ``target`` to draw ``index`` of ``seed``."""
-    t = target
-    return (f"{t} = {index} + 32'd{_offset(seed)}; {t} = {t} ^ ({t} >> 16); "
-            f"{t} = {t} * 32'h7feb352d; {t} = {t} ^ ({t} >> 15); {t} = {t} * 32'h846ca68b; "
-            f"{t} = {t} ^ ({t} >> 16);")
+def square(half_period: int, periods: int, high: int = INT16_MAX, low: int = INT16_MIN) -> np.ndarray:
+    """``periods`` periods of a square wave, ``half_period`` samples at ``high`` then at ``low``."""
+    one = np.concatenate([np.full(half_period, high), np.full(half_period, low)])
+    return np.tile(one, periods).astype(np.int64)
 
 
-def stall_flags(draw: int) -> tuple[bool, bool]:
-    """``(input_gap, output_blocked)`` for one cycle's draw."""
-    return (draw & 3) == 0, (draw >> 2 & 3) == 0
+def edge_pcm(long_half_period: int, short: int = 512, seed: int = 5) -> np.ndarray:
+    """Full-scale edge cases for a PCM input, in this order: three periods of a square wave
+    with half-period ``long_half_period`` (long enough for the step to saturate and the
+    reconstruction to sit on each rail), as long a silence (the step decays), the fastest
+    full-scale square wave (period 2, ``short // 2`` samples), a full-range ramp up and down
+    (``short`` samples each), seeded full-range white noise (``short`` samples) and each rail
+    held for ``short // 4`` samples."""
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(INT16_MIN, INT16_MAX, short).round().astype(np.int64)
+    return np.concatenate([
+        square(long_half_period, 3),
+        np.zeros(long_half_period, dtype=np.int64),
+        square(1, short // 4),
+        ramp,
+        ramp[::-1],
+        rng.integers(INT16_MIN, INT16_MAX + 1, short),
+        np.full(short // 4, INT16_MAX),
+        np.full(short // 4, INT16_MIN),
+    ]).astype(np.int64)
 
 
-def junk_bits(draw: int) -> int:
-    """The bits driven on ``i.payload`` while ``i.valid`` is low."""
-    return draw >> 4
+def load_points(*segments: np.ndarray) -> np.ndarray:
+    """Start index of each segment when the segments are concatenated."""
+    return np.cumsum([0] + [len(s) for s in segments[:-1]]).astype(np.int64)
 
 
-def from_reset(harness: Harness, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Stream inputs whose first element loads no state: every sideband input is 0 there.
+def half_period(largest_move: int, lo: int = 48, hi: int = 4096) -> int:
+    """Samples per half-period of an edge square wave for a codec moving at most
+    ``largest_move`` per sample: enough to cross the whole int16 range, within [lo, hi]."""
+    return int(min(max(-(-(1 << 16) // max(largest_move, 1)) + 16, lo), hi))
 
-    By the protocol (:mod:`.protocol`), an element whose sideband inputs are all 0 is coded
-    from the state the block holds, so the first output then depends on the reset state and
-    a wrong reset value mismatches.  Map inputs are returned unchanged.
-    """
-    out = {key: np.asarray(value).copy() for key, value in inputs.items()}
-    if harness.kind == "stream":
-        for key in harness.inputs:
-            if key != "i" and len(out[key]):
-                out[key][0] = 0
+
+def append_codes(ports: dict[str, np.ndarray], codes: np.ndarray, extra: np.ndarray) -> dict[str, np.ndarray]:
+    """Decoder vectors from encoder vectors ``ports``: the input becomes ``codes`` (the encoder's
+    output for them) followed by ``extra`` codes, the sideband ports are padded with zeros."""
+    pad = len(extra)
+    out = {key: np.concatenate([v, np.zeros(pad, dtype=np.int64)]) for key, v in ports.items()}
+    out["i"] = np.concatenate([np.asarray(codes, dtype=np.int64), np.asarray(extra, dtype=np.int64)])
     return out
 
 
-def shuffled(inputs: Mapping[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
-    """Map inputs followed by the same vectors in a seeded random order (twice as many)."""
-    order = np.random.default_rng(seed).permutation(len(next(iter(inputs.values()))))
-    return {key: np.concatenate([np.asarray(v), np.asarray(v)[order]]) for key, v in inputs.items()}
+def stepwise(
+    codec: Any,
+    direction: str,
+    values: np.ndarray,
+    loads: Mapping[int, Any],
+    observe: Callable[[Any], dict[str, int]],
+) -> dict[str, np.ndarray]:
+    """Run ``codec`` sample by sample (one channel) and record outputs and states.
+
+    ``direction`` is "encode" or "decode"; ``loads`` maps a sample index to the model state
+    (one channel's) to start that sample from; ``observe`` turns a model state into the
+    block's state ports.  Returns ``{"o": outputs, port: values, ...}``, one entry per sample.
+    """
+    run = codec._encode_chunk if direction == "encode" else codec._decode_chunk
+    state = codec._start(1)
+    outputs = np.empty(len(values), dtype=np.int64)
+    observed: dict[str, list[int]] = {}
+    for n, value in enumerate(np.asarray(values, dtype=np.int64).tolist()):
+        if n in loads:
+            state = loads[n]
+        out, state = run(np.array([[value]], dtype=np.int64), state)
+        outputs[n] = int(out[0, 0])
+        for key, port_value in observe(state).items():
+            observed.setdefault(key, []).append(port_value)
+    return {"o": outputs, **{key: np.asarray(v, dtype=np.int64) for key, v in observed.items()}}

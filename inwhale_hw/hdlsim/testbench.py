@@ -6,15 +6,15 @@ input and ``$fwrite``\\ s the outputs in hex, one line per vector (map blocks) o
 transfer (stream blocks).  The testbench follows the Amaranth runner cycle for cycle:
 
 * combinational: set the inputs, wait 1 ns, record;
-* pipelined (``latency = L``): :data:`~.stimulus.RESET_CYCLES` reset cycles, then per cycle
+* pipelined (``latency = L``): :data:`~.seeded.RESET_CYCLES` reset cycles, then per cycle
   set vector ``j``, wait, record the outputs right after reset (``j = 0``, to
   ``reset.txt``) and those of vector ``j - L`` (once ``j >= L``), clock edge;
-* stream: the reset cycles, then per cycle draw the stalls of :mod:`.stimulus` (or none),
+* stream: the reset cycles, then per cycle draw the stalls of :mod:`.seeded` (or none),
   offer element ``k`` unless this cycle is a gap (``i.valid`` high, sideband inputs held at
   element ``k``; in a gap the payload carries junk), drive ``o.ready`` low when blocked,
   wait, record ``o.payload`` and the observed ports when ``o.valid`` and ``o.ready``,
   advance ``k`` when ``i.valid`` and ``i.ready``, clock edge; stop after the last output,
-  or :data:`~.stimulus.IDLE_CYCLES` cycles without one after the last input.
+  or :data:`~.seeded.IDLE_CYCLES` cycles without one after the last input.
 
 :func:`prepare` writes the DUT, the testbench and the vector files into a directory;
 :func:`collect` reads the outputs back, sign-extended per port (``x``/``z`` as
@@ -33,7 +33,7 @@ from amaranth.lib import wiring
 
 from ..errors import InputError, VerificationError
 from .ports import Harness, Port, describe
-from .stimulus import IDLE_CYCLES, RESET_CYCLES, draw_verilog
+from .seeded import IDLE_CYCLES, RESET_CYCLES, draw_verilog
 from .verilog import module_ports, verilog_text
 from .vectors import UNDEFINED, check_inputs
 

@@ -131,7 +131,7 @@ def verify(
     ``simulator`` is ``"amaranth"``, ``"icarus"`` or ``"verilator"``; ``vcd`` writes a
     waveform trace; ``keep`` mismatches are kept in the report.
 
-    ``seed`` also drives the seeded parts of the check (:mod:`.stimulus`): the stalls on both
+    ``seed`` also drives the seeded parts of the check (:mod:`.seeded`): the stalls on both
     sides of a stream block (``stalls=False`` turns them off), and for the model's stimulus
     the start from reset and the random order of exhaustive pipelined vectors.  A clocked
     map block's outputs right after reset must equal :func:`expected_reset`.

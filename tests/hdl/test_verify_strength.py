@@ -22,7 +22,7 @@ from inwhale_hw.hdl import dpcm as dpcm_hdl
 from inwhale_hw.hdl import g711 as g711_hdl
 from inwhale_hw.hdl import pipeline as pipeline_hdl
 from inwhale_hw.hdlsim import Vectors, run_amaranth, run_icarus, verify
-from inwhale_hw.hdlsim.stimulus import draws, stall_flags
+from inwhale_hw.hdlsim.seeded import draws, stall_flags
 
 SIMULATORS = ("amaranth", "icarus")
 RUNNERS = {"amaranth": run_amaranth, "icarus": run_icarus}
