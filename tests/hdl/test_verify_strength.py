@@ -213,3 +213,39 @@ def test_mutation_wrong_reset_value_fails_verify(monkeypatch, require_tool):
     assert result.exit_code == 1 and "amaranth:" in result.output and "icarus:" in result.output, result.output
     first = [line for line in result.output.splitlines() if line.startswith("  #")][0]
     assert first.startswith("  #0:"), result.output  # the very first sample, coded from the reset state
+
+
+def test_mutation_dpcm_predictor_rounding_half_down_fails_verify(monkeypatch, require_tool):
+    """The encoder's predictor adds 2^(F-1) - 1 (HALF_DOWN) instead of 2^(F-1) (HALF_UP): only
+    a predictor sum exactly half-way tells them apart, which the directed tie vectors reach."""
+    require_tool("iverilog")
+    import json
+
+    _patch_datapath(monkeypatch, "dpcm", lambda q, block: dpcm_hdl.DPCMEncoder(
+        q.design._replace(predict_bias=q.design.predict_bias - 1), code_format=q.code_format))
+    result = _cli("verify", "dpcm", "--block", "encoder", "--json")
+    assert result.exit_code == 1, result.output
+    reports = json.loads(result.output[: result.output.rindex("]") + 1])
+    for report in reports:
+        assert report["coverage"]["predictor_ties"] == 64
+        first = int(report["first_mismatches"][0].split(":")[0].lstrip("#"))
+        assert first >= report["vectors_checked"] - 64, report  # the tie segment, nothing before
+
+
+@pytest.mark.parametrize("coeffs", ("0.9", "1.8,-0.81", "0.5"))
+def test_dpcm_vectors_hold_predictor_ties_for_the_configured_coefficients(coeffs):
+    from fractions import Fraction
+
+    from inwhale_hw.hdlsim import golden_vectors
+
+    q = inwhale_hw.get_quantizer("dpcm", coeffs=coeffs)
+    block = q.datapath("encoder")
+    Fragment.get(block, None)
+    vec = golden_vectors(q, "encoder", block)
+    assert vec.coverage["predictor_ties"] >= 64
+    d = q.design
+    tail = len(vec) - 64
+    for n in range(tail, len(vec)):  # exact rational check of each directed tie
+        total = sum(Fraction(c, 1 << d.coeff_shift) * int(vec.inputs[f"load_history__{i}"][n])
+                    for i, c in enumerate(d.coeffs))
+        assert total - (total.numerator // total.denominator) == Fraction(1, 2)
