@@ -33,7 +33,7 @@ from inwhale_hw.errors import AudioFormatError
 from inwhale_hw.codec import SequentialCodec
 from .blocks import default_block_align
 from .raw import pack_nibbles, unpack_nibbles
-from .stream import ImaState, decode_stream, encode_stream
+from .stream import ImaState, check_state, decode_stream, encode_stream
 from .tables import FLAVORS
 from .trellis import DEFAULT_NODES
 from .wav import ENCODERS, FORMAT_TAG, check_block_align, check_fmt, decode_payload, encode_payload
@@ -103,6 +103,24 @@ class ImaAdpcm(SequentialCodec):
         from .hardware import golden
 
         return golden(block, inputs, self.flavor)
+
+    # -- one channel from an explicit state (audioop's lin2adpcm / adpcm2lin carry it) -----------
+
+    def encode_from(self, pcm: Any, state: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, tuple[int, int]]:
+        """Mono int16 PCM coded from ``state`` = (predictor, step index): the codes and the
+        state after the last sample.  The encoder tracks the standard reconstruction."""
+        check_state(int(state[0]), int(state[1]), f"{self.name}.encode_from")
+        start = ImaState(int(state[0]), int(state[1]))
+        codes, end = encode_stream(self._check_pcm(pcm).reshape(-1), start)
+        return codes, (end.predictor, end.index)
+
+    def decode_from(self, codes: Any, state: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, tuple[int, int]]:
+        """Mono codes decoded from ``state`` with this quantizer's ``flavor``: int16 samples and
+        the state after the last code."""
+        check_state(int(state[0]), int(state[1]), f"{self.name}.decode_from")
+        start = ImaState(int(state[0]), int(state[1]))
+        samples, end = decode_stream(self._check_codes(codes, 0, 15).reshape(-1).astype(np.uint8), start, self.flavor)
+        return samples, (end.predictor, end.index)
 
     @property
     def encoder_mode(self) -> str:

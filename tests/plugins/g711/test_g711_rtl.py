@@ -145,7 +145,7 @@ def test_pipelined_blocks_match(law, depth, simulator, require_tool):
     enc = verify(q, "encoder", {"pcm": pcm}, simulator=simulator, hw={"pipeline": depth})
     assert enc.ok and enc.vectors_checked == pcm.size, str(enc)
     dec = verify(q, "decoder", simulator=simulator, hw={"pipeline": depth})
-    assert dec.ok and dec.vectors_checked == 256, str(dec)
+    assert dec.ok and dec.vectors_checked == 2 * 256, str(dec)  # in order, then shuffled
 
 
 @pytest.mark.parametrize("depth", (0, 1, 2, 3))
