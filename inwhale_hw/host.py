@@ -45,6 +45,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "inwhale_hw.plugins.adpcm.plugin",
     "inwhale_hw.plugins.affine",
     "inwhale_hw.plugins.pow2",
+    "inwhale_hw.plugins.gguf",
 )
 
 
