@@ -46,6 +46,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "inwhale_hw.plugins.affine",
     "inwhale_hw.plugins.pow2",
     "inwhale_hw.plugins.gguf",
+    "inwhale_hw.plugins.minifloat",
 )
 
 
