@@ -47,6 +47,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "inwhale_hw.plugins.pow2",
     "inwhale_hw.plugins.gguf",
     "inwhale_hw.plugins.minifloat",
+    "inwhale_hw.plugins.mx",
 )
 
 

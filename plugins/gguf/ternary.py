@@ -85,7 +85,8 @@ def encode_mxfp4_gguf(x):
         ex = np.where(amax > 0, np.floor(np.log2(amax)) + np.float32(125), 0)
     e = (ex.astype(np.int64) & 0xFF).astype(np.uint8)
     h = e8m0_half(e)
-    errs = np.abs(h.reshape(nb, 1, 1) * MXFP4_KVALUES.reshape(1, 1, 16) - x.reshape(nb, -1, 1))
+    with np.errstate(over="ignore"):  # |x| near float32's max: the error overflows to inf, as in gguf
+        errs = np.abs(h.reshape(nb, 1, 1) * MXFP4_KVALUES.reshape(1, 1, 16) - x.reshape(nb, -1, 1))
     q = np.argmin(errs, axis=2).astype(np.uint8)
     return np.concatenate([e, join_nibbles(q)], axis=1)
 
