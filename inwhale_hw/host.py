@@ -48,6 +48,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "inwhale_hw.plugins.gguf",
     "inwhale_hw.plugins.minifloat",
     "inwhale_hw.plugins.mx",
+    "inwhale_hw.plugins.bnb",
 )
 
 
