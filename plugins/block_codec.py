@@ -47,6 +47,11 @@ class BlockQuantizer(Quantizer):
     accepts_nonfinite: bool = False
 
     @property
+    def last_axis_multiple(self) -> int:
+        """What the last axis of an input must be a multiple of (read by the conformance kit)."""
+        return self.block_size
+
+    @property
     def bits_per_weight(self) -> float:
         """Stored bits per tensor element, block scales included."""
         return 8.0 * self.type_size / self.block_size
