@@ -55,11 +55,14 @@ class MiniFloatQuantizer(Quantizer):
     def _check_params(self) -> None:
         self.fmt = FORMATS[self.format]
         self.scale: np.ndarray | None = None
+        self._size = 0
 
     @property
     def bits_per_weight(self) -> float:
-        """Element bits (the per-tensor/channel scale is not counted)."""
-        return float(self.fmt.bits)
+        """Element bits plus a float32 scale per tensor or channel, spread over the fitted values."""
+        if self.scale is None or not self._size:
+            return float(self.fmt.bits)
+        return self.fmt.bits + 32 * self.scale.size / self._size
 
     def _axis(self, ndim: int) -> int:
         if not -ndim <= self.axis < ndim:
@@ -84,6 +87,7 @@ class MiniFloatQuantizer(Quantizer):
             s = np.ldexp(1.0, np.where(mant == 0.5, ex - 1, ex))
             s = np.where(amax <= top * s / 2, s / 2, s)  # the division amax / top may have rounded up
         self.scale = np.where(amax > 0, s, 1.0)
+        self._size = arr.size
         return self
 
     def _broadcast(self, shape: tuple[int, ...], start: int | None) -> np.ndarray:
