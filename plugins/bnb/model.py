@@ -38,6 +38,7 @@ import numpy as np
 from inwhale_hw import Param, Quantizer
 from inwhale_hw.errors import InputError
 
+from ..packing import pack_codes, unpack_codes
 from ..tensor_common import TensorDecoder, TensorEncoder, check_real
 from .codebooks import FP4, NF4, dynamic_map
 
@@ -186,16 +187,9 @@ class BnB(Quantizer):
 
     def pack_codes(self, codes: np.ndarray) -> bytes:
         """bitsandbytes' packing: element ``2j`` in the high nibble of byte ``j``, ``2j + 1`` in the low."""
-        c = np.asarray(codes, dtype=np.uint8).reshape(-1)
-        if c.size % 2:
-            c = np.concatenate([c, np.zeros(1, np.uint8)])
-        return ((c[0::2] << 4) | c[1::2]).astype(np.uint8).tobytes()
+        return pack_codes(codes, 4, layout="bnb").tobytes()
 
     def unpack_codes(self, data: bytes, frames: int, channels: int = 1) -> np.ndarray:
         """``frames * channels`` codes from :meth:`pack_codes` output."""
-        raw = np.frombuffer(data, dtype=np.uint8)
-        n = frames * channels
-        if raw.size * 2 < n:
-            raise InputError(f"bnb.unpack_codes: {raw.size} bytes hold fewer than {n} codes")
-        c = np.stack([raw >> 4, raw & 15], axis=1).reshape(-1)[:n]
+        c = unpack_codes(data, 4, frames * channels, layout="bnb").astype(np.uint8)
         return c.reshape(frames, channels) if channels > 1 else c

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..block_codec import as_f16_bytes, f16_from_bytes
+from ..packing import pack_codes, unpack_codes
 
 __all__ = ["LEGACY", "roundf", "inverse", "split_nibbles", "join_nibbles"]
 
@@ -46,14 +47,14 @@ def inverse(d: np.ndarray) -> np.ndarray:
 
 
 def join_nibbles(q: np.ndarray) -> np.ndarray:
-    """``(nb, 2h)`` 4-bit codes -> ``(nb, h)`` bytes: element ``j`` low, element ``j + h`` high."""
-    h = q.shape[1] // 2
-    return (q[:, :h] & 0x0F) | ((q[:, h:] & 0x0F) << 4)
+    """``(nb, 2h)`` 4-bit codes -> ``(nb, h)`` bytes in GGML's order (element ``j`` low, ``j + h`` high)."""
+    return pack_codes(q & 0x0F, 4, layout="ggml", block=q.shape[1]).reshape(q.shape[0], -1)
 
 
 def split_nibbles(b: np.ndarray) -> np.ndarray:
     """Inverse of :func:`join_nibbles` (``(nb, h)`` bytes -> ``(nb, 2h)`` codes 0..15)."""
-    return np.concatenate([b & 0x0F, b >> 4], axis=1)
+    n = 2 * b.shape[1]
+    return unpack_codes(np.ascontiguousarray(b).reshape(-1), 4, b.size * 2, layout="ggml", block=n).reshape(-1, n)
 
 
 def _absmax_signed(x: np.ndarray) -> np.ndarray:

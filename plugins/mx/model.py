@@ -41,6 +41,7 @@ from inwhale_hw.errors import ParameterError
 from ..block_codec import BlockQuantizer
 from ..gguf.ternary import decode_mxfp4_gguf, encode_mxfp4_gguf
 from ..minifloat.formats import FORMATS, decode, encode
+from ..packing import pack_codes, unpack_codes
 
 __all__ = ["MX", "MX_FORMATS", "e8m0_exponent"]
 
@@ -124,15 +125,9 @@ class MX(BlockQuantizer):
         return np.where(e == 0xFF, np.nan, out).astype(np.float32)
 
     def _pack(self, codes: np.ndarray) -> np.ndarray:
-        b = self.elem_bits
-        if b == 8:
-            return codes.astype(np.uint8)
-        bits = ((codes[:, :, None] >> np.arange(b)) & 1).astype(np.uint8)
-        return np.packbits(bits.reshape(codes.shape[0], -1), axis=1, bitorder="little")
+        """Element codes of each block as one little-end-first stream (32 codes fill whole bytes)."""
+        return pack_codes(codes, self.elem_bits, layout="onnx").reshape(codes.shape[0], -1)
 
     def _unpack(self, raw: np.ndarray) -> np.ndarray:
-        b = self.elem_bits
-        if b == 8:
-            return raw.astype(np.int64)
-        bits = np.unpackbits(raw, axis=1, bitorder="little").reshape(raw.shape[0], 32, b).astype(np.int64)
-        return bits @ (1 << np.arange(b, dtype=np.int64))
+        flat = np.ascontiguousarray(raw).reshape(-1)
+        return unpack_codes(flat, self.elem_bits, 32 * raw.shape[0], layout="onnx").reshape(raw.shape[0], 32)
