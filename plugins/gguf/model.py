@@ -16,6 +16,7 @@ from inwhale_hw import Param
 from inwhale_hw.errors import UnsupportedError
 
 from ..block_codec import BlockQuantizer
+from . import hardware
 from .kquants import K_QUANTS
 from .legacy import LEGACY
 from .ternary import TERNARY
@@ -36,6 +37,8 @@ class GGUF(BlockQuantizer):
         "OCP Microscaling Formats (MX) v1.0, §5 (E8M0, E2M1) for MXFP4",
     )
     params = (Param("type", "Q4_0", "GGML quantization type", str, choices=tuple(GGUF_TYPES)),)
+    #: element dequantizer (types Q4_0 and Q8_0; :mod:`.hardware`)
+    blocks = ("dequantizer",)
 
     def _check_params(self) -> None:
         self.block_size, self.type_size, self._enc, self._dec = GGUF_TYPES[self.type]
@@ -53,3 +56,12 @@ class GGUF(BlockQuantizer):
 
     def _decode_blocks(self, data: np.ndarray) -> np.ndarray:
         return self._dec(data)
+
+    def datapath(self, block: str, **hw):
+        return hardware.datapath(self.type, **hw)
+
+    def hdl_vectors(self, block: str) -> dict[str, np.ndarray]:
+        return hardware.vectors(self.type)
+
+    def hdl_reference(self, block: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return hardware.reference(self, inputs)
