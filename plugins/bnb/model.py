@@ -40,9 +40,10 @@ from inwhale_hw.errors import InputError
 
 from ..packing import pack_codes, unpack_codes
 from ..tensor_common import TensorDecoder, TensorEncoder, check_real
+from . import hardware
 from .codebooks import FP4, NF4, dynamic_map
 
-__all__ = ["BnB", "quantize_nested", "dequantize_nested", "nearest_sorted", "lut_codes"]
+__all__ = ["BnB", "quantize_nested", "dequantize_nested", "dequantize_4bit", "nearest_sorted", "lut_codes"]
 
 _DYNAMIC = dynamic_map()
 _LUT_SIZE = 65536
@@ -93,6 +94,11 @@ def dequantize_nested(codes: np.ndarray, absmax2: np.ndarray, offset: np.float32
     return (_DYNAMIC[codes] * absmax2[group] + offset).astype(np.float32)
 
 
+def dequantize_4bit(codes: np.ndarray, book: np.ndarray, absmax: np.ndarray) -> np.ndarray:
+    """float32 ``book[code] * absmax`` (one rounding), element by element."""
+    return (book[codes] * absmax.astype(np.float32)).astype(np.float32)
+
+
 class BnB(Quantizer):
     name = "bnb"
     summary = "bitsandbytes NF4 / FP4 block quantization (QLoRA), absmax per block, optional double quantization"
@@ -110,6 +116,18 @@ class BnB(Quantizer):
         Param("nested_rounding", "cpu-lut", "dynamic-map rounding: cpu-lut (bitsandbytes CPU) or nearest", str,
               choices=("cpu-lut", "nearest")),
     )
+
+    #: element dequantizer (:mod:`.hardware`)
+    blocks = ("dequantizer",)
+
+    def datapath(self, block: str, **hw):
+        return hardware.datapath(self, **hw)
+
+    def hdl_vectors(self, block: str) -> dict[str, np.ndarray]:
+        return hardware.vectors()
+
+    def hdl_reference(self, block: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return hardware.reference(self, inputs)
 
     def _check_params(self) -> None:
         self.book = NF4 if self.code == "nf4" else FP4
@@ -177,7 +195,7 @@ class BnB(Quantizer):
             i = int(np.argmax(bad.reshape(-1)))
             raise InputError(f"bnb.decode: code {int(c.reshape(-1)[i])} at flat index {i} is outside [0, 15]")
         blk = self._block_of(c.shape, _start)
-        return (self.book[c.reshape(-1)] * self.stored_absmax[blk]).astype(np.float32).reshape(c.shape)
+        return dequantize_4bit(c.reshape(-1), self.book, self.stored_absmax[blk]).reshape(c.shape)
 
     def encoder(self) -> TensorEncoder:
         return TensorEncoder(self)

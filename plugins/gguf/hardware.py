@@ -43,7 +43,7 @@ def vectors(qtype: str, seed: int = 0) -> dict[str, np.ndarray]:
     """Every code x a sweep of finite binary16 scales."""
     _check(qtype)
     codes = np.arange(16 if qtype == "Q4_0" else 256)
-    scales = _scales(seed, 32 if qtype == "Q4_0" else 4)
+    scales = _scales(seed, 16 if qtype == "Q4_0" else 4)
     c, s = np.meshgrid(codes, scales, indexing="ij")
     return {"code": c.reshape(-1), "scale": s.reshape(-1)}
 

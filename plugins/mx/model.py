@@ -42,6 +42,7 @@ from ..block_codec import BlockQuantizer
 from ..gguf.ternary import decode_mxfp4_gguf, encode_mxfp4_gguf
 from ..minifloat.formats import FORMATS, decode, encode
 from ..packing import pack_codes, unpack_codes
+from . import hardware
 
 __all__ = ["MX", "MX_FORMATS", "e8m0_exponent"]
 
@@ -88,6 +89,15 @@ class MX(BlockQuantizer):
               choices=("error", "nan-block")),
     )
 
+    #: element dequantizer (:mod:`.hardware`)
+    blocks = ("dequantizer",)
+
+    def datapath(self, block: str, **hw):
+        return hardware.datapath(self, **hw)
+
+    def hdl_reference(self, block: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return hardware.reference(self, inputs)
+
     def _check_params(self) -> None:
         self.elem, self.elem_bits, self.emax = MX_FORMATS[self.format]
         if self.flavor == "gguf" and (self.format != "mxfp4_e2m1" or self.scale_rule != "floor"):
@@ -123,6 +133,10 @@ class MX(BlockQuantizer):
         vals = codes.astype(np.int8).astype(np.float64) / 64 if self.elem is None else decode(codes, self.elem)
         out = np.ldexp(vals, e - 127)
         return np.where(e == 0xFF, np.nan, out).astype(np.float32)
+
+    def pack_elements(self, codes: np.ndarray) -> np.ndarray:
+        """``(nb, 32)`` element codes -> the ``(nb, type_size - 1)`` element bytes of OCP blocks."""
+        return self._pack(codes)
 
     def _pack(self, codes: np.ndarray) -> np.ndarray:
         """Element codes of each block as one little-end-first stream (32 codes fill whole bytes)."""
