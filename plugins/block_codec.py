@@ -26,8 +26,10 @@ __all__ = ["BlockQuantizer", "BlockEncoder", "BlockDecoder", "as_f16_bytes", "f1
 
 
 def as_f16_bytes(v: np.ndarray) -> np.ndarray:
-    """float32 ``(nb, 1)`` -> IEEE binary16 (round to nearest even) as ``(nb, 2)`` little-endian bytes."""
-    return np.ascontiguousarray(v.astype("<f2")).view(np.uint8).reshape(v.shape[0], 2)
+    """float32 ``(nb, 1)`` -> IEEE binary16 (round to nearest even; beyond 65504 inf, as GGML's
+    conversion) as ``(nb, 2)`` little-endian bytes."""
+    with np.errstate(over="ignore"):
+        return np.ascontiguousarray(v.astype("<f2")).view(np.uint8).reshape(v.shape[0], 2)
 
 
 def f16_from_bytes(b: np.ndarray) -> np.ndarray:

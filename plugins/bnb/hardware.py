@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from inwhale_hw.hardware import Golden
+
 __all__ = ["datapath", "vectors", "reference"]
 
 
@@ -34,9 +36,11 @@ def vectors(seed: int = 0, count: int = 512) -> dict[str, np.ndarray]:
     return {"code": c.reshape(-1), "absmax": a.reshape(-1)}
 
 
-def reference(quantizer: Any, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def reference(quantizer: Any, inputs: dict[str, np.ndarray]) -> Golden:
     from .model import dequantize_4bit
 
     absmax = np.asarray(inputs["absmax"], dtype=np.uint32).view(np.float32)
     values = dequantize_4bit(np.asarray(inputs["code"], dtype=np.int64), quantizer.book, absmax)
-    return {"value": values.view(np.uint32).astype(np.int64)}
+    exact = quantizer.book[np.asarray(inputs["code"], dtype=np.int64)].astype(np.float64) * absmax.astype(np.float64)
+    coverage = {"rounded": int(np.sum(values.astype(np.float64) != exact)), "zero": int(np.sum(values == 0))}
+    return Golden({"value": values.view(np.uint32).astype(np.int64)}, coverage)

@@ -36,10 +36,11 @@ from typing import Any
 import numpy as np
 
 from inwhale_hw import Param, Quantizer
+from inwhale_hw.hardware import check_vector_options
 from inwhale_hw.errors import InputError
 
-from ..packing import pack_codes, unpack_codes
-from ..tensor_common import TensorDecoder, TensorEncoder, check_real
+from ..tensor.packing import pack_codes, unpack_codes
+from ..tensor.common import TensorDecoder, TensorEncoder, check_real
 from . import hardware
 from .codebooks import FP4, NF4, dynamic_map
 
@@ -123,11 +124,11 @@ class BnB(Quantizer):
     def datapath(self, block: str, **hw):
         return hardware.datapath(self, **hw)
 
-    def hdl_vectors(self, block: str) -> dict[str, np.ndarray]:
-        return hardware.vectors()
+    def vectors(self, block: str, *, seed: int = 0, **opts):
+        return hardware.vectors(seed, **check_vector_options(self.name, opts, ("count",)))
 
-    def hdl_reference(self, block: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return hardware.reference(self, inputs)
+    def reference(self, block: str, vectors):
+        return hardware.reference(self, vectors)
 
     def _check_params(self) -> None:
         self.book = NF4 if self.code == "nf4" else FP4

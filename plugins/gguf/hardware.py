@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from inwhale_hw.errors import UnsupportedError
+from inwhale_hw.hardware import Golden
 
 __all__ = ["HARDWARE_TYPES", "datapath", "vectors", "reference"]
 
@@ -48,7 +49,7 @@ def vectors(qtype: str, seed: int = 0) -> dict[str, np.ndarray]:
     return {"code": c.reshape(-1), "scale": s.reshape(-1)}
 
 
-def reference(quantizer: Any, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def reference(quantizer: Any, inputs: dict[str, np.ndarray]) -> Golden:
     """float32 bits of element 0 of a block holding ``scale`` and ``code``, decoded by the model."""
     qtype = quantizer.type
     _check(qtype)
@@ -58,4 +59,6 @@ def reference(quantizer: Any, inputs: dict[str, np.ndarray]) -> dict[str, np.nda
     blocks[:, 0], blocks[:, 1] = scale & 0xFF, scale >> 8
     blocks[:, 2] = code if qtype == "Q8_0" else code | 0x80  # Q4_0: element 0 low nibble; element 16 = 8 -> 0
     values = quantizer.decode(blocks)[:, 0]
-    return {"value": np.ascontiguousarray(values, dtype=np.float32).view(np.uint32).astype(np.int64)}
+    coverage = {"subnormal_scales": int(np.sum((scale & 0x7C00) == 0)), "negative_scales": int(np.sum(scale >> 15)),
+                "zero_products": int(np.sum(values == 0))}
+    return Golden({"value": np.ascontiguousarray(values, dtype=np.float32).view(np.uint32).astype(np.int64)}, coverage)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..block_codec import as_f16_bytes, f16_from_bytes
-from ..packing import pack_codes, unpack_codes
+from ..tensor.packing import pack_codes, unpack_codes
 
 __all__ = ["LEGACY", "roundf", "inverse", "split_nibbles", "join_nibbles"]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from inwhale_hw import Param
+from inwhale_hw.hardware import check_vector_options
 from inwhale_hw.errors import UnsupportedError
 
 from ..block_codec import BlockQuantizer
@@ -60,8 +61,9 @@ class GGUF(BlockQuantizer):
     def datapath(self, block: str, **hw):
         return hardware.datapath(self.type, **hw)
 
-    def hdl_vectors(self, block: str) -> dict[str, np.ndarray]:
-        return hardware.vectors(self.type)
+    def vectors(self, block: str, *, seed: int = 0, **opts):
+        check_vector_options(self.name, opts, ())
+        return hardware.vectors(self.type, seed)
 
-    def hdl_reference(self, block: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return hardware.reference(self, inputs)
+    def reference(self, block: str, vectors):
+        return hardware.reference(self, vectors)

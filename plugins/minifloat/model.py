@@ -27,7 +27,7 @@ import numpy as np
 from inwhale_hw import Param, Quantizer
 from inwhale_hw.errors import InputError
 
-from ..tensor_common import TensorDecoder, TensorEncoder, check_real
+from ..tensor.common import TensorDecoder, TensorEncoder, check_real
 from .formats import FORMATS, decode, encode
 
 __all__ = ["MiniFloatQuantizer"]

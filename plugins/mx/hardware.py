@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from inwhale_hw.errors import UnsupportedError
+from inwhale_hw.hardware import Golden
 
 __all__ = ["datapath", "reference"]
 
@@ -27,7 +28,7 @@ def datapath(quantizer: Any, **hw: Any):
     return MxDequantizer(quantizer.format, **hw)
 
 
-def reference(quantizer: Any, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def reference(quantizer: Any, inputs: dict[str, np.ndarray]) -> Golden:
     """float32 bits of element 0 of a block holding ``scale`` and ``code``, decoded by the model."""
     code, scale = np.asarray(inputs["code"]).astype(np.int64), np.asarray(inputs["scale"]).astype(np.int64)
     codes = np.zeros((code.size, 32), np.int64)
@@ -35,4 +36,6 @@ def reference(quantizer: Any, inputs: dict[str, np.ndarray]) -> dict[str, np.nda
     blocks = np.concatenate([scale[:, None].astype(np.uint8), quantizer.pack_elements(codes)], axis=1)
     with np.errstate(over="ignore", invalid="ignore"):
         values = quantizer.decode(blocks)[:, 0]
-    return {"value": np.ascontiguousarray(values, dtype=np.float32).view(np.uint32).astype(np.int64)}
+    tiny = (values != 0) & (np.abs(values) < np.finfo(np.float32).tiny)
+    coverage = {"nan": int(np.isnan(values).sum()), "inf": int(np.isinf(values).sum()), "subnormal_out": int(tiny.sum())}
+    return Golden({"value": np.ascontiguousarray(values, dtype=np.float32).view(np.uint32).astype(np.int64)}, coverage)

@@ -41,7 +41,7 @@ from inwhale_hw.errors import ParameterError
 from ..block_codec import BlockQuantizer
 from ..gguf.ternary import decode_mxfp4_gguf, encode_mxfp4_gguf
 from ..minifloat.formats import FORMATS, decode, encode
-from ..packing import pack_codes, unpack_codes
+from ..tensor.packing import pack_codes, unpack_codes
 from . import hardware
 
 __all__ = ["MX", "MX_FORMATS", "e8m0_exponent"]
@@ -95,8 +95,8 @@ class MX(BlockQuantizer):
     def datapath(self, block: str, **hw):
         return hardware.datapath(self, **hw)
 
-    def hdl_reference(self, block: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return hardware.reference(self, inputs)
+    def reference(self, block: str, vectors):
+        return hardware.reference(self, vectors)
 
     def _check_params(self) -> None:
         self.elem, self.elem_bits, self.emax = MX_FORMATS[self.format]

@@ -80,7 +80,9 @@ def test_blocks_equal_spec_formula(fmt, rule):
     scale = data.reshape(x.shape[0], -1)[:, :1].view(md.float8_e8m0fnu).astype(np.float64)
     elems = np.array([_unpack(b[1:], bits) for b in data.reshape(x.shape[0], -1)], dtype=np.uint8)
     vals = elems.view(np.int8) / 64 if fmt == "mxint8" else elems.view(getattr(md, ELEM[fmt])).astype(np.float64)
-    assert np.array_equal(q.decode(data).reshape(x.shape), (scale * vals).astype(np.float32))
+    with np.errstate(over="ignore"):  # 2**127 * 448 overflows float32 to inf, as decode does
+        ref = (scale * vals).astype(np.float32)
+    assert np.array_equal(q.decode(data).reshape(x.shape), ref)
 
 
 def test_nonfinite_blocks_per_spec():
@@ -104,8 +106,10 @@ def test_gguf_flavor_equals_gguf_and_ties_differ():
     x = np.concatenate([_blocks(np.random.default_rng(5), 200), np.random.default_rng(6).standard_t(3, (50, 32))])
     x = x.astype(np.float32).reshape(-1, 64)
     g = MX(flavor="gguf")
-    assert np.array_equal(g.encode(x), gq.quantize(x, T.MXFP4))
-    assert np.array_equal(g.decode(g.encode(x)), gq.dequantize(gq.quantize(x, T.MXFP4), T.MXFP4))
+    with np.errstate(over="ignore"):  # gguf's own |h*k - x| overflows near float32's max
+        ref = gq.quantize(x, T.MXFP4)
+    assert np.array_equal(g.encode(x), ref)
+    assert np.array_equal(g.decode(g.encode(x)), gq.dequantize(ref, T.MXFP4))
     tie = np.zeros(32, np.float32)
     tie[0], tie[1] = 6.0, 1.75  # X = 1: 1.75 lies halfway between 1.5 and 2
     assert g.decode(g.encode(tie))[1] == 1.5 and MX().decode(MX().encode(tie))[1] == 2.0
