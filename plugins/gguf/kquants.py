@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..block_codec import f16_from_bytes
+from ..tensor.block_codec import f16_from_bytes
 from .legacy import split_nibbles
 
 __all__ = ["K_QUANTS", "IQ4_NL_KVALUES", "k4_scale_min"]

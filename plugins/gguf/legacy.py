@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..block_codec import as_f16_bytes, f16_from_bytes
+from ..tensor.block_codec import as_f16_bytes, f16_from_bytes
 from ..tensor.packing import pack_codes, unpack_codes
 
 __all__ = ["LEGACY", "roundf", "inverse", "split_nibbles", "join_nibbles"]

@@ -5,7 +5,7 @@ TQ1_0, TQ2_0 and MXFP4 (:mod:`.ternary`); decode only: Q2_K, Q3_K, Q4_K, Q5_K, Q
 (:mod:`.kquants`; their encoders search scales and are not modelled).  ``encode`` takes a real
 array whose last axis is a multiple of the block size (32, or 256 for TQ*/K types), casts it to
 float32 as ``gguf.quants.quantize`` does, and returns the ``uint8`` rows of a GGUF tensor
-(see :mod:`inwhale_hw.plugins.block_codec`); ``decode`` returns float32.
+(see :mod:`inwhale_hw.plugins.tensor.block_codec`); ``decode`` returns float32.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from inwhale_hw import Param
 from inwhale_hw.hardware import check_vector_options
 from inwhale_hw.errors import UnsupportedError
 
-from ..block_codec import BlockQuantizer
+from ..tensor.block_codec import BlockQuantizer
 from . import hardware
 from .kquants import K_QUANTS
 from .legacy import LEGACY

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..block_codec import as_f16_bytes, f16_from_bytes
+from ..tensor.block_codec import as_f16_bytes, f16_from_bytes
 from .kquants import _crumbs
 from .legacy import inverse, join_nibbles, roundf, split_nibbles
 

@@ -38,7 +38,7 @@ import numpy as np
 from inwhale_hw import Param
 from inwhale_hw.errors import ParameterError
 
-from ..block_codec import BlockQuantizer
+from ..tensor.block_codec import BlockQuantizer
 from ..gguf.ternary import decode_mxfp4_gguf, encode_mxfp4_gguf
 from ..minifloat.formats import FORMATS, decode, encode
 from ..tensor.packing import pack_codes, unpack_codes
