@@ -9,7 +9,7 @@ states and lengths), quirk included:
     ``(0, 0)``); returns ``(codes, new_state)`` where ``codes`` packs two 4-bit codes per byte,
     the first sample in the HIGH nibble.  With an odd number of samples the last code is
     DROPPED while ``new_state`` has advanced past that sample -- audioop's behaviour, kept for
-    compatibility.  :class:`inwhale_hw.plugins.adpcm.raw.RawEncoder` does not lose it.
+    compatibility.  The ``ima-adpcm`` quantizer's streaming encoder does not lose it.
 ``adpcm2lin(fragment, width, state)``
     decodes two samples per byte (high nibble first) and returns ``(samples, new_state)``,
     each sample the 16-bit value widened the way audioop stores it.
@@ -27,25 +27,23 @@ from typing import Any
 
 import numpy as np
 
-from inwhale_hw.errors import InputError
-from inwhale_hw.plugins.adpcm.raw import pack_nibbles, unpack_nibbles
-from inwhale_hw.plugins.adpcm.stream import ImaState, decode_stream, encode_stream
+from .. import get_quantizer
+from ..errors import InputError
+from ._fragments import _bytes_of, _check_width, _pcm_top16, _widen
 
 __all__ = ["lin2adpcm", "adpcm2lin"]
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
-def _audioop():
-    # imported late: compat.audioop re-exports this module's functions at its end
-    from . import audioop
-
-    return audioop
+def _ima() -> Any:
+    """The registered ``ima-adpcm`` quantizer (standard flavor), through the public API."""
+    return get_quantizer("ima-adpcm")
 
 
-def _state(state: Any) -> ImaState:
+def _state(state: Any) -> tuple[int, int]:
     if state is None:
-        return ImaState()
+        return (0, 0)
     if not isinstance(state, tuple):
         raise TypeError("state must be a tuple or None")
     if len(state) != 2:
@@ -58,23 +56,21 @@ def _state(state: Any) -> ImaState:
         raise InputError(
             f"bad state {state!r}: predictor must be in [-32768, 32767] and step index in [0, 88]"
         )
-    return ImaState(predictor, index)
+    return (predictor, index)
 
 
 def lin2adpcm(fragment: Any, width: int, state: tuple[int, int] | None) -> tuple[bytes, tuple[int, int]]:
     """Encode to IMA ADPCM (``audioop.lin2adpcm``): returns (codes, (predictor, step index))."""
-    audioop = _audioop()
-    samples = audioop._pcm_top16(fragment, width)
-    start = _state(state)
-    codes, end = encode_stream(samples, start)
-    return pack_nibbles(codes[: codes.size - codes.size % 2]), (end.predictor, end.index)
+    samples = _pcm_top16(fragment, width)
+    ima = _ima()
+    codes, end = ima.encode_from(samples, _state(state))
+    return ima.pack_codes(codes[: codes.size - codes.size % 2]), end
 
 
 def adpcm2lin(fragment: Any, width: int, state: tuple[int, int] | None) -> tuple[bytes, tuple[int, int]]:
     """Decode IMA ADPCM (``audioop.adpcm2lin``): returns (samples, (predictor, step index))."""
-    audioop = _audioop()
-    width = audioop._check_width(width)
-    data = audioop._bytes_of(fragment)
-    start = _state(state)
-    samples, end = decode_stream(unpack_nibbles(data.tobytes()), start)
-    return audioop._widen(np.ascontiguousarray(samples), width), (end.predictor, end.index)
+    width = _check_width(width)
+    data = _bytes_of(fragment)
+    ima = _ima()
+    samples, end = ima.decode_from(ima.unpack_codes(data.tobytes(), 2 * data.size, 1), _state(state))
+    return _widen(np.ascontiguousarray(samples), width), end

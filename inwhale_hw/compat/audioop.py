@@ -15,9 +15,9 @@ CPython 3.11's ``audioop`` for every width:
     ``fragment`` is any bytes-like object of signed ``width``-byte samples (width 1, 2, 3
     or 4) in native byte order; the result holds one G.711 code byte per sample.  audioop
     keeps only the top 14 (µ-law) or 13 (A-law) bits of each sample, a floor, so a sample
-    is encoded from its top 16 bits with the ``audioop`` flavor tables of
-    :mod:`inwhale_hw.plugins.g711.tables` (µ-law: 508 negative inputs differ from the ITU
-    G.191 STL; A-law equals it).
+    is encoded from its top 16 bits by the registered ``mulaw`` / ``alaw`` quantizer with
+    ``flavor="audioop"`` (µ-law: 508 negative inputs differ from the ITU G.191 STL; A-law
+    equals it).
 ``ulaw2lin(fragment, width)``, ``alaw2lin(fragment, width)``
     one code byte per sample in, ``width``-byte native-order samples out: the 16-bit G.711
     value placed in the top bytes (width 3 and 4, low bytes zero) or its top byte (width 1,
@@ -30,79 +30,31 @@ Bad arguments raise :class:`error` (an :class:`~inwhale_hw.errors.InputError`, h
 
 from __future__ import annotations
 
-import operator
-import sys
 from typing import Any
 
-import numpy as np
-
-from inwhale_hw.errors import InputError
-from inwhale_hw.plugins.g711 import tables as g711_tables
+from .. import get_quantizer
+from ._fragments import _bytes_of, _check_width, _pcm_top16, _widen, error
 
 __all__ = ["error", "lin2ulaw", "ulaw2lin", "lin2alaw", "alaw2lin"]
 
-_WIDTHS = (1, 2, 3, 4)
-#: index of the more significant int16 half of a 32-bit sample, and of the top two bytes
-#: of a 24-bit sample, in native byte order
-_TOP_HALF = 1 if sys.byteorder == "little" else 0
-_TOP_BYTES = slice(1, 3) if sys.byteorder == "little" else slice(0, 2)
+#: one G.711 quantizer per (law, flavor), made through the registry on first use
+_CODECS: dict[tuple[str, str], Any] = {}
 
 
-class error(InputError):  # noqa: N801 - the name audioop users catch
-    """Bad sample width or fragment length (audioop.error)."""
-
-
-def _check_width(width: Any) -> int:
-    width = operator.index(width)
-    if width not in _WIDTHS:
-        raise error(f"sample width {width} is not supported; allowed widths: 1, 2, 3 or 4 bytes")
-    return width
-
-
-def _bytes_of(fragment: Any) -> np.ndarray:
-    """The fragment's bytes as a read-only ``uint8`` array (no copy for contiguous buffers)."""
-    return np.frombuffer(memoryview(fragment).cast("B"), dtype=np.uint8)
-
-
-def _pcm_top16(fragment: Any, width: Any) -> np.ndarray:
-    """The top 16 bits of each ``width``-byte sample, as a contiguous int16 array."""
-    width = _check_width(width)
-    data = _bytes_of(fragment)
-    if data.size % width:
-        raise error(
-            f"fragment length {data.size} bytes is not a whole number of {width}-byte samples"
-        )
-    if width == 1:
-        return (data.view(np.int8).astype(np.int16) << 8)
-    if width == 2:
-        return data.view(np.int16)
-    if width == 3:
-        return np.ascontiguousarray(data.reshape(-1, 3)[:, _TOP_BYTES]).view(np.int16).reshape(-1)
-    return np.ascontiguousarray(data.view(np.int16).reshape(-1, 2)[:, _TOP_HALF])
-
-
-def _widen(pcm16: np.ndarray, width: int) -> bytes:
-    """16-bit samples as ``width``-byte native-order samples, the way audioop stores them."""
-    if width == 1:
-        return (pcm16 >> 8).astype(np.int8).tobytes()
-    if width == 2:
-        return pcm16.tobytes()
-    if width == 3:
-        out = np.zeros((pcm16.size, 3), dtype=np.uint8)
-        out[:, _TOP_BYTES] = pcm16.view(np.uint8).reshape(-1, 2)
-        return out.tobytes()
-    out = np.zeros((pcm16.size, 2), dtype=np.int16)
-    out[:, _TOP_HALF] = pcm16
-    return out.tobytes()
+def _codec(law: str, flavor: str) -> Any:
+    key = (law, flavor)
+    if key not in _CODECS:
+        _CODECS[key] = get_quantizer(law, flavor=flavor)
+    return _CODECS[key]
 
 
 def _encode(law: str, fragment: Any, width: Any) -> bytes:
-    return g711_tables.encode(law, "audioop", _pcm_top16(fragment, width)).tobytes()
+    return _codec(law, "audioop").encode(_pcm_top16(fragment, width)).tobytes()
 
 
 def _decode(law: str, fragment: Any, width: Any) -> bytes:
     width = _check_width(width)
-    return _widen(g711_tables.decode(law, _bytes_of(fragment)), width)
+    return _widen(_codec(law, "audioop").decode(_bytes_of(fragment)), width)
 
 
 def lin2ulaw(fragment: Any, width: int) -> bytes:
@@ -125,7 +77,7 @@ def alaw2lin(fragment: Any, width: int) -> bytes:
     return _decode("alaw", fragment, width)
 
 
-# IMA ADPCM (lin2adpcm / adpcm2lin) lives in _adpcm.py, which uses the helpers above.
+# IMA ADPCM (lin2adpcm / adpcm2lin) lives in _adpcm.py, which shares the helpers of _fragments.py.
 from ._adpcm import adpcm2lin, lin2adpcm  # noqa: E402
 
 __all__ += ["lin2adpcm", "adpcm2lin"]
