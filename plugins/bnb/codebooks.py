@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["NF4", "FP4", "dynamic_map", "torch_linspace_f32"]
+__all__ = ["NF4", "FP4", "dynamic_map", "torch_linspace_f32", "dequantize_4bit"]
 
 NF4 = np.array(
     [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
@@ -54,3 +54,8 @@ def dynamic_map() -> np.ndarray:
         mag = np.float32(10.0 ** (i - 6)) * means
         data += list(mag) + list(-mag)
     return np.sort(np.array(data, dtype=np.float32))
+
+
+def dequantize_4bit(codes: np.ndarray, book: np.ndarray, absmax: np.ndarray) -> np.ndarray:
+    """float32 ``book[code] * absmax`` (one rounding), element by element."""
+    return (book[codes] * absmax.astype(np.float32)).astype(np.float32)

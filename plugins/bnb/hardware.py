@@ -16,6 +16,8 @@ import numpy as np
 
 from inwhale_hw.hardware import Golden
 
+from .codebooks import dequantize_4bit
+
 __all__ = ["datapath", "vectors", "reference"]
 
 
@@ -37,8 +39,6 @@ def vectors(seed: int = 0, count: int = 512) -> dict[str, np.ndarray]:
 
 
 def reference(quantizer: Any, inputs: dict[str, np.ndarray]) -> Golden:
-    from .model import dequantize_4bit
-
     absmax = np.asarray(inputs["absmax"], dtype=np.uint32).view(np.float32)
     values = dequantize_4bit(np.asarray(inputs["code"], dtype=np.int64), quantizer.book, absmax)
     exact = quantizer.book[np.asarray(inputs["code"], dtype=np.int64)].astype(np.float64) * absmax.astype(np.float64)

@@ -42,9 +42,9 @@ from inwhale_hw.errors import InputError
 from ..tensor.packing import pack_codes, unpack_codes
 from ..tensor.common import TensorDecoder, TensorEncoder, check_real
 from . import hardware
-from .codebooks import FP4, NF4, dynamic_map
+from .codebooks import FP4, NF4, dequantize_4bit, dynamic_map
 
-__all__ = ["BnB", "quantize_nested", "dequantize_nested", "dequantize_4bit", "nearest_sorted", "lut_codes"]
+__all__ = ["BnB", "quantize_nested", "dequantize_nested", "nearest_sorted", "lut_codes"]
 
 _DYNAMIC = dynamic_map()
 _LUT_SIZE = 65536
@@ -93,11 +93,6 @@ def dequantize_nested(codes: np.ndarray, absmax2: np.ndarray, offset: np.float32
     """float32 ``code8[q] * absmax2 + offset`` per block."""
     group = np.arange(codes.size) // 256
     return (_DYNAMIC[codes] * absmax2[group] + offset).astype(np.float32)
-
-
-def dequantize_4bit(codes: np.ndarray, book: np.ndarray, absmax: np.ndarray) -> np.ndarray:
-    """float32 ``book[code] * absmax`` (one rounding), element by element."""
-    return (book[codes] * absmax.astype(np.float32)).astype(np.float32)
 
 
 class BnB(Quantizer):
