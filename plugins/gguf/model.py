@@ -17,7 +17,7 @@ from inwhale_hw.hardware import check_vector_options
 from inwhale_hw.errors import UnsupportedError
 
 from ..tensor.block_codec import BlockQuantizer
-from . import hardware
+from . import block_dot, hardware
 from .kquants import K_QUANTS
 from .legacy import LEGACY
 from .ternary import TERNARY
@@ -38,8 +38,8 @@ class GGUF(BlockQuantizer):
         "OCP Microscaling Formats (MX) v1.0, §5 (E8M0, E2M1) for MXFP4",
     )
     params = (Param("type", "Q4_0", "GGML quantization type", str, choices=tuple(GGUF_TYPES)),)
-    #: element dequantizer (types Q4_0 and Q8_0; :mod:`.hardware`)
-    blocks = ("dequantizer",)
+    #: element dequantizer (:mod:`.hardware`) and block-dot PE (:mod:`.block_dot`), types Q4_0 and Q8_0
+    blocks = ("dequantizer", "block_dot")
 
     def _check_params(self) -> None:
         self.block_size, self.type_size, self._enc, self._dec = GGUF_TYPES[self.type]
@@ -59,11 +59,17 @@ class GGUF(BlockQuantizer):
         return self._dec(data)
 
     def datapath(self, block: str, **hw):
+        if block == "block_dot":
+            return block_dot.datapath(self.type, **hw)
         return hardware.datapath(self.type, **hw)
 
     def vectors(self, block: str, *, seed: int = 0, **opts):
+        if block == "block_dot":
+            return block_dot.vectors(self.type, seed, **check_vector_options(self.name, opts, ("count",)))
         check_vector_options(self.name, opts, ())
         return hardware.vectors(self.type, seed)
 
     def reference(self, block: str, vectors):
+        if block == "block_dot":
+            return block_dot.reference(self.type, vectors)
         return hardware.reference(self, vectors)
