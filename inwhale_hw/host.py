@@ -44,6 +44,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "inwhale_hw.plugins.dpcm",
     "inwhale_hw.plugins.adpcm",
     "inwhale_hw.plugins.accel_blocks",
+    "inwhale_hw.plugins.gguf",
+    "inwhale_hw.plugins.minifloat",
+    "inwhale_hw.plugins.mx",
+    "inwhale_hw.plugins.bnb",
 )
 
 
