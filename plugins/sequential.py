@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -208,12 +208,15 @@ class SequentialCodec(Quantizer):
 class SequentialStream:
     """Streaming encoder or decoder of a :class:`SequentialCodec` (``encode``/``decode``, ``flush``).
 
-    Every chunk must have the dimensionality and channel count of the first one.
+    Every chunk must have the dimensionality and channel count of the first one.  ``start``
+    (optional) maps the channel count to the state before the first sample, instead of the
+    codec's ``_start``; :attr:`state` is the state after the chunks processed so far.
     """
 
-    def __init__(self, codec: SequentialCodec, direction: str) -> None:
+    def __init__(self, codec: SequentialCodec, direction: str, start: Callable[[int], Any] | None = None) -> None:
         self.codec = codec
         self.direction = direction
+        self._start = codec._start if start is None else start
         self._state: Any = None
         self._ndim: int | None = None
         self._channels: int | None = None
@@ -232,7 +235,7 @@ class SequentialStream:
             if channels == 0:
                 raise InputError(f"{where}: expected at least one channel, got shape {arr.shape}")
             self._ndim, self._channels = arr.ndim, channels
-            self._state = self.codec._start(channels)
+            self._state = self._start(channels)
         elif (arr.ndim, channels) != (self._ndim, self._channels):
             raise InputError(
                 f"{where}: chunk of shape {arr.shape} does not continue a stream of "
@@ -241,6 +244,11 @@ class SequentialStream:
         run = self.codec._encode_chunk if self.direction == "encode" else self.codec._decode_chunk
         out, self._state = run(as_frames(arr), self._state)
         return restore_shape(out, self._ndim, self._out_dtype())
+
+    @property
+    def state(self) -> Any:
+        """The codec's state after the chunks so far (its own form; ``None`` before the first)."""
+        return self._state
 
     def encode(self, chunk: Any) -> np.ndarray:
         """Encode the next chunk of PCM; returns the codes that are complete so far."""

@@ -28,7 +28,7 @@ import numpy as np
 from inwhale_hw import Param, hookimpl
 from inwhale_hw.errors import AudioFormatError
 
-from ..sequential import SequentialCodec
+from ..sequential import SequentialCodec, SequentialStream
 from .blocks import default_block_align
 from .raw import pack_nibbles, unpack_nibbles
 from .stream import ImaState, decode_stream, encode_stream
@@ -109,6 +109,25 @@ class ImaAdpcm(SequentialCodec):
     @property
     def bits_per_sample(self) -> float:
         return 4.0
+
+    # -- streaming with a chosen start state -------------------------------------------------------
+
+    def encoder(self, state: ImaState | tuple[int, int] | None = None) -> SequentialStream:
+        """A streaming encoder whose channels all start from ``state`` = (predictor, step
+        index) (default (0, 0)); its ``state`` attribute is the list of per-channel
+        :class:`~.stream.ImaState` after the chunks so far (audioop's ``lin2adpcm`` state)."""
+        return SequentialStream(self, "encode", self._starter(state))
+
+    def decoder(self, state: ImaState | tuple[int, int] | None = None) -> SequentialStream:
+        """A streaming decoder starting from ``state``, like :meth:`encoder`."""
+        return SequentialStream(self, "decode", self._starter(state))
+
+    @staticmethod
+    def _starter(state: ImaState | tuple[int, int] | None):
+        if state is None:
+            return None
+        start = state if isinstance(state, ImaState) else ImaState(*state)
+        return lambda channels: [start] * channels
 
     # -- the stream codec (SequentialCodec hooks) -------------------------------------------------
 

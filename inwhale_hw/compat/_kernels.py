@@ -1,0 +1,43 @@
+"""Optional numba kernels of the ``audioop`` drop-in's sequential loops (the ``numba`` extra).
+
+Only ``ratecv``'s pre-filter with ``weightB != 0`` is a recursion NumPy cannot vectorize
+(each output is truncated before it feeds the next).  The kernel performs the same IEEE
+double operations in the same order as CPython's C loop and as the pure-Python fallback in
+:mod:`._ratecv` (no fast-math, so no fused multiply-add), hence the same bits.
+
+``INWHALE_HW_NUMBA=0`` in the environment (read at import) forces the fallback.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = ["ENABLED", "prefilter"]
+
+try:  # pragma: no branch - depends on the environment
+    import numba
+except ImportError:  # the optional extra is not installed
+    numba = None
+
+ENABLED = numba is not None and os.environ.get("INWHALE_HW_NUMBA", "1").strip() not in ("0", "false", "no", "off")
+
+if numba is not None:
+
+    @numba.njit(cache=True, nogil=True)
+    def prefilter(x, start, weight_a, weight_b):
+        """``y[k] = trunc((a x[k] + b y[k-1]) / (a + b))`` per column of int64 ``x``."""
+        out = np.empty_like(x)
+        total = weight_a + weight_b
+        for chan in range(x.shape[1]):
+            previous = start[chan]
+            for k in range(x.shape[0]):
+                previous = np.int64((weight_a * np.float64(x[k, chan]) + weight_b * np.float64(previous)) / total)
+                out[k, chan] = previous
+        return out
+
+else:  # pragma: no cover - numba missing
+
+    def prefilter(x, start, weight_a, weight_b):
+        raise RuntimeError("numba is not installed")
