@@ -25,6 +25,10 @@ import numpy as np
 
 from ._samples import MAXVALS, MINVALS, c_double, c_int, check_parameters, check_width, error, fragment_bytes, read, write
 
+#: C double arithmetic: inf and nan results are values, not warnings
+def _ieee() -> np.errstate:
+    return np.errstate(invalid="ignore", over="ignore")
+
 __all__ = ["mul", "tomono", "tostereo", "add", "bias", "reverse", "byteswap", "lin2lin"]
 
 
@@ -39,8 +43,7 @@ def _bound(values: np.ndarray, width: int) -> bytes:
     """audioop's ``fbound`` on float64 ``values`` (overwritten), stored in ``width`` bytes."""
     np.floor(values, out=values)
     np.clip(values, MINVALS[width], MAXVALS[width], out=values)
-    with np.errstate(invalid="ignore"):
-        return write(values.astype(np.int32), width)
+    return write(values.astype(np.int32), width)
 
 
 def mul(fragment: Any, width: int, factor: float) -> bytes:
@@ -50,8 +53,9 @@ def mul(fragment: Any, width: int, factor: float) -> bytes:
     check_parameters(data.size, width)
     x = read(data, width)
     out = np.empty(x.size)
-    np.multiply(x, factor, out=out)
-    return _bound(out, width)
+    with _ieee():
+        np.multiply(x, factor, out=out)
+        return _bound(out, width)
 
 
 def tomono(fragment: Any, width: int, lfactor: float, rfactor: float) -> bytes:
@@ -65,10 +69,11 @@ def tomono(fragment: Any, width: int, lfactor: float, rfactor: float) -> bytes:
     x = read(data, width)
     out = np.empty(x.size // 2)
     right = np.empty(x.size // 2)
-    np.multiply(x[0::2], lfactor, out=out)
-    np.multiply(x[1::2], rfactor, out=right)
-    out += right
-    return _bound(out, width)
+    with _ieee():
+        np.multiply(x[0::2], lfactor, out=out)
+        np.multiply(x[1::2], rfactor, out=right)
+        out += right
+        return _bound(out, width)
 
 
 def tostereo(fragment: Any, width: int, lfactor: float, rfactor: float) -> bytes:
@@ -79,9 +84,10 @@ def tostereo(fragment: Any, width: int, lfactor: float, rfactor: float) -> bytes
     check_parameters(data.size, width)
     x = read(data, width)
     out = np.empty((x.size, 2))
-    np.multiply(x, lfactor, out=out[:, 0])
-    np.multiply(x, rfactor, out=out[:, 1])
-    return _bound(out.reshape(-1), width)
+    with _ieee():
+        np.multiply(x, lfactor, out=out[:, 0])
+        np.multiply(x, rfactor, out=out[:, 1])
+        return _bound(out.reshape(-1), width)
 
 
 def add(fragment1: Any, fragment2: Any, width: int) -> bytes:
