@@ -1,9 +1,11 @@
 """Optional numba kernels of the ``audioop`` drop-in's sequential loops (the ``numba`` extra).
 
-Only ``ratecv``'s pre-filter with ``weightB != 0`` is a recursion NumPy cannot vectorize
-(each output is truncated before it feeds the next).  The kernel performs the same IEEE
-double operations in the same order as CPython's C loop and as the pure-Python fallback in
-:mod:`._ratecv` (no fast-math, so no fused multiply-add), hence the same bits.
+Two loops are sequential in audioop: ``ratecv``'s pre-filter with ``weightB != 0`` (each
+output is truncated before it feeds the next) and the ``double`` running sums of ``avg`` /
+``rms`` once partial sums pass 2**53 (32-bit samples at full scale), where each addition
+rounds.  The kernels perform the same IEEE double operations in the same order as
+CPython's C loops and as the NumPy fallbacks (:mod:`._ratecv`, :mod:`._measure`); numba
+without fast-math neither reassociates nor fuses multiply-adds, hence the same bits.
 
 ``INWHALE_HW_NUMBA=0`` in the environment (read at import) forces the fallback.
 """
@@ -14,7 +16,7 @@ import os
 
 import numpy as np
 
-__all__ = ["ENABLED", "prefilter"]
+__all__ = ["ENABLED", "prefilter", "sequential_sum"]
 
 try:  # pragma: no branch - depends on the environment
     import numba
@@ -37,7 +39,19 @@ if numba is not None:
                 out[k, chan] = previous
         return out
 
+    @numba.njit(cache=True, nogil=True)
+    def sequential_sum(values, square):
+        """``total += v`` (``v * v`` when ``square``) in order, in a double."""
+        total = 0.0
+        for k in range(values.size):
+            v = np.float64(values[k])
+            total += v * v if square else v
+        return total
+
 else:  # pragma: no cover - numba missing
 
     def prefilter(x, start, weight_a, weight_b):
+        raise RuntimeError("numba is not installed")
+
+    def sequential_sum(values, square):
         raise RuntimeError("numba is not installed")

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from ._samples import c_int, c_ssize, check_parameters, error, fragment_bytes, read
+from . import _kernels
+from ._samples import CHUNK, c_int, c_ssize, check_parameters, error, fragment_bytes, read
 
 __all__ = [
     "getsample",
@@ -56,9 +57,22 @@ def _samples(fragment: Any, width: Any) -> tuple[np.ndarray, int]:
     return read(data, width), width
 
 
-def sequential_sum(values: np.ndarray) -> float:
-    """``sum += v`` over float64 ``values`` in order, as a C loop with a ``double`` does."""
-    return float(np.cumsum(values)[-1]) if values.size else 0.0
+def sequential_sum(values: np.ndarray, square: bool = False) -> float:
+    """``sum += v`` (or ``v * v``) over ``values`` as float64 in order, as a C loop with a
+    ``double`` does: compiled when numba is available, else in NumPy blocks, each block's
+    first element carrying the running sum (same bits)."""
+    if _kernels.ENABLED and values.size:
+        return float(_kernels.sequential_sum(values, square))
+    total = 0.0
+    scratch = np.empty(min(values.size, CHUNK))
+    for start in range(0, values.size, CHUNK):
+        part = scratch[: min(CHUNK, values.size - start)]
+        np.copyto(part, values[start : start + part.size])
+        if square:
+            np.multiply(part, part, out=part)
+        part[0] += total
+        total = float(np.cumsum(part)[-1])
+    return total
 
 
 def getsample(fragment: Any, width: int, index: int) -> int:
@@ -95,7 +109,7 @@ def avg(fragment: Any, width: int) -> int:
     if x.size * 2.0 ** (8 * width - 1) < _EXACT:
         total = float(np.sum(x, dtype=np.int64))
     else:
-        total = sequential_sum(x.astype(np.float64))
+        total = sequential_sum(x)
     return math.floor(total / x.size)
 
 
@@ -104,12 +118,18 @@ def rms(fragment: Any, width: int) -> int:
     x, width = _samples(fragment, width)
     if not x.size:
         return 0
-    xf = x.astype(np.float64)
-    peak = 2.0 ** (8 * width - 1) if width < 3 else float(_max(-int(x.min()), int(x.max())))
-    if x.size * peak * peak < _EXACT:
-        total = float(np.dot(xf, xf))  # integer partial sums below 2**53: exact in any order
+    peak = 2 ** (8 * width - 1) if width < 3 else _max(-int(x.min()), int(x.max()))
+    if x.size * peak * peak < 2**53:  # integer partial sums below 2**53: exact in any order
+        scratch = np.empty(min(x.size, CHUNK), dtype=np.int64)
+        exact = 0
+        for start in range(0, x.size, CHUNK):
+            part = scratch[: min(CHUNK, x.size - start)]
+            np.copyto(part, x[start : start + part.size])
+            np.square(part, out=part)
+            exact += int(part.sum())
+        total = float(exact)
     else:
-        total = sequential_sum(xf * xf)
+        total = sequential_sum(x, square=True)
     return int(math.sqrt(total / x.size))
 
 
@@ -122,38 +142,57 @@ def cross(fragment: Any, width: int) -> int:
     return int(np.count_nonzero(negative[1:] != negative[:-1]))
 
 
-def _extrema(fragment: Any, width: Any) -> np.ndarray:
-    """The local extrema as int64 (runs of equal samples collapsed first)."""
-    x, _ = _samples(fragment, width)
-    if x.size <= 1:
-        return x[:0].astype(np.int64)
-    keep = np.empty(x.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(x[1:], x[:-1], out=keep[1:])
-    v = x[keep]
-    falling = v[1:] < v[:-1]
-    turns = np.flatnonzero(falling[1:] != falling[:-1])
-    return v[turns + 1].astype(np.int64)
+def _swings(fragment: Any, width: Any) -> tuple[int, int, float]:
+    """Over consecutive local extrema: (count, largest, sum) of the absolute differences.
+
+    The sum is audioop's double accumulated in order (exact integers while below 2**53).
+    Runs of equal samples collapse first; blocks carry the last value, the direction into
+    it and the last extremum, so the result is that of one pass.
+    """
+    x, width = _samples(fragment, width)
+    count, largest, exact, rounded = 0, 0, 0, 0.0
+    inexact = x.size * 2.0 ** (8 * width) >= _EXACT
+    last = direction = extreme = None
+    for start in range(0, x.size, CHUNK):
+        block = x[start : start + CHUNK]
+        keep = np.empty(block.size, dtype=bool)
+        keep[0] = last is None or block[0] != last
+        np.not_equal(block[1:], block[:-1], out=keep[1:])
+        fresh = block[keep].astype(np.int64)
+        if not fresh.size:
+            continue
+        seq = fresh if last is None else np.concatenate(([last], fresh))
+        falling = seq[1:] < seq[:-1]  # direction into seq[1:]
+        if falling.size:
+            before = falling[:-1] if direction is None else np.concatenate(([direction], falling[:-1]))
+            turned = np.flatnonzero(before != falling[falling.size - before.size :])
+            extrema = seq[turned + (falling.size - before.size)]
+            if extrema.size:
+                chain = extrema if extreme is None else np.concatenate(([extreme], extrema))
+                diffs = np.abs(np.diff(chain))
+                if diffs.size:
+                    count += diffs.size
+                    largest = _max(largest, int(diffs.max()))
+                    exact += int(diffs.sum())
+                    if inexact:
+                        diffs_f = diffs.astype(np.float64)
+                        diffs_f[0] += rounded
+                        rounded = float(np.cumsum(diffs_f)[-1])
+                extreme = int(extrema[-1])
+            direction = bool(falling[-1])
+        last = int(seq[-1])
+    return count, largest, rounded if inexact else float(exact)
 
 
 def maxpp(fragment: Any, width: int) -> int:
     """Largest peak-to-peak swing between consecutive extrema (``audioop.maxpp``)."""
-    extrema = _extrema(fragment, width)
-    if extrema.size < 2:
-        return 0
-    return int(np.abs(np.diff(extrema)).max())
+    return _swings(fragment, width)[1]
 
 
 def avgpp(fragment: Any, width: int) -> int:
     """Mean peak-to-peak swing between consecutive extrema, truncated (``audioop.avgpp``)."""
-    extrema = _extrema(fragment, width)
-    if extrema.size < 2:
-        return 0
-    swings = np.abs(np.diff(extrema))
-    total = int(swings.sum())
-    if total >= _EXACT:
-        total = sequential_sum(swings.astype(np.float64))
-    return int(float(total) / swings.size)
+    count, _, total = _swings(fragment, width)
+    return int(total / count) if count else 0
 
 
 def _int16(fragment: Any) -> np.ndarray:
@@ -165,10 +204,9 @@ def _int16(fragment: Any) -> np.ndarray:
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
     """audioop's ``_sum2``: sum of products of int16 samples, accumulated in order in a double."""
-    af, bf = a.astype(np.float64), b.astype(np.float64)
     if a.size < 2**23:  # |products| <= 2**30: integer partial sums below 2**53, exact
-        return float(np.dot(af, bf))
-    return sequential_sum(af * bf)
+        return float(np.sum(a.astype(np.int64) * b, dtype=np.int64))
+    return sequential_sum(a.astype(np.float64) * b)
 
 
 def findmax(fragment: Any, length: int) -> int:
@@ -202,7 +240,7 @@ def findfit(fragment: Any, reference: Any) -> tuple[int, float]:
     np.cumsum(a.astype(np.int64) ** 2, out=cumulative[1:])
     energy = (cumulative[m:] - cumulative[: a.size - m + 1]).astype(np.float64)
     if m:
-        correlation = np.correlate(a.astype(np.float64), r.astype(np.float64), mode="valid")
+        correlation = np.correlate(a.astype(np.int64), r.astype(np.int64), mode="valid").astype(np.float64)
     else:
         correlation = np.zeros(energy.size)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -36,7 +36,13 @@ __all__ = [
     "check_parameters",
     "read",
     "write",
+    "output_array",
+    "CHUNK",
 ]
+
+#: samples per block of the chunked float pipelines: the float64 scratch (512 KiB) stays in
+#: cache and no large temporary is allocated per call (fresh pages cost more than the math)
+CHUNK = 1 << 16
 
 MAXVALS = {1: 0x7F, 2: 0x7FFF, 3: 0x7FFFFF, 4: 0x7FFFFFFF}
 MINVALS = {1: -0x80, 2: -0x8000, 3: -0x800000, 4: -0x80000000}
@@ -111,6 +117,11 @@ def read(data: np.ndarray, width: int) -> np.ndarray:
     else:
         wide[:, :3] = triples
     return wide.view(np.int32).reshape(-1) >> 8
+
+
+def output_array(count: int, width: int) -> np.ndarray:
+    """An uninitialized array of ``count`` samples to :func:`write` as ``width``-byte samples."""
+    return np.empty(count, dtype=_DTYPES.get(width, np.int32))
 
 
 def write(values: np.ndarray, width: int) -> bytes:

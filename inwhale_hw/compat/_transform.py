@@ -23,7 +23,20 @@ from typing import Any
 
 import numpy as np
 
-from ._samples import MAXVALS, MINVALS, c_double, c_int, check_parameters, check_width, error, fragment_bytes, read, write
+from ._samples import (
+    CHUNK,
+    MAXVALS,
+    MINVALS,
+    c_double,
+    c_int,
+    check_parameters,
+    check_width,
+    error,
+    fragment_bytes,
+    output_array,
+    read,
+    write,
+)
 
 #: C double arithmetic: inf and nan results are values, not warnings
 def _ieee() -> np.errstate:
@@ -39,11 +52,23 @@ def _samples(fragment: Any, width: Any) -> tuple[np.ndarray, np.ndarray, int]:
     return data, read(data, width), width
 
 
-def _bound(values: np.ndarray, width: int) -> bytes:
-    """audioop's ``fbound`` on float64 ``values`` (overwritten), stored in ``width`` bytes."""
+def _bound(values: np.ndarray, width: int, out: np.ndarray) -> None:
+    """audioop's ``fbound`` on float64 ``values`` (overwritten), cast into ``out``."""
     np.floor(values, out=values)
     np.clip(values, MINVALS[width], MAXVALS[width], out=values)
-    return write(values.astype(np.int32), width)
+    np.copyto(out, values, casting="unsafe")  # NaN -> INT_MIN (x86-64), as C's (int) cast
+
+
+def _scaled(x: np.ndarray, factor: float, width: int) -> bytes:
+    """fbound(x * factor) for each sample, in cache-sized blocks."""
+    out = output_array(x.size, width)
+    scratch = np.empty(min(x.size, CHUNK))
+    with _ieee():
+        for start in range(0, x.size, CHUNK):
+            part = scratch[: min(CHUNK, x.size - start)]
+            np.multiply(x[start : start + part.size], factor, out=part)
+            _bound(part, width, out[start : start + part.size])
+    return write(out, width)
 
 
 def mul(fragment: Any, width: int, factor: float) -> bytes:
@@ -51,11 +76,7 @@ def mul(fragment: Any, width: int, factor: float) -> bytes:
     data = fragment_bytes(fragment)
     width, factor = c_int(width, "width"), c_double(factor, "factor")
     check_parameters(data.size, width)
-    x = read(data, width)
-    out = np.empty(x.size)
-    with _ieee():
-        np.multiply(x, factor, out=out)
-        return _bound(out, width)
+    return _scaled(read(data, width), factor, width)
 
 
 def tomono(fragment: Any, width: int, lfactor: float, rfactor: float) -> bytes:
@@ -67,13 +88,18 @@ def tomono(fragment: Any, width: int, lfactor: float, rfactor: float) -> bytes:
     if (data.size // width) & 1:
         raise error(f"not a whole number of frames ({data.size // width} samples is not whole stereo frames)")
     x = read(data, width)
-    out = np.empty(x.size // 2)
-    right = np.empty(x.size // 2)
+    left, right = x[0::2], x[1::2]
+    out = output_array(left.size, width)
+    scratch, other = np.empty(min(left.size, CHUNK)), np.empty(min(left.size, CHUNK))
     with _ieee():
-        np.multiply(x[0::2], lfactor, out=out)
-        np.multiply(x[1::2], rfactor, out=right)
-        out += right
-        return _bound(out, width)
+        for start in range(0, left.size, CHUNK):
+            stop = min(start + CHUNK, left.size)
+            part, part_right = scratch[: stop - start], other[: stop - start]
+            np.multiply(left[start:stop], lfactor, out=part)
+            np.multiply(right[start:stop], rfactor, out=part_right)
+            part += part_right
+            _bound(part, width, out[start:stop])
+    return write(out, width)
 
 
 def tostereo(fragment: Any, width: int, lfactor: float, rfactor: float) -> bytes:
@@ -83,11 +109,16 @@ def tostereo(fragment: Any, width: int, lfactor: float, rfactor: float) -> bytes
     lfactor, rfactor = c_double(lfactor, "lfactor"), c_double(rfactor, "rfactor")
     check_parameters(data.size, width)
     x = read(data, width)
-    out = np.empty((x.size, 2))
+    out = output_array(2 * x.size, width).reshape(-1, 2)
+    scratch = np.empty(min(x.size, CHUNK))
     with _ieee():
-        np.multiply(x, lfactor, out=out[:, 0])
-        np.multiply(x, rfactor, out=out[:, 1])
-        return _bound(out.reshape(-1), width)
+        for start in range(0, x.size, CHUNK):
+            stop = min(start + CHUNK, x.size)
+            part = scratch[: stop - start]
+            for channel, factor in enumerate((lfactor, rfactor)):
+                np.multiply(x[start:stop], factor, out=part)
+                _bound(part, width, out[start:stop, channel])
+    return write(out.reshape(-1), width)
 
 
 def add(fragment1: Any, fragment2: Any, width: int) -> bytes:
@@ -117,14 +148,14 @@ def bias(fragment: Any, width: int, bias: int) -> bytes:
 
 def reverse(fragment: Any, width: int) -> bytes:
     """Samples in reverse order (``audioop.reverse``)."""
-    data, _, width = _samples(fragment, width)
-    return data.reshape(-1, width)[::-1].tobytes()
+    data, x, width = _samples(fragment, width)
+    return (data.reshape(-1, 3) if width == 3 else x)[::-1].tobytes()
 
 
 def byteswap(fragment: Any, width: int) -> bytes:
     """Each sample's bytes in reverse order: big <-> little endian (``audioop.byteswap``)."""
-    data, _, width = _samples(fragment, width)
-    return data.reshape(-1, width)[:, ::-1].tobytes()
+    data, x, width = _samples(fragment, width)
+    return data.reshape(-1, 3)[:, ::-1].tobytes() if width == 3 else x.byteswap().tobytes()
 
 
 def lin2lin(fragment: Any, width: int, newwidth: int) -> bytes:

@@ -180,3 +180,29 @@ def test_ratecv_prefilter_both_paths_equal_audioop(monkeypatch, compiled):
             state = (-3, ((int(rng.integers(-(2**31), 2**31)), int(rng.integers(-(2**31), 2**31))),) * 2)
             same("ratecv", data, width, 2, 44100, 16000, state, *weights)
             same("ratecv", data, width, 2, 8000, 8000, None, *weights)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["numba", "numpy-fallback"])
+def test_long_fragments_cross_block_boundaries_and_inexact_double_sums(monkeypatch, compiled):
+    """Fragments longer than the drop-in's 65536-sample blocks (extrema, runs and sums carried
+    across blocks) and 32-bit full-scale noise, where audioop's double sums round."""
+    from inwhale_hw.compat import _kernels
+
+    if compiled and not _kernels.ENABLED:
+        pytest.skip("numba is not installed or INWHALE_HW_NUMBA=0")
+    monkeypatch.setattr(_kernels, "ENABLED", compiled)
+    rng = np.random.default_rng(3)
+    n = 200_003
+    shapes = (
+        rng.integers(-3, 4, n),
+        np.repeat(rng.integers(-100, 100, n // 50 + 1), 50)[:n],
+        np.round(1000 * np.sin(np.arange(n) * 0.0001)),
+    )
+    for values in shapes:
+        for width in (1, 2, 4):
+            data = _pack(np.asarray(values, dtype=np.int64) << (8 * width - 8), width)
+            for name in ("avgpp", "maxpp", "rms", "avg", "cross", "max", "minmax"):
+                same(name, data, width)
+    noise = rng.integers(-(2**31), 2**31, 3 * 10**6).astype(np.int32).tobytes()
+    for name in ("avgpp", "maxpp", "rms", "avg"):
+        same(name, noise, 4)
