@@ -35,7 +35,7 @@ import numpy as np
 
 from inwhale_hw import Quantizer, get_quantizer
 
-from ._samples import c_int, check_parameters, check_width, fragment_bytes
+from ._samples import CHUNK, c_int, check_parameters, check_width, fragment_bytes
 
 __all__ = ["lin2ulaw", "ulaw2lin", "lin2alaw", "alaw2lin", "lin2adpcm", "adpcm2lin"]
 
@@ -74,16 +74,44 @@ def widen(pcm16: np.ndarray, width: int) -> bytes:
         out = np.zeros((pcm16.size, 3), dtype=np.uint8)
         out[:, _TOP_BYTES] = pcm16.view(np.uint8).reshape(-1, 2)
         return out.tobytes()
-    out = np.zeros((pcm16.size, 2), dtype=np.int16)
-    out[:, _TOP_HALF] = pcm16
+    out = pcm16.astype(np.int32)
+    out <<= 16
     return out.tobytes()
 
 
+@cache
+def _decode_tables(law: str, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The quantizer's decoder on all 256 codes, stored as ``width``-byte samples: a 256-entry
+    table and a 65536-entry table of code pairs (indexed by two code bytes as one uint16)."""
+    codes = np.arange(256, dtype=np.uint8)
+    single = np.frombuffer(widen(_quantizer(law, flavor="audioop").decode(codes), width), dtype=np.uint8)
+    single = single.reshape(256, width)
+    pairs = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.uint8).reshape(-1, 2)
+    pair_bytes = np.ascontiguousarray(single[pairs].reshape(-1, 2 * width))
+    if width == 3:
+        return single, pair_bytes[:0]
+    element = {1: np.uint16, 2: np.uint32, 4: np.uint64}[width]
+    return single, pair_bytes.view(element).reshape(-1)
+
+
 def _decode_g711(law: str, fragment: Any, width: Any) -> bytes:
+    """Decode through the pair table, two codes per look-up, in cache-sized blocks."""
     data = fragment_bytes(fragment)
     width = c_int(width, "width")
     check_width(width)
-    return widen(_quantizer(law, flavor="audioop").decode(data), width)
+    single, pair = _decode_tables(law, width)
+    if width == 3:  # 3-byte entries: one 4-byte look-up per code, then the 3 bytes kept
+        padded = np.zeros((256, 4), dtype=np.uint8)
+        padded[:, :3] = single
+        wide = np.take(padded.view(np.uint32).reshape(-1), data)
+        return np.ascontiguousarray(wide.view(np.uint8).reshape(-1, 4)[:, :3]).tobytes()
+    even = data.size & ~1
+    out = np.empty(even // 2, dtype=pair.dtype)
+    index = data[:even].view(np.uint16)
+    for start in range(0, index.size, CHUNK):
+        np.take(pair, index[start : start + CHUNK], out=out[start : start + CHUNK], mode="wrap")
+    tail = single[data[even:]].tobytes()
+    return out.tobytes() + tail if tail else out.tobytes()
 
 
 def lin2ulaw(fragment: Any, width: int) -> bytes:

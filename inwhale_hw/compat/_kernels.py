@@ -28,16 +28,15 @@ ENABLED = numba is not None and os.environ.get("INWHALE_HW_NUMBA", "1").strip() 
 if numba is not None:
 
     @numba.njit(cache=True, nogil=True)
-    def prefilter(x, start, weight_a, weight_b):
-        """``y[k] = trunc((a x[k] + b y[k-1]) / (a + b))`` per column of int64 ``x``."""
-        out = np.empty_like(x)
+    def prefilter(samples, shift, start, weight_a, weight_b, out):
+        """``out[k] = y[k] = trunc((a (x[k] << shift) + b y[k-1]) / (a + b))`` per column."""
         total = weight_a + weight_b
-        for chan in range(x.shape[1]):
+        for chan in range(samples.shape[1]):
             previous = start[chan]
-            for k in range(x.shape[0]):
-                previous = np.int64((weight_a * np.float64(x[k, chan]) + weight_b * np.float64(previous)) / total)
+            for k in range(samples.shape[0]):
+                value = np.int64(samples[k, chan]) << shift
+                previous = np.int64((weight_a * np.float64(value) + weight_b * np.float64(previous)) / total)
                 out[k, chan] = previous
-        return out
 
     @numba.njit(cache=True, nogil=True)
     def sequential_sum(values, square):
@@ -50,7 +49,7 @@ if numba is not None:
 
 else:  # pragma: no cover - numba missing
 
-    def prefilter(x, start, weight_a, weight_b):
+    def prefilter(samples, shift, start, weight_a, weight_b, out):
         raise RuntimeError("numba is not installed")
 
     def sequential_sum(values, square):

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import _kernels
-from ._samples import c_int, check_width, error, fragment_bytes, read, write
+from ._samples import CHUNK, c_int, check_width, error, fragment_bytes, output_array, read, write
 
 __all__ = ["ratecv", "prefilter"]
 
@@ -55,23 +55,20 @@ def _parse_state(state: Any, nchannels: int, outrate: int) -> tuple[int, np.ndar
     return d, prev, cur
 
 
-def prefilter(x: np.ndarray, start: np.ndarray, weight_a: int, weight_b: int) -> np.ndarray:
-    """``y[k] = trunc((a x[k] + b y[k-1]) / (a + b))`` down axis 0 of int64 frames ``x``."""
-    if weight_b == 0:
-        return x
+def prefilter(samples: np.ndarray, shift: int, start: np.ndarray, weight_a: int, weight_b: int, out: np.ndarray) -> None:
+    """``out[k] = y[k] = trunc((a (x[k] << shift) + b y[k-1]) / (a + b))`` down axis 0."""
     if _kernels.ENABLED:
-        return _kernels.prefilter(x, start, float(weight_a), float(weight_b))
+        _kernels.prefilter(samples, shift, start, float(weight_a), float(weight_b), out)
+        return
     a, b = float(weight_a), float(weight_b)
     total = a + b
-    out = np.empty_like(x)
-    for chan in range(x.shape[1]):
+    for chan in range(samples.shape[1]):
         previous = float(start[chan])
-        column = x[:, chan].tolist()
+        column = samples[:, chan].tolist()
         for k, value in enumerate(column):
-            previous = float(int((a * value + b * previous) / total))
+            previous = float(int((a * (value << shift) + b * previous) / total))
             column[k] = previous
         out[:, chan] = column
-    return out
 
 
 def ratecv(
@@ -107,22 +104,30 @@ def ratecv(
     weight_a, weight_b = weight_a // g, weight_b // g
     d0, prev, cur = _parse_state(state, nchannels, outrate)
 
-    frames = data.size // frame
-    x = read(data, width).astype(np.int64).reshape(frames, nchannels) << (32 - 8 * width)
-    z = np.empty((frames + 2, nchannels), dtype=np.int64)
+    frames, shift = data.size // frame, 32 - 8 * width
+    samples = read(data, width).reshape(frames, nchannels)
+    z = np.empty((frames + 2, nchannels))  # [prev, cur, y...]: 32-bit values, exact in doubles
     z[0], z[1] = prev, cur
-    z[2:] = prefilter(x, cur, weight_a, weight_b)
+    if weight_b:
+        prefilter(samples, shift, cur, weight_a, weight_b, z[2:])
+    else:
+        np.multiply(samples, float(1 << shift), out=z[2:])
     reach = frames * outrate + d0
     count = reach // inrate + 1 if reach >= 0 else 0
     d_end = d0 + frames * outrate - count * inrate
     new_state = (d_end, tuple((int(z[frames, c]), int(z[frames + 1, c])) for c in range(nchannels)))
-    if count == 0:
-        return b"", new_state
-    position = np.arange(count, dtype=np.int64) * inrate - d0
-    consumed = np.maximum(-(-position // outrate), 0)
-    d = (consumed * outrate - position).astype(np.float64)[:, None]
-    mixed = z[consumed].astype(np.float64) * d
-    mixed += z[consumed + 1].astype(np.float64) * (float(outrate) - d)
-    mixed /= float(outrate)
-    out = mixed.astype(np.int64) >> (32 - 8 * width)
+    out = output_array(count * nchannels, width).reshape(count, nchannels)
+    for first in range(0, count, CHUNK):
+        position = np.arange(first, min(first + CHUNK, count), dtype=np.int64) * inrate - d0
+        consumed = np.maximum(-(-position // outrate), 0)
+        d = (consumed * outrate - position).astype(np.float64)[:, None]
+        mixed = np.take(z, consumed, axis=0)
+        mixed *= d
+        consumed += 1
+        later = np.take(z, consumed, axis=0)
+        d -= outrate
+        later *= d
+        mixed -= later  # prev * d + cur * (outrate - d), the same products and sum
+        mixed /= float(outrate)
+        out[first : first + position.size] = mixed.astype(np.int64) >> shift
     return write(out.reshape(-1), width), new_state
