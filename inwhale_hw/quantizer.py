@@ -24,12 +24,16 @@ streaming objects that call them chunk by chunk.
 from __future__ import annotations
 
 import enum
-from typing import Any, ClassVar
+import warnings
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import numpy as np
 
 from .errors import AudioFormatError, InputError, ParameterError, UnsupportedError
-from .params import Param
+from .params import Param, bind_params
+
+if TYPE_CHECKING:
+    from .hardware import Golden
 
 __all__ = ["Quantizer", "StreamEncoder", "StreamDecoder", "KINDS"]
 
@@ -42,8 +46,9 @@ class Quantizer:
     Subclasses set the class attributes below and implement :meth:`encode` and
     :meth:`decode`.  Parameters are declared in ``params``; the constructor validates them
     and stores all of them in ``self.params``, and each as an attribute of the same name
-    unless that name is a method or property of the class (IMA-ADPCM's ``encoder``
-    parameter must not hide the ``encoder()`` streaming method).
+    unless that name is a method or property of the class.  ``renamed_params`` maps a
+    deprecated parameter name to its new one: the old name still works for one release, with
+    a :class:`DeprecationWarning`.
     Cross-parameter checks go in :meth:`_check_params`, which runs after validation.
     """
 
@@ -60,24 +65,12 @@ class Quantizer:
     sample_dtype: ClassVar[Any] = np.int16
     #: True when encoding one sample depends on earlier samples
     stateful: ClassVar[bool] = False
+    #: deprecated parameter name -> its new name (accepted with a DeprecationWarning)
+    renamed_params: ClassVar[dict[str, str]] = {}
 
     def __init__(self, **params: Any) -> None:
-        owner = f"quantizer {self.name!r}"
-        known = {p.name: p for p in self.params}
-        unknown = sorted(set(params) - set(known))
-        if unknown:
-            allowed = ", ".join(known) or "none"
-            raise ParameterError(
-                f"{owner}: unknown parameter {unknown[0]!r}; allowed parameters: {allowed}"
-            )
-        values: dict[str, Any] = {}
-        for spec in self.params:
-            if spec.name in params:
-                values[spec.name] = spec.validate(params[spec.name], owner)
-            elif spec.required:
-                raise ParameterError(f"{owner}: parameter {spec.name!r} is required ({spec.allowed()})")
-            else:
-                values[spec.name] = spec.default
+        params = _renamed(type(self), params)
+        values = bind_params(self.params, params, f"quantizer {self.name!r}")
         self.params = values  # type: ignore[misc]  # instance attribute shadows the spec tuple
         for key, value in values.items():
             if not _is_member(type(self), key):
@@ -155,6 +148,22 @@ class Quantizer:
             + (f" for block {block!r}; available blocks: {', '.join(self.blocks)}" if self.blocks else "")
         )
 
+    def vectors(self, block: str, *, seed: int = 0, **opts: Any) -> "Mapping[str, np.ndarray] | None":
+        """Stimulus for ``block`` (see :mod:`inwhale_hw.hardware`); ``None``: the default.
+
+        The default is every input combination of a map block of at most 16 input bits.
+        Families with stream blocks or wider inputs override this.
+        """
+        return None
+
+    def reference(self, block: str, vectors: "Mapping[str, np.ndarray]") -> "Golden | None":
+        """Golden outputs and coverage for ``vectors``; ``None``: ``encode``/``decode``.
+
+        The default applies ``encode`` (block ``"encoder"``) or ``decode`` (``"decoder"``) to
+        the block's single input; blocks with more ports override this.
+        """
+        return None
+
     @classmethod
     def capabilities(cls) -> list[str]:
         """Short tags describing what the quantizer offers (shown by ``inwhale-hw plugins``)."""
@@ -194,6 +203,26 @@ def check_integer_array(x: Any, where: str, lo: int, hi: int, what: str) -> np.n
                 f"{where}: value {bad} at flat index {index} is outside the {what} range [{lo}, {hi}]"
             )
     return arr
+
+
+def _renamed(cls: type[Quantizer], params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with deprecated names replaced by their new ones (warning once per call)."""
+    for old, new in cls.renamed_params.items():
+        if old not in params:
+            continue
+        if new in params:
+            raise ParameterError(
+                f"quantizer {cls.name!r}: parameters {old!r} and {new!r} are the same setting; "
+                f"pass only {new!r} ({old!r} is deprecated)"
+            )
+        warnings.warn(
+            f"quantizer {cls.name!r}: parameter {old!r} is deprecated and will be removed in the next "
+            f"release; use {new!r} (e.g. -p {new}={params[old]})",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        params = {new if key == old else key: value for key, value in params.items()}
+    return params
 
 
 def _is_member(cls: type, name: str) -> bool:

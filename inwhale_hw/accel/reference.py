@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
 from ._deps import require
 from .graph import Graph
 
-__all__ = ["reference_model", "run_onnxruntime", "run_float_model"]
+__all__ = ["reference_model", "run_onnxruntime"]
 
 
 def reference_model(graph: Graph):
@@ -67,27 +66,3 @@ def run_onnxruntime(graph: Graph, feeds: dict[str, np.ndarray], extra: dict[str,
         intermediates = dict(zip(wanted, _session(probe, ort).run(wanted, feeds)))
     intermediates.update({k: v for k, v in outputs.items() if extra and k in extra})
     return outputs, intermediates
-
-
-def run_float_model(model, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Outputs of a float ONNX model on the quantized model's ``feeds`` (matched by name, or
-    positionally for single-input models): onnxruntime when installed, else the simulator's
-    own float executors."""
-    from ._deps import available
-    from .loader import load_model
-
-    graph = load_model(model)
-    names = [i.name for i in graph.inputs]
-    if set(names) <= set(feeds):
-        feeds = {n: feeds[n] for n in names}
-    elif len(names) == 1 and len(feeds) == 1:
-        feeds = {names[0]: next(iter(feeds.values()))}
-    else:
-        raise InputError(f"the float model's inputs {names} do not match the quantized model's {sorted(feeds)}")
-    if available("onnxruntime"):
-        ort = require("onnxruntime")
-        outputs = [o.name for o in graph.outputs]
-        return dict(zip(outputs, _session(graph.model, ort).run(outputs, feeds)))
-    from .simulate import execute
-
-    return execute(graph, feeds).outputs

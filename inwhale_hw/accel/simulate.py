@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ._deps import available
+from ._deps import available, require
 from .config import AccelConfig
 from .batching import PROBE_IMAGES, NotSeparable, check_separable, run_chunked
 from .context import ExecContext
@@ -25,11 +25,11 @@ from .graph import Graph
 from .loader import load_model
 from .ops_float import EXECUTORS as FLOAT_EXECUTORS
 from .ops_quant import EXECUTORS as QUANT_EXECUTORS
-from .reference import run_float_model, run_onnxruntime
+from .reference import _session, run_onnxruntime
 from .report import LayerStats, OutputStats, Report
 from .weights import apply_config
 
-__all__ = ["Execution", "execute", "simulate"]
+__all__ = ["Execution", "execute", "simulate", "run_float_model"]
 
 EXECUTORS = {**FLOAT_EXECUTORS, **QUANT_EXECUTORS}
 
@@ -162,3 +162,22 @@ def simulate(model: Any, inputs: Any, config: AccelConfig | None = None, *, refe
         flt = list(float_out.values())[i] if float_out and i < len(float_out) else None
         report.outputs.append(OutputStats.compare(info.name, ours, ref, flt, labels if i == 0 else None))
     return run.outputs, report
+
+
+def run_float_model(model, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Outputs of a float ONNX model on the quantized model's ``feeds`` (matched by name, or
+    positionally for single-input models): onnxruntime when installed, else the simulator's
+    own float executors."""
+    graph = load_model(model)
+    names = [i.name for i in graph.inputs]
+    if set(names) <= set(feeds):
+        feeds = {n: feeds[n] for n in names}
+    elif len(names) == 1 and len(feeds) == 1:
+        feeds = {names[0]: next(iter(feeds.values()))}
+    else:
+        raise InputError(f"the float model's inputs {names} do not match the quantized model's {sorted(feeds)}")
+    if available("onnxruntime"):
+        ort = require("onnxruntime")
+        outputs = [o.name for o in graph.outputs]
+        return dict(zip(outputs, _session(graph.model, ort).run(outputs, feeds)))
+    return execute(graph, feeds).outputs

@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from .. import __version__
+from ..version import __version__
 from ..errors import InwhaleError
 
 __all__ = ["cli", "main", "COMMAND_MODULES"]
@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "inwhale_hw.cli.hdl_cmds",
     "inwhale_hw.cli.sqnr_cmd",
     "inwhale_hw.cli.accel_cmd",
+    "inwhale_hw.cli.batch_cmd",
 )
 
 
