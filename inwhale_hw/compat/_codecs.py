@@ -1,8 +1,8 @@
 """``audioop``'s codecs over the public quantizer API: G.711 µ-law/A-law and IMA ADPCM.
 
 The models are the registered quantizers (``inwhale_hw.get_quantizer``): ``mulaw`` and
-``alaw`` with ``flavor="audioop"`` and ``ima-adpcm`` through its streaming objects, which
-take a start state and report the end state.  audioop codes 16-bit values, so:
+``alaw`` with ``flavor="audioop"`` and ``ima-adpcm`` through ``encode_from`` / ``decode_from``,
+which take a start state and return the end state.  audioop codes 16-bit values, so:
 
 ``lin2ulaw(fragment, width)``, ``lin2alaw``
     the top 16 bits of each sample (a floor; audioop keeps only the top 14 or 13) -> one code
@@ -154,9 +154,8 @@ def lin2adpcm(fragment: Any, width: int, state: tuple[int, int] | None) -> tuple
     """Encode to IMA ADPCM (``audioop.lin2adpcm``): returns (codes, (predictor, step index))."""
     samples = top16(fragment, width)
     ima = _quantizer("ima-adpcm")
-    stream = ima.encoder(state=_adpcm_state(state))
-    codes = stream.encode(samples)
-    return ima.pack_codes(codes[: codes.size - codes.size % 2]), _pair(stream.state)
+    codes, end = ima.encode_from(samples, _adpcm_state(state))
+    return ima.pack_codes(codes[: codes.size - codes.size % 2]), end
 
 
 def adpcm2lin(fragment: Any, width: int, state: tuple[int, int] | None) -> tuple[bytes, tuple[int, int]]:
@@ -165,12 +164,5 @@ def adpcm2lin(fragment: Any, width: int, state: tuple[int, int] | None) -> tuple
     width = c_int(width, "width")
     check_width(width)
     ima = _quantizer("ima-adpcm")
-    stream = ima.decoder(state=_adpcm_state(state))
-    samples = stream.decode(ima.unpack_codes(data, 2 * data.size, 1))
-    return widen(samples, width), _pair(stream.state)
-
-
-def _pair(channel_states: list[Any]) -> tuple[int, int]:
-    """audioop's (predictor, step index) from the mono stream's state."""
-    end = channel_states[0]
-    return end.predictor, end.index
+    samples, end = ima.decode_from(ima.unpack_codes(data, 2 * data.size, 1), _adpcm_state(state))
+    return widen(samples, width), end
