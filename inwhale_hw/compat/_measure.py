@@ -222,9 +222,39 @@ def findmax(fragment: Any, length: int) -> int:
         for j in range(1, energy.size):
             energy[j] = energy[j - 1] + squares[j + length - 1] - squares[j - 1]
         return int(np.argmax(energy))
-    cumulative = np.zeros(a.size + 1, dtype=np.int64)
-    np.cumsum(a.astype(np.int64) ** 2, out=cumulative[1:])
-    return int(np.argmax(cumulative[length:] - cumulative[: a.size - length + 1]))
+    if length == 0:
+        return 0  # every window is empty: energy 0 everywhere, the first wins
+    # energy_j = I(j + length - 1) - I(j - 1), I the inclusive prefix sum of squares, in blocks
+    starts = a.size - length + 1
+    size = min(starts, CHUNK)
+    squares, low_sums, high_sums = (np.empty(size, dtype=np.int64) for _ in range(3))
+    low = 0  # I(first - 1)
+    high = _exclusive_head(a, length - 1)  # I(first + length - 2)
+    best, best_energy = 0, -1
+    for first in range(0, starts, CHUNK):
+        count = min(CHUNK, starts - first)
+        sq, lows, highs = squares[:count], low_sums[:count], high_sums[:count]
+        np.copyto(sq, a[first : first + count])
+        np.square(sq, out=sq)
+        np.cumsum(sq, out=lows)
+        lows -= sq
+        lows += low
+        low = int(lows[-1]) + int(sq[-1])
+        np.copyto(sq, a[first + length - 1 : first + length - 1 + count])
+        np.square(sq, out=sq)
+        np.cumsum(sq, out=highs)
+        highs += high
+        high = int(highs[-1])
+        highs -= lows
+        j = int(np.argmax(highs))
+        if highs[j] > best_energy:
+            best, best_energy = first + j, int(highs[j])
+    return best
+
+
+def _exclusive_head(a: np.ndarray, count: int) -> int:
+    """Sum of the squares of ``a[:count]`` (exact, in blocks)."""
+    return sum(int(np.square(a[k : min(k + CHUNK, count)], dtype=np.int64).sum()) for k in range(0, count, CHUNK))
 
 
 def findfit(fragment: Any, reference: Any) -> tuple[int, float]:
