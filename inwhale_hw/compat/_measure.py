@@ -142,16 +142,16 @@ def cross(fragment: Any, width: int) -> int:
     return int(np.count_nonzero(negative[1:] != negative[:-1]))
 
 
-def _swings(fragment: Any, width: Any) -> tuple[int, int, float]:
+def _swings(fragment: Any, width: Any, inexact: bool = False) -> tuple[int, int, float]:
     """Over consecutive local extrema: (count, largest, sum) of the absolute differences.
 
-    The sum is audioop's double accumulated in order (exact integers while below 2**53).
+    The sum is audioop's double accumulated in order: the exact integer sum when it stays
+    below 2**53 (then no addition rounded), else a second pass adds the doubles in order.
     Runs of equal samples collapse first; blocks carry the last value, the direction into
     it and the last extremum, so the result is that of one pass.
     """
     x, width = _samples(fragment, width)
     count, largest, exact, rounded = 0, 0, 0, 0.0
-    inexact = x.size * 2.0 ** (8 * width) >= _EXACT
     last = direction = extreme = None
     for start in range(0, x.size, CHUNK):
         block = x[start : start + CHUNK]
@@ -181,6 +181,8 @@ def _swings(fragment: Any, width: Any) -> tuple[int, int, float]:
                 extreme = int(extrema[-1])
             direction = bool(falling[-1])
         last = int(seq[-1])
+    if exact >= _EXACT and not inexact:  # some double addition rounded: again, in order
+        return _swings(fragment, width, inexact=True)
     return count, largest, rounded if inexact else float(exact)
 
 

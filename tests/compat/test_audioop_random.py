@@ -204,5 +204,8 @@ def test_long_fragments_cross_block_boundaries_and_inexact_double_sums(monkeypat
             for name in ("avgpp", "maxpp", "rms", "avg", "cross", "max", "minmax"):
                 same(name, data, width)
     noise = rng.integers(-(2**31), 2**31, 3 * 10**6).astype(np.int32).tobytes()
-    for name in ("avgpp", "maxpp", "rms", "avg"):
-        same(name, noise, 4)
+    rails = np.tile(np.array([-(2**31), 2**31 - 1], dtype=np.int32), 3 * 10**6 // 2)
+    rails[::7] = rng.integers(-(2**31), 2**31, rails[::7].size)  # swing sums above 2**53: rounded doubles
+    for data in (noise, rails.tobytes()):
+        for name in ("avgpp", "maxpp", "rms", "avg"):
+            same(name, data, 4)
