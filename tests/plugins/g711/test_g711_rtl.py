@@ -189,7 +189,10 @@ def test_decoder_ports(cls):
 
 
 def test_flavors_are_the_plugins_flavors():
-    assert hdl_g711.FLAVORS == g711_tables.FLAVORS
+    from inwhale_hw.plugins.g711.hardware import HARDWARE_FLAVORS, SOFTWARE_ONLY
+
+    assert hdl_g711.FLAVORS == HARDWARE_FLAVORS
+    assert set(g711_tables.FLAVORS) == set(HARDWARE_FLAVORS) | set(SOFTWARE_ONLY)
     for law in LAWS:
         cls = type(inwhale_hw.get_quantizer(law))
         assert cls.blocks == ("encoder", "decoder")
