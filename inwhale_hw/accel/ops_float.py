@@ -19,7 +19,8 @@ import numpy as np
 from ..errors import ModelError
 from ..nn.conv import im2col
 from .context import ExecContext, OpResult
-from .geometry import average_f32, conv_operands, window_geometry, windows
+from ..nn.onnx_attrs import conv_operands, window_geometry
+from .geometry import average_f32, windows
 from .graph import Op
 
 __all__ = ["EXECUTORS"]

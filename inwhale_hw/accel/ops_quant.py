@@ -26,11 +26,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import FixedPointOverflowError, InputError, ModelError, WidthLimitError
-from ..nn import conv2d, get_profile, matmul
+from ..nn import get_profile, matmul
+from ..nn.qlinear import minus_zero_point, qlinear_conv_accumulate
 from ..nn.requant import integer_range
 from .context import ExecContext, OpResult
 from .f32 import dequantize_linear, qlinear_add, quantize_linear, quantize_pool_output
-from .geometry import average_f32, conv_operands
+from .geometry import average_f32
 from .graph import MAC_SLOTS, Op
 
 __all__ = ["EXECUTORS", "axis_param"]
@@ -55,7 +56,7 @@ def axis_param(param: np.ndarray, ndim: int, axis: int) -> np.ndarray:
 
 
 def _accumulate(op: Op, ctx: ExecContext, kernel, *args, **kwargs):
-    """``kernel(*args, **kwargs)`` (``nn.matmul`` or ``nn.conv2d``) in the configured
+    """``kernel(*args, **kwargs)`` (``nn.matmul`` or ``nn.qlinear_conv_accumulate``) in the configured
     accumulator; its errors name the layer."""
     layer = f"layer {op.name!r} ({op.kind})"
     try:
@@ -90,28 +91,20 @@ def _slots(op: Op, args: list) -> list:
     return [args[i] if i is not None and i < len(args) else None for i in MAC_SLOTS[op.kind]]
 
 
-def _minus_zero_point(x: np.ndarray, zp: np.ndarray | int) -> np.ndarray:
-    """``x - zp`` exactly, as int16 (8-bit codes minus an 8-bit zero point fit 9 bits; the
-    narrow type halves the memory traffic of im2col and the exactness bounds)."""
-    wide = np.int16 if x.dtype.itemsize == 1 else np.int64
-    return x.astype(wide) - np.asarray(zp).astype(wide)
-
-
 def _weights_minus_zp(w: np.ndarray, w_zp: np.ndarray | None, axis: int) -> np.ndarray:
-    return _minus_zero_point(w, 0 if w_zp is None else axis_param(w_zp, w.ndim, axis))
+    return minus_zero_point(w, 0 if w_zp is None else axis_param(w_zp, w.ndim, axis))
 
 
 def qlinear_conv(op: Op, args: list, ctx: ExecContext) -> OpResult:
     x, sx, zx, w, sw, zw, sy, zy, bias = _slots(op, args)
     if op.attrs.get("channels_last", 0):
         raise ModelError(f"{op.kind} {op.name!r}: channels_last=1 is not supported (give the NCHW model)")
-    x4, w4, geometry = conv_operands(op.attrs, x, w, f"{op.kind} {op.name!r}")
-    acc, stats = _accumulate(op, ctx, conv2d, _minus_zero_point(x4, _scalar_int(zx)), _weights_minus_zp(w4, zw, 0),
-                             bias, **geometry)
+    acc, stats = _accumulate(op, ctx, qlinear_conv_accumulate, x, _scalar_int(zx), w, zw, bias, op.attrs,
+                             where=f"{op.kind} {op.name!r}", error=ModelError)
     y, clamped = _requantize(acc, sx, axis_param(sw, 4, 1), sy, zy, ctx)
     y = np.ascontiguousarray(y[:, :, 0, :] if x.ndim == 3 else y)
     n, o, ho, wo = acc.shape
-    groups, p = geometry["groups"], n * ho * wo
+    groups, p = int(op.attrs.get("group", 1)), n * ho * wo
     return OpResult([y], "mac", macs=p * o * stats.k, mac_shape=(groups, p, o // groups, stats.k), acc=stats,
                     clamped=clamped)
 
@@ -121,7 +114,7 @@ def qlinear_matmul(op: Op, args: list, ctx: ExecContext) -> OpResult:
     if a.ndim < 2 or b.ndim < 2:
         raise ModelError(f"{op.kind} {op.name!r}: operands must be at least 2-D, got {a.shape} and {b.shape}")
     za_arr = np.asarray(0 if za is None else za)
-    a_int = _minus_zero_point(a, za_arr.reshape(-1, 1) if za_arr.size > 1 else za_arr.reshape(()))
+    a_int = minus_zero_point(a, za_arr.reshape(-1, 1) if za_arr.size > 1 else za_arr.reshape(()))
     b_int = _weights_minus_zp(b, zb, b.ndim - 1)
     acc, stats = _accumulate(op, ctx, matmul, a_int, b_int)
     sa_b = np.asarray(sa).reshape(-1, 1) if np.size(sa) > 1 else sa
@@ -135,7 +128,7 @@ def qgemm(op: Op, args: list, ctx: ExecContext) -> OpResult:
     a, sa, za, b, sb, zb, sy, zy, bias = _slots(op, args)
     trans_a, trans_b = int(op.attrs.get("transA", 0)), int(op.attrs.get("transB", 0))
     alpha = np.float32(op.attrs.get("alpha", 1.0))
-    a_int = _minus_zero_point(a, _scalar_int(za))
+    a_int = minus_zero_point(a, _scalar_int(za))
     b_int = _weights_minus_zp(b, zb, 0 if trans_b else 1)
     a_mat = a_int.T if trans_a else a_int
     b_mat = b_int.T if trans_b else b_int
