@@ -38,19 +38,19 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ._deps import require
 from .graph import Graph, Op, TensorInfo
+from .supported import SUPPORTED
 
 __all__ = ["SUPPORTED", "load_model"]
 
 _MS = "com.microsoft"
-#: (domain, op_type) pairs the simulator executes
-SUPPORTED: frozenset[tuple[str, str]] = frozenset(
-    [("", t) for t in (
-        "QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "Conv", "Gemm", "MatMul",
-        "Relu", "Clip", "MaxPool", "AveragePool", "Add", "Reshape", "Flatten", "Transpose", "Identity", "Constant",
-    )]
-    + [(_MS, t) for t in ("QGemm", "QLinearAdd", "QLinearAveragePool", "QuantizeLinear", "DequantizeLinear")]
-)
-_DROP_QDQ = ("MaxPool", "Reshape", "Flatten", "Transpose")
+_DROP_QDQ = ("MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Gather", "Slice")
+#: QDQ unary / binary / variadic groups onnxruntime fuses into com.microsoft QLinear* kernels, and the
+#: activation types it fuses them for (measured with onnxruntime 1.32 on x86-64: the int8 forms
+#: stay DQ -> float op -> Q there)
+_QLINEAR_GROUPS = {"Mul": ("QLinearMul", (np.uint8,)), "Sigmoid": ("QLinearSigmoid", (np.uint8,)),
+                   "LeakyRelu": ("QLinearLeakyRelu", (np.uint8,)), "Concat": ("QLinearConcat", (np.uint8,)),
+                   "GlobalAveragePool": ("QLinearGlobalAveragePool", (np.uint8, np.int8))}
+_MULTI_OUTPUT = ("Split", "DynamicQuantizeLinear")
 
 
 @dataclass
@@ -64,8 +64,10 @@ class _Node:
     attrs: dict[str, Any]
 
 
-def _attr_value(helper, attribute) -> Any:
+def _attr_value(helper, attribute, numpy_helper) -> Any:
     value = helper.get_attribute_value(attribute)
+    if hasattr(value, "dims") and hasattr(value, "data_type"):  # a TensorProto attribute
+        return numpy_helper.to_array(value)
     if isinstance(value, bytes):
         return value.decode()
     if isinstance(value, list) and value and isinstance(value[0], bytes):
@@ -86,8 +88,11 @@ def _read_model(model: Any):
         raise ModelError(f"{str(path)!r} is not a readable ONNX model: {exc}") from None
 
 
-def load_model(model: Any) -> Graph:
-    """Read an ONNX model (path or ``onnx.ModelProto``) into a :class:`Graph`."""
+def load_model(model: Any, role: str = "quantized") -> Graph:
+    """Read an ONNX model (path or ``onnx.ModelProto``) into a :class:`Graph`.
+
+    ``role`` ("quantized" or "float") names the model in error messages.
+    """
     onnx = require("onnx")
     from onnx import helper, numpy_helper
 
@@ -99,10 +104,10 @@ def load_model(model: Any) -> Graph:
         domain = "" if n.domain in ("", "ai.onnx") else n.domain
         name = n.name or f"{n.op_type}_{i}"
         if (domain, n.op_type) not in SUPPORTED:
-            label = f"{domain}.{n.op_type}" if domain else n.op_type
-            known = ", ".join(sorted(t for _, t in SUPPORTED if t != "Constant"))
-            raise ModelError(f"unsupported operator {label!r} in node {name!r}; the simulator runs: {known}")
-        attrs = {a.name: _attr_value(helper, a) for a in n.attribute}
+            label = f"{n.op_type!r} (domain {domain or 'ai.onnx'!r})"
+            raise ModelError(f"unsupported operator {label} in node {name!r} of the {role} model; "
+                             "inwhale_hw.accel.SUPPORTED lists the operators the simulator runs")
+        attrs = {a.name: _attr_value(helper, a, numpy_helper) for a in n.attribute}
         if n.op_type == "Constant":
             constants[n.output[0]] = _constant_value(attrs, name, numpy_helper)
             continue
@@ -118,7 +123,7 @@ def load_model(model: Any) -> Graph:
 
 def _constant_value(attrs: dict, name: str, numpy_helper) -> np.ndarray:
     if "value" in attrs:
-        return numpy_helper.to_array(attrs["value"])
+        return np.asarray(attrs["value"])
     for key, dtype in (("value_float", np.float32), ("value_floats", np.float32),
                        ("value_int", np.int64), ("value_ints", np.int64)):
         if key in attrs:
@@ -263,7 +268,7 @@ def _per_tensor(dq: _Node, constants) -> bool:
 
 def _fuse_one(n: _Node, dq_of, consumers, outputs, constants, types):
     data = [name for name in n.inputs if name]
-    if n.op_type in ("Reshape",):
+    if n.op_type in _DROP_QDQ:
         data = data[:1]
     dqs = [dq_of(name) for name in data]
     if not dqs or any(d is None for d in dqs):
@@ -312,6 +317,12 @@ def _fuse_one(n: _Node, dq_of, consumers, outputs, constants, types):
         return make("QLinearAdd", _args(dqs[0]) + _args(dqs[1]) + _q_args(q))
     if n.op_type == "AveragePool" and q is not None and _per_tensor(dqs[0], constants):
         return make("QLinearAveragePool", _args(dqs[0]) + _q_args(q))
+    if n.op_type in _QLINEAR_GROUPS and q is not None and all(_per_tensor(d, constants) for d in dqs):
+        kind, allowed = _QLINEAR_GROUPS[n.op_type]
+        if in_type in allowed and all(types.get(d.inputs[0]) == in_type for d in dqs):
+            pairs = tuple(name for d in dqs for name in _args(d))
+            return make(kind, _q_args(q) + pairs if kind == "QLinearConcat" else pairs + _q_args(q))
+        return None
     if n.op_type in _DROP_QDQ and q is not None and _same_params(dqs[0], q, constants):
         return make(n.op_type, (dqs[0].inputs[0],) + tuple(n.inputs[1:]))
     return None
@@ -339,7 +350,8 @@ def _plain_op(n: _Node) -> Op:
         meta = {"weight_axis": 0 if n.attrs.get("transB", 0) else 1}
     if n.op_type in ("QuantizeLinear", "DequantizeLinear") and int(n.attrs.get("block_size", 0) or 0):
         raise ModelError(f"{n.op_type} node {n.name!r} uses blocked quantization (block_size), which is not supported")
-    return Op(n.name, n.op_type, tuple(n.inputs), tuple(o for o in n.outputs[:1]), dict(n.attrs), "onnx", (n.name,), meta)
+    outputs = n.outputs if n.op_type in _MULTI_OUTPUT else n.outputs[:1]
+    return Op(n.name, n.op_type, tuple(n.inputs), tuple(outputs), dict(n.attrs), "onnx", (n.name,), meta)
 
 
 def _live(ops: list[Op], outputs: set[str]) -> list[Op]:

@@ -23,15 +23,20 @@ from .context import ExecContext
 from .cycles import mac_cycles, vector_cycles
 from .graph import Graph
 from .loader import load_model
+from .ops_elementwise import EXECUTORS as ELEMENTWISE_EXECUTORS
 from .ops_float import EXECUTORS as FLOAT_EXECUTORS
+from .ops_qlinear import EXECUTORS as QLINEAR_EXECUTORS
 from .ops_quant import EXECUTORS as QUANT_EXECUTORS
+from .ops_reduce import EXECUTORS as REDUCE_EXECUTORS
+from .ops_shape import EXECUTORS as SHAPE_EXECUTORS
 from .reference import run_float_model, run_onnxruntime
 from .report import LayerStats, OutputStats, Report
 from .weights import apply_config
 
 __all__ = ["Execution", "execute", "simulate"]
 
-EXECUTORS = {**FLOAT_EXECUTORS, **QUANT_EXECUTORS}
+EXECUTORS = {**FLOAT_EXECUTORS, **ELEMENTWISE_EXECUTORS, **REDUCE_EXECUTORS, **SHAPE_EXECUTORS, **QUANT_EXECUTORS,
+             **QLINEAR_EXECUTORS}
 
 
 @dataclass
