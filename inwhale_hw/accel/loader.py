@@ -49,7 +49,8 @@ _DROP_QDQ = ("MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze
 #: stay DQ -> float op -> Q there)
 _QLINEAR_GROUPS = {"Mul": ("QLinearMul", (np.uint8,)), "Sigmoid": ("QLinearSigmoid", (np.uint8,)),
                    "LeakyRelu": ("QLinearLeakyRelu", (np.uint8,)), "Concat": ("QLinearConcat", (np.uint8,)),
-                   "GlobalAveragePool": ("QLinearGlobalAveragePool", (np.uint8, np.int8))}
+                   "GlobalAveragePool": ("QLinearGlobalAveragePool", (np.uint8, np.int8)),
+                   "Softmax": ("QLinearSoftmax", (np.uint8, np.int8))}
 _MULTI_OUTPUT = ("Split", "DynamicQuantizeLinear")
 
 
@@ -117,6 +118,10 @@ def load_model(model: Any, role: str = "quantized") -> Graph:
     output_names = {o.name for o in outputs}
     nodes = _remove_redundant_activations(nodes, constants, output_names)
     ops = _fuse(nodes, constants, output_names, _dtypes(nodes, constants, inputs))
+    opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 13)
+    for op in ops:
+        if op.kind == "QLinearSoftmax" and op.origin == "qdq":
+            op.attrs["opset"] = opset
     ops = _live(ops, output_names - set(constants) - {i.name for i in inputs})
     return Graph(g.name or "model", inputs, outputs, constants, ops, model=proto)
 

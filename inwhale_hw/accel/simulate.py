@@ -29,6 +29,7 @@ from .ops_qlinear import EXECUTORS as QLINEAR_EXECUTORS
 from .ops_quant import EXECUTORS as QUANT_EXECUTORS
 from .ops_reduce import EXECUTORS as REDUCE_EXECUTORS
 from .ops_shape import EXECUTORS as SHAPE_EXECUTORS
+from .ops_softmax import EXECUTORS as SOFTMAX_EXECUTORS
 from .reference import run_float_model, run_onnxruntime
 from .report import LayerStats, OutputStats, Report
 from .weights import apply_config
@@ -36,7 +37,7 @@ from .weights import apply_config
 __all__ = ["Execution", "execute", "simulate"]
 
 EXECUTORS = {**FLOAT_EXECUTORS, **ELEMENTWISE_EXECUTORS, **REDUCE_EXECUTORS, **SHAPE_EXECUTORS, **QUANT_EXECUTORS,
-             **QLINEAR_EXECUTORS}
+             **QLINEAR_EXECUTORS, **SOFTMAX_EXECUTORS}
 
 
 @dataclass

@@ -29,7 +29,7 @@ def _table() -> dict[tuple[str, str], tuple[str, str]]:
     for op in ("QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"):
         t[("", op)] = ("qdq", "exact")
     for op in ("QGemm", "QLinearAdd", "QLinearMul", "QLinearAveragePool", "QLinearGlobalAveragePool",
-               "QLinearConcat", "QLinearSigmoid", "QLinearLeakyRelu"):
+               "QLinearConcat", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax"):
         t[(_MS, op)] = _EXACT_INT
     for op in ("QuantizeLinear", "DequantizeLinear"):
         t[(_MS, op)] = ("qdq", "exact")
