@@ -296,6 +296,11 @@ def _fuse_one(n: _Node, dq_of, consumers, outputs, constants, types):
     nodes = tuple(d.name for d in dqs) + (n.name,) + ((q.name,) if q is not None else ())
     out = (q.outputs[0],) if q is not None else (n.outputs[0],)
 
+    if n.op_type in ("Conv", "Gemm", "MatMul") and (
+            len(dqs) < 2 or types.get(dqs[1].inputs[0]) not in (np.int8, np.uint8)
+            or any(int(d.attrs.get("block_size", 0) or 0) for d in dqs)):
+        return None  # sub-byte, float8 or blocked weights: onnxruntime runs DQ -> float op
+
     def make(kind: str, inputs: tuple[str, ...], meta: dict | None = None) -> tuple[Op, _Node | None]:
         return Op(n.name, kind, inputs, out, dict(n.attrs), "qdq", nodes, meta or {}), q
 
@@ -353,8 +358,6 @@ def _plain_op(n: _Node) -> Op:
         meta = {"weight_axis": 1}
     elif n.op_type == "QGemm":
         meta = {"weight_axis": 0 if n.attrs.get("transB", 0) else 1}
-    if n.op_type in ("QuantizeLinear", "DequantizeLinear") and int(n.attrs.get("block_size", 0) or 0):
-        raise ModelError(f"{n.op_type} node {n.name!r} uses blocked quantization (block_size), which is not supported")
     outputs = n.outputs if n.op_type in _MULTI_OUTPUT else n.outputs[:1]
     return Op(n.name, n.op_type, tuple(n.inputs), tuple(outputs), dict(n.attrs), "onnx", (n.name,), meta)
 
