@@ -124,7 +124,7 @@ EXECUTORS = {
     "LeakyRelu": _unary(lambda x, op: np.where(x >= 0, x, x * np.float32(op.attrs.get("alpha", 0.01))).astype(np.float32)),
     "PRelu": prelu,
     "HardSigmoid": _unary(lambda x, op: _hard_sigmoid(x, op.attrs.get("alpha", 0.2), op.attrs.get("beta", 0.5))),
-    "HardSwish": _unary(lambda x, op: x * _hard_sigmoid(x, 1.0 / 6.0, 0.5)),
+    "HardSwish": _unary(lambda x, op: _hard_swish(x)),
     "Sigmoid": _unary(lambda x, op: logistic_f32(x)),
     "Tanh": _unary(lambda x, op: np.tanh(x.astype(np.float64)).astype(np.float32)),
     "Erf": _unary(lambda x, op: _erf(x.astype(np.float64)).astype(np.float32)),
@@ -146,3 +146,9 @@ def _sqrt(x: np.ndarray) -> np.ndarray:
     """IEEE square root; a negative input gives NaN, as in C++ ``std::sqrt``."""
     with np.errstate(invalid="ignore"):
         return np.sqrt(x)
+
+
+def _hard_swish(x: np.ndarray) -> np.ndarray:
+    """``x * HardSigmoid(x; 1/6, 0.5)`` (``inf * 0`` is NaN, as in onnxruntime)."""
+    with np.errstate(invalid="ignore"):
+        return x * _hard_sigmoid(x, 1.0 / 6.0, 0.5)

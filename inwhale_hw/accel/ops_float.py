@@ -1,7 +1,7 @@
 """Executors for the operators a quantized model may leave outside its integer kernels.
 
 Element-wise and data-movement operators give onnxruntime's bits exactly (one float32 rounding
-per element, or none): Relu ``max(x, 0)``, Clip ``min(max(x, lo), hi)``, Add (NumPy
+per element, or none): Relu ``x < 0 ? 0 : x`` (``-0`` and NaN pass through, as ``std::max(x, 0)``), Clip ``min(max(x, lo), hi)``, Add (NumPy
 broadcasting, ONNX multidirectional broadcasting), MaxPool (on any dtype: integer MaxPool is
 exact, padding never wins a max), Reshape (``0`` copies a dimension unless ``allowzero``,
 ``-1`` is inferred), Flatten, Transpose, Identity.
@@ -66,7 +66,7 @@ def matmul(op: Op, args: list, ctx: ExecContext) -> OpResult:
 
 def relu(op: Op, args: list, ctx: ExecContext) -> OpResult:
     x = args[0]
-    return OpResult([np.maximum(x, np.zeros((), x.dtype))], "host", vector_elements=x.size)
+    return OpResult([np.where(x < 0, np.zeros((), x.dtype), x)], "host", vector_elements=x.size)
 
 
 def clip(op: Op, args: list, ctx: ExecContext) -> OpResult:

@@ -88,7 +88,8 @@ def slice_op(op: Op, args: list, ctx: ExecContext) -> OpResult:
     for s, e, a, st in zip(starts, ends, axes, steps):
         if st == 0:
             raise ModelError(f"Slice {op.name!r}: step 0")
-        index[a % x.ndim] = slice(*slice(s, e, st).indices(x.shape[a % x.ndim]))
+        start, stop, step = slice(s, e, st).indices(x.shape[a % x.ndim])
+        index[a % x.ndim] = slice(start, None if stop < 0 else stop, step)
     return _moved(x[tuple(index)].copy())
 
 
