@@ -143,6 +143,7 @@ class Report:
     outputs: list[OutputStats] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    versions: dict[str, str] = field(default_factory=dict)
 
     def totals(self) -> dict[str, Any]:
         cfg = self.config
@@ -175,6 +176,7 @@ class Report:
             "outputs": [asdict(o) for o in self.outputs],
             "totals": self.totals(),
             "notes": list(self.notes),
+            "versions": dict(self.versions),
         }
 
     def to_json(self) -> str:
@@ -218,5 +220,7 @@ class Report:
             if o.float_accuracy is not None:
                 parts.append(f"(float {o.float_accuracy:.2%})")
             lines.append("; ".join(parts))
+        if self.versions:
+            lines.append("compared against " + ", ".join(f"{k} {v}" for k, v in sorted(self.versions.items())))
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)

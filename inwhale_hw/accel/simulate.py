@@ -30,7 +30,7 @@ from .ops_quant import EXECUTORS as QUANT_EXECUTORS
 from .ops_reduce import EXECUTORS as REDUCE_EXECUTORS
 from .ops_shape import EXECUTORS as SHAPE_EXECUTORS
 from .ops_softmax import EXECUTORS as SOFTMAX_EXECUTORS
-from .reference import run_float_model, run_onnxruntime
+from .reference import reference_versions, run_float_model, run_onnxruntime
 from .report import LayerStats, OutputStats, Report
 from .weights import apply_config
 
@@ -153,10 +153,16 @@ def simulate(model: Any, inputs: Any, config: AccelConfig | None = None, *, refe
         ints = {name: v.dtype for layer, op in zip(run.layers, graph.ops) for name in op.outputs
                 if (v := run.tensors.get(name)) is not None and v.dtype.kind in "iu"}
         ort_out, inter = run_onnxruntime(graph, feeds, ints)
+        floats = {name: v.dtype for layer, op in zip(run.layers, graph.ops) if layer.engine == "host"
+                  for name in op.outputs[:1] if (v := run.tensors.get(name)) is not None and v.dtype.kind == "f"
+                  and name not in ort_out}
+        if floats:  # a separate probe: exposing float tensors must not change onnxruntime's integer fusions
+            inter.update(run_onnxruntime(graph, feeds, floats)[1])
         for layer, op in zip(run.layers, graph.ops):
             name = op.outputs[0]
             if name in inter:
                 layer.set_reference(run.tensors[name], inter[name])
+        report.versions = reference_versions()
     elif reference:
         report.notes.append("onnxruntime is not installed: no reference comparison (pip install 'inwhale_hw[onnx]')")
     float_out = None

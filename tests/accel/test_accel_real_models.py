@@ -23,7 +23,11 @@ MODES = [("qdq", False, "uint8"), ("qdq", True, "int8"), ("qoperator", True, "ui
 #: (network, mode) pairs whose output is float32 after float operators (LayerNormalization,
 #: Softmax, Erf) that onnxruntime approximates differently: compared within 1e-5
 FLOAT_TAIL = {("transformer", "dynamic")}
-#: known 1-LSB difference: the int8 QGemm head of the DenseNet-style net (see CHANGELOG)
+#: onnxruntime 1.32 on x86-64 without VNNI leaves int8 QDQ Conv / Gemm / Mul / Concat groups as
+#: DQ -> float op -> Q, which the simulator fuses into integer kernels (as onnxruntime does on
+#: ARM / VNNI machines); the two agree except at rounding ties: one output code of the
+#: DenseNet-style net.  For the same reason the float tensors of int8 QDQ models are not
+#: compared with the tolerance below (their inputs can differ by such a tie).
 KNOWN_LSB = {("densenet", "qdq", "int8")}
 
 
@@ -55,9 +59,12 @@ def test_network_matches_onnxruntime(built, name, mode, per_channel, act):
     fp = built[name]
     x = nets().calibration(onnx.load(str(fp)), 1, seed=99)[0]
     outputs, report = simulate(built[(name, mode, per_channel, act)], x, float_model=fp)
-    compared = [layer for layer in report.layers if layer.ort_compared]
+    compared = [layer for layer in report.layers if layer.ort_compared and "int" in layer.dtype]
     assert compared and all(layer.ort_mismatches == 0 for layer in compared), \
         [(layer.name, layer.op, layer.ort_mismatches) for layer in compared if layer.ort_mismatches]
+    floats = [layer for layer in report.layers if layer.ort_compared and "float" in layer.dtype and act == "uint8"]
+    assert all(layer.ort_max_abs_diff <= 1e-5 for layer in floats), [(f.name, f.op, f.ort_max_abs_diff) for f in floats]
+    assert report.versions["onnxruntime"] and report.versions["onnx"]
     out = report.outputs[0]
     if (name, mode) in FLOAT_TAIL:
         assert out.ort_max_abs_diff <= 1e-5
