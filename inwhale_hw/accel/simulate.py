@@ -30,6 +30,7 @@ from .ops_quant import EXECUTORS as QUANT_EXECUTORS
 from .ops_reduce import EXECUTORS as REDUCE_EXECUTORS
 from .ops_shape import EXECUTORS as SHAPE_EXECUTORS
 from .ops_softmax import EXECUTORS as SOFTMAX_EXECUTORS
+from .ops_weight_only import EXECUTORS as WEIGHT_ONLY_EXECUTORS
 from .reference import reference_versions, run_float_model, run_onnxruntime
 from .report import LayerStats, OutputStats, Report
 from .weights import apply_config
@@ -37,7 +38,7 @@ from .weights import apply_config
 __all__ = ["Execution", "execute", "simulate"]
 
 EXECUTORS = {**FLOAT_EXECUTORS, **ELEMENTWISE_EXECUTORS, **REDUCE_EXECUTORS, **SHAPE_EXECUTORS, **QUANT_EXECUTORS,
-             **QLINEAR_EXECUTORS, **SOFTMAX_EXECUTORS}
+             **QLINEAR_EXECUTORS, **SOFTMAX_EXECUTORS, **WEIGHT_ONLY_EXECUTORS}
 
 
 @dataclass

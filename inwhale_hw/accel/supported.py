@@ -33,6 +33,7 @@ def _table() -> dict[tuple[str, str], tuple[str, str]]:
         t[(_MS, op)] = _EXACT_INT
     for op in ("QuantizeLinear", "DequantizeLinear"):
         t[(_MS, op)] = ("qdq", "exact")
+    t[(_MS, "MatMulNBits")] = ("float32", "tol rel 1e-5 (weights dequantized exactly; BLAS summation order)")
     for op in ("Relu", "Clip", "Add", "Sub", "Mul", "Div", "Sum", "Sqrt", "Pow", "Neg", "Abs", "Max", "Min",
                "LeakyRelu", "PRelu", "HardSigmoid", "HardSwish", "Sigmoid", "MaxPool"):
         t[("", op)] = _EXACT_F32

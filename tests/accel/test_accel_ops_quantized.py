@@ -162,3 +162,54 @@ def test_every_supported_operator_has_an_executor():
     missing = [op for (_, op) in SUPPORTED if op not in EXECUTORS and op != "Constant"]
     assert not missing
     assert all(form in ("integer", "float32", "data", "qdq") for form, _ in SUPPORTED.values())
+
+
+def _nbits_model(k: int, n: int, block: int, with_zp: bool, with_bias: bool):
+    blocks = -(-k // block)
+    codes = RNG.integers(0, 16, (n, blocks * block))
+    packed = (codes[:, 0::2] | (codes[:, 1::2] << 4)).astype(np.uint8).reshape(n, blocks, block // 2)
+    consts = {"b": packed, "s": RNG.uniform(0.01, 0.1, (n, blocks)).astype(np.float32)}
+    inputs = ["a", "b", "s"]
+    if with_zp:
+        zps = RNG.integers(0, 16, (n, blocks + blocks % 2))
+        consts["z"] = (zps[:, 0::2] | (zps[:, 1::2] << 4)).astype(np.uint8).reshape(-1)
+    inputs.append("z" if with_zp else "")
+    if with_bias:
+        inputs += ["", "bias"]
+        consts["bias"] = RNG.normal(0, 1, n).astype(np.float32)
+    a = RNG.normal(0, 1, (2, 3, k)).astype(np.float32)
+    node = helper.make_node("MatMulNBits", inputs, ["y"], domain=MS, K=k, N=n, bits=4, block_size=block)
+    return model([node], {"a": a}, {"y": np.float32}, consts), a
+
+
+@pytest.mark.parametrize("k,block,with_zp,with_bias", [(80, 32, False, False), (80, 16, True, False), (64, 32, True, True)])
+def test_matmul_nbits_within_stated_tolerance(k, block, with_zp, with_bias):
+    m, a = _nbits_model(k, 12, block, with_zp, with_bias)
+    ours = execute(load_model(m), {"a": a}).outputs["y"]
+    theirs = ort_outputs(m, {"a": a})[0]
+    assert "rel 1e-5" in SUPPORTED[(MS, "MatMulNBits")][1]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5 * float(np.abs(theirs).max()))
+
+
+def test_matmul_nbits_as_matmul4bits_quantizer_writes_it():
+    import logging
+
+    from tests_support import need_module
+
+    need_module("onnx_ir", "onnxruntime's MatMulNBitsQuantizer imports it (test extra)")
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    logging.getLogger().setLevel(logging.ERROR)
+    w = numpy_helper.from_array(RNG.normal(0, 0.3, (96, 20)).astype(np.float32), "w")
+    m = model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": np.zeros((4, 96), np.float32)}, {"y": np.float32}, {})
+    m.graph.initializer.append(w)
+    quantizer = MatMulNBitsQuantizer(m, block_size=32, is_symmetric=True)
+    quantizer.process()
+    qm = quantizer.model.model
+    assert [n.op_type for n in qm.graph.node] == ["MatMulNBits"]
+    from inwhale_hw.accel import simulate
+
+    x = RNG.normal(0, 1, (4, 96)).astype(np.float32)
+    outputs, report = simulate(qm, x)
+    assert report.outputs[0].ort_max_abs_diff <= 1e-5 * float(np.abs(outputs["y"]).max())
+    assert "int4 weights 20x96" in report.layers[0].notes[0] and "zero points 8..8" in report.layers[0].notes[0]
