@@ -43,7 +43,7 @@ from .supported import SUPPORTED
 __all__ = ["SUPPORTED", "load_model"]
 
 _MS = "com.microsoft"
-_DROP_QDQ = ("MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Gather", "Slice")
+_DROP_QDQ = ("MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Gather", "Slice", "Resize")
 #: QDQ unary / binary / variadic groups onnxruntime fuses into com.microsoft QLinear* kernels, and the
 #: activation types it fuses them for (measured with onnxruntime 1.32 on x86-64: the int8 forms
 #: stay DQ -> float op -> Q there)

@@ -28,6 +28,7 @@ from .ops_float import EXECUTORS as FLOAT_EXECUTORS
 from .ops_qlinear import EXECUTORS as QLINEAR_EXECUTORS
 from .ops_quant import EXECUTORS as QUANT_EXECUTORS
 from .ops_reduce import EXECUTORS as REDUCE_EXECUTORS
+from .ops_resize import EXECUTORS as RESIZE_EXECUTORS
 from .ops_shape import EXECUTORS as SHAPE_EXECUTORS
 from .ops_softmax import EXECUTORS as SOFTMAX_EXECUTORS
 from .ops_weight_only import EXECUTORS as WEIGHT_ONLY_EXECUTORS
@@ -38,7 +39,8 @@ from .weights import apply_config
 __all__ = ["Execution", "execute", "simulate"]
 
 EXECUTORS = {**FLOAT_EXECUTORS, **ELEMENTWISE_EXECUTORS, **REDUCE_EXECUTORS, **SHAPE_EXECUTORS, **QUANT_EXECUTORS,
-             **QLINEAR_EXECUTORS, **SOFTMAX_EXECUTORS, **WEIGHT_ONLY_EXECUTORS}
+             **QLINEAR_EXECUTORS, **SOFTMAX_EXECUTORS, **WEIGHT_ONLY_EXECUTORS,
+             **RESIZE_EXECUTORS}
 
 
 @dataclass
