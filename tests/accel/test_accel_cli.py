@@ -84,3 +84,13 @@ def test_unsupported_model_and_bad_output_name(data, tmp_path):
     assert result.exit_code == 1 and "unsupported operator 'Sin' (domain 'ai.onnx') in node 'sm' of the quantized model" in result.output
     result = CliRunner().invoke(cli, ["accel", "run", str(paths["mlp_qdq"]), "-i", str(out / "x.npy"), "-o", str(tmp_path / "y.txt")])
     assert result.exit_code == 1 and "must end in .npy or .npz" in result.output
+
+
+def test_ops_lists_every_supported_operator():
+    from inwhale_hw.accel import SUPPORTED
+
+    result = CliRunner().invoke(cli, ["accel", "ops"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert len(lines) == len(SUPPORTED)
+    assert any(line.startswith("com.microsoft.QLinearSoftmax") and "integer" in line and "exact" in line for line in lines)
