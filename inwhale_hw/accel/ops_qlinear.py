@@ -49,13 +49,15 @@ def _dtype(x: np.ndarray, op: Op) -> np.dtype:
     return x.dtype
 
 
-def _cvt_sat(v: np.ndarray, dtype) -> np.ndarray:
-    """``cvtps2dq`` (nearest even; NaN and |v| >= 2^31 give INT32_MIN) then saturating packs."""
+def _cvt_sat(v: np.ndarray, dtype) -> tuple[np.ndarray, tuple[int, int]]:
+    """``cvtps2dq`` (nearest even; NaN and |v| >= 2^31 give INT32_MIN) then saturating packs;
+    also how many results saturated low and high."""
     lo, hi = integer_range(dtype)
     r = np.rint(v.astype(np.float64))
     bad = ~(np.abs(r) < 2.0**31)
     r[bad] = -(2.0**31)
-    return np.clip(r, lo, hi).astype(dtype)
+    clamped = (int(np.count_nonzero(r < lo)), int(np.count_nonzero(r > hi)))
+    return np.clip(r, lo, hi).astype(dtype), clamped
 
 
 def lookup_table(fn, x_scale, x_zp: int, y_scale, y_zp: int, dtype) -> np.ndarray:
@@ -79,8 +81,8 @@ def qlinear_mul(op: Op, args: list, ctx: ExecContext) -> OpResult:
     ratio = np.float32(np.float32(_scale(sa, op, "A_scale") * _scale(sb, op, "B_scale")) / _scale(sc, op, "C_scale"))
     prod = (a.astype(np.int32) - _zp(za)) * (b.astype(np.int32) - _zp(zb))
     v = prod.astype(np.float32) * ratio + np.float32(_zp(zc))
-    y = _cvt_sat(v, dtype)
-    return OpResult([y], "vector", vector_elements=y.size)
+    y, clamped = _cvt_sat(v, dtype)
+    return OpResult([y], "vector", vector_elements=y.size, clamped=clamped)
 
 
 def qlinear_global_average_pool(op: Op, args: list, ctx: ExecContext) -> OpResult:
@@ -98,10 +100,12 @@ def qlinear_global_average_pool(op: Op, args: list, ctx: ExecContext) -> OpResul
     acc = x.reshape(x.shape[0], x.shape[1], -1).astype(np.int64).sum(axis=2) - _zp(zx) * size
     lo, hi = integer_range(dtype)
     z = _zp(zy)
-    v = np.clip(acc.astype(np.int32).astype(np.float32) * scale, np.float32(lo - z), np.float32(hi - z))
+    v = acc.astype(np.int32).astype(np.float32) * scale
+    clamped = (int(np.count_nonzero(np.rint(v) < lo - z)), int(np.count_nonzero(np.rint(v) > hi - z)))
+    v = np.clip(v, np.float32(lo - z), np.float32(hi - z))
     y = (np.rint(v).astype(np.int32) + z).astype(dtype)
     y = y.reshape(x.shape[:2] + (1,) * (x.ndim - 2))
-    return OpResult([y], "vector", vector_elements=x.size)
+    return OpResult([y], "vector", vector_elements=x.size, clamped=clamped)
 
 
 def _leaky(alpha: float):

@@ -15,7 +15,7 @@ from accel_models import ort_outputs  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from test_accel_ops import check, f32, model  # noqa: E402
 
-from inwhale_hw.accel import SUPPORTED, execute, load_model  # noqa: E402
+from inwhale_hw.accel import SUPPORTED, execute, load_model, simulate  # noqa: E402
 from inwhale_hw.accel.simulate import EXECUTORS  # noqa: E402
 
 MS = "com.microsoft"
@@ -207,9 +207,18 @@ def test_matmul_nbits_as_matmul4bits_quantizer_writes_it():
     quantizer.process()
     qm = quantizer.model.model
     assert [n.op_type for n in qm.graph.node] == ["MatMulNBits"]
-    from inwhale_hw.accel import simulate
-
     x = RNG.normal(0, 1, (4, 96)).astype(np.float32)
     outputs, report = simulate(qm, x)
     assert report.outputs[0].ort_max_abs_diff <= 1e-5 * float(np.abs(outputs["y"]).max())
     assert "int4 weights 20x96" in report.layers[0].notes[0] and "zero points 8..8" in report.layers[0].notes[0]
+
+
+def test_requantizing_vector_ops_count_saturation():
+    a = np.array([[0, 255, 128, 250]], np.uint8)
+    m = model([helper.make_node("QLinearMul", ["a", "sa", "za", "a", "sa", "za", "sc", "zc"], ["y"], domain=MS)],
+              {"a": a}, {"y": np.uint8}, {"sa": f32(0.1), "za": zp(np.uint8, 128), "sc": f32(0.01), "zc": zp(np.uint8, 128)})
+    outputs, report = simulate(m, a)
+    layer = report.layers[0]
+    # (a - 128)^2 * 0.1^2 / 0.01 + 128 = d^2 + 128: d = -128, 127, 0, 122 -> 3 above 255, none below 0
+    assert (layer.clamped_low, layer.clamped_high) == (0, 3) and layer.ort_mismatches == 0
+    assert outputs["y"].tolist() == [[255, 255, 128, 255]]
