@@ -9,7 +9,7 @@ onnxruntime sums vectorized in float32; the difference is a few float32 ULPs of 
 * Softmax (opset 13): ``exp(x - max) / sum`` along ``axis``.
 * LayerNormalization (opset 17): ``(x - mean) / sqrt(var + eps) * scale + bias`` over the axes
   from ``axis`` on (biased variance).
-* BatchNormalization (inference): ``(x - mean) / sqrt(var + eps) * scale + B`` per channel.
+* BatchNormalization (inference): exact, in onnxruntime's float32 order (see the function).
 """
 
 from __future__ import annotations
@@ -69,12 +69,18 @@ def layer_normalization(op: Op, args: list, ctx: ExecContext) -> OpResult:
 
 
 def batch_normalization(op: Op, args: list, ctx: ExecContext) -> OpResult:
-    x = _f32(args[0], op)
+    """Inference BatchNormalization in onnxruntime's float32 order (``batch_norm.h``):
+    ``s' = f32(f32(1 / sqrt(var + eps)) * scale)``, ``b' = f32(B - f32(mean * s'))``,
+    ``y = f32(f32(x * s') + b')``."""
+    x = args[0]
+    _f32(x, op)
     if op.attrs.get("training_mode", 0):
         raise ModelError(f"BatchNormalization {op.name!r}: training_mode=1 is not supported (inference only)")
-    scale, b, mean, var = (np.asarray(a, dtype=np.float64).reshape((1, -1) + (1,) * (x.ndim - 2)) for a in args[1:5])
-    eps = float(np.float32(op.attrs.get("epsilon", 1e-5)))
-    return _out((x - mean) / np.sqrt(var + eps) * scale + b, x.size)
+    scale, b, mean, var = (np.asarray(a, dtype=np.float32).reshape((1, -1) + (1,) * (x.ndim - 2)) for a in args[1:5])
+    inv_std = np.float32(1) / np.sqrt(var + np.float32(op.attrs.get("epsilon", 1e-5)))
+    new_scale = inv_std * scale
+    new_bias = b - mean * new_scale
+    return OpResult([(x * new_scale + new_bias).astype(np.float32)], "host", vector_elements=x.size)
 
 
 EXECUTORS = {

@@ -50,7 +50,7 @@ def _table() -> dict[tuple[str, str], tuple[str, str]]:
     t[("", "LayerNormalization")] = ("float32", "tol rel 1e-5 (mean / variance summation order)")
     t[("", "Resize")] = ("data", "exact for nearest (known: round_prefer_ceil with asymmetric coordinates and "
                                    "sizes can pick the other neighbour at a .5 tie); linear (float32 only): tol 1e-6")
-    t[("", "BatchNormalization")] = ("float32", "tol rel 1e-6 (inference form, scale folded differently)")
+    t[("", "BatchNormalization")] = ("float32", "exact (inference form, onnxruntime's folded scale and bias)")
     for op in ("Reshape", "Flatten", "Transpose", "Identity", "Constant", "Squeeze", "Unsqueeze", "Shape",
                "Gather", "Cast", "Concat", "Slice", "Split", "Expand", "Pad", "ConstantOfShape"):
         t[("", op)] = _DATA
