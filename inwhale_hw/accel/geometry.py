@@ -27,16 +27,18 @@ def windows(x: np.ndarray, win: Window, pad_value) -> np.ndarray:
     return view[:, :, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, ::dh, ::dw]
 
 
-def valid_counts(sizes: tuple[int, int], win: Window) -> np.ndarray:
-    """(H_out, W_out) number of window positions inside the unpadded input (onnxruntime's
-    ``(hend - hstart) * (wend - wstart)`` with both ends clipped to the input)."""
+def valid_counts(sizes: tuple[int, int], win: Window, include_pad: bool = False) -> np.ndarray:
+    """(H_out, W_out) number of window taps inside the unpadded input (onnxruntime's
+    ``(hend - hstart) * (wend - wstart)`` with both ends clipped to the input; with dilation
+    ``d`` the taps ``start + j * d`` that land inside).  ``include_pad``: taps inside the padded
+    input ``[-pad_begin, L + pad_end)`` count too (``count_include_pad``; a ceil_mode window's
+    overhang past the end pad does not)."""
     counts = []
     for axis in range(2):
-        o = np.arange(win.out[axis])
-        start = o * win.strides[axis] - win.pads_begin[axis]
-        end = np.minimum(start + (win.kernel[axis] - 1) * win.dilations[axis] + 1, sizes[axis])
-        start = np.maximum(start, 0)
-        counts.append(np.maximum(end - start, 0))
+        start = np.arange(win.out[axis])[:, None] * win.strides[axis] - win.pads_begin[axis]
+        taps = start + np.arange(win.kernel[axis])[None, :] * win.dilations[axis]
+        lo, hi = (-win.pads_begin[axis], sizes[axis] + win.pads_end[axis]) if include_pad else (0, sizes[axis])
+        counts.append(np.count_nonzero((taps >= lo) & (taps < hi), axis=1))
     return counts[0][:, None] * counts[1][None, :]
 
 
@@ -49,17 +51,12 @@ def average_f32(xf: np.ndarray, attrs: dict, where: str) -> np.ndarray:
     if x4.ndim != 4:
         raise ModelError(f"{where}: expected an NCHW or NCL input, got shape {xf.shape}")
     kernel = tuple(int(k) for k in attrs["kernel_shape"])
-    if any(int(d) != 1 for d in attrs.get("dilations", [1] * len(kernel))):
-        raise ModelError(f"{where}: dilations {attrs['dilations']} are not supported for average pooling")
     win = window_geometry(attrs, xf.shape[2:], kernel, where, pooling=True)
     view = windows(x4, win, np.float32(0))
     total = np.zeros(view.shape[:4], dtype=np.float32)
     for i in range(win.kernel[0]):
         for j in range(win.kernel[1]):
             total = total + view[..., i, j]
-    if attrs.get("count_include_pad", 0):
-        count = np.float32(win.kernel[0] * win.kernel[1])
-    else:
-        count = valid_counts(x4.shape[2:], win).astype(np.float32)
+    count = valid_counts(x4.shape[2:], win, bool(attrs.get("count_include_pad", 0))).astype(np.float32)
     y = total / count
     return y[:, :, 0, :] if one_d else y

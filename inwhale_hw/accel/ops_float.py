@@ -6,7 +6,8 @@ broadcasting, ONNX multidirectional broadcasting), MaxPool (on any dtype: intege
 exact, padding never wins a max), Reshape (``0`` copies a dimension unless ``allowzero``,
 ``-1`` is inferred), Flatten, Transpose, Identity.
 
-Float Conv / Gemm / MatMul / AveragePool accumulate in float32 with NumPy's BLAS; their
+Float AveragePool sums each window in onnxruntime's order (exact, dilations and ceil_mode
+included).  Float Conv / Gemm / MatMul accumulate in float32 with NumPy's BLAS; their
 summation order differs from MLAS's, so their results can differ from onnxruntime's in the
 last bits.  Quantized models from ``quantize_static`` keep none of them in float (the QDQ
 groups are fused, see :mod:`inwhale_hw.accel.loader`); their MACs are reported on the host.
