@@ -1,7 +1,8 @@
 """Executors for the operators a quantized model may leave outside its integer kernels.
 
 Element-wise and data-movement operators give onnxruntime's bits exactly (one float32 rounding
-per element, or none): Relu ``x < 0 ? 0 : x`` (``-0`` and NaN pass through, as ``std::max(x, 0)``), Clip ``min(max(x, lo), hi)``, Add (NumPy
+per element, or none): Relu ``x < 0 ? 0 : x`` (``-0`` and NaN pass through, as
+``std::max(x, 0)``), Clip ``min(max(x, lo), hi)``, Add (NumPy
 broadcasting, ONNX multidirectional broadcasting), MaxPool (on any dtype: integer MaxPool is
 exact, padding never wins a max), Reshape (``0`` copies a dimension unless ``allowzero``,
 ``-1`` is inferred), Flatten, Transpose, Identity.

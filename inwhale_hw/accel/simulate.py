@@ -23,6 +23,7 @@ from .context import ExecContext
 from .cycles import mac_cycles, vector_cycles
 from .graph import Graph
 from .loader import load_model
+from .ops_conv_transpose import EXECUTORS as CONV_TRANSPOSE_EXECUTORS
 from .ops_elementwise import EXECUTORS as ELEMENTWISE_EXECUTORS
 from .ops_float import EXECUTORS as FLOAT_EXECUTORS
 from .ops_qlinear import EXECUTORS as QLINEAR_EXECUTORS
@@ -40,7 +41,7 @@ __all__ = ["Execution", "execute", "simulate"]
 
 EXECUTORS = {**FLOAT_EXECUTORS, **ELEMENTWISE_EXECUTORS, **REDUCE_EXECUTORS, **SHAPE_EXECUTORS, **QUANT_EXECUTORS,
              **QLINEAR_EXECUTORS, **SOFTMAX_EXECUTORS, **WEIGHT_ONLY_EXECUTORS,
-             **RESIZE_EXECUTORS}
+             **RESIZE_EXECUTORS, **CONV_TRANSPOSE_EXECUTORS}
 
 
 @dataclass

@@ -40,6 +40,8 @@ def _table() -> dict[tuple[str, str], tuple[str, str]]:
     t[("", "Conv")] = ("float32", "tol rel 1e-5 (BLAS summation order)")
     t[("", "Gemm")] = ("float32", "tol rel 1e-5 (BLAS summation order)")
     t[("", "MatMul")] = ("float32", "tol rel 1e-5 (BLAS summation order)")
+    t[("", "ConvTranspose")] = ("float32", "tol rel 1e-5 (summation order)")
+    t[("", "LRN")] = ("float32", "tol rel 1e-5 (pow in float64)")
     t[("", "AveragePool")] = ("float32", "exact (row-major window sum, then divide)")
     t[("", "GlobalAveragePool")] = ("float32", "tol rel 1e-6 (summation order)")
     t[("", "ReduceMean")] = ("float32", "tol rel 1e-6 (summation order)")

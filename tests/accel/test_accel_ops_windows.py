@@ -53,3 +53,29 @@ def test_conv1d_float_and_quantized():
     consts = {"xs": f32(0.02), "xz": np.uint8(130), "w": wq, "ws": f32(RNG.uniform(0.001, 0.01, 6)), "wz": np.int8(0),
               "ys": f32(0.05), "yz": np.uint8(100), "b": RNG.integers(-500, 500, 6).astype(np.int32)}
     check(model([node], {"x": xq}, {"y": np.uint8}, consts), {"x": xq})
+
+
+@pytest.mark.parametrize("attrs", [dict(strides=[2, 2], pads=[1, 0, 0, 1], output_padding=[1, 0]),
+                                   dict(strides=[2, 3], dilations=[2, 1], group=2),
+                                   dict(strides=[2, 2], output_shape=[9, 12], auto_pad="SAME_UPPER"),
+                                   dict(strides=[3, 1], output_shape=[11, 7])])
+def test_conv_transpose_within_stated_tolerance(attrs):
+    from inwhale_hw.accel import SUPPORTED
+
+    assert "rel 1e-5" in SUPPORTED[("", "ConvTranspose")][1]
+    x = RNG.normal(0, 1, (2, 4, 5, 6)).astype(np.float32)
+    w = RNG.normal(0, 0.3, (4, 3, 3, 2)).astype(np.float32)
+    b = RNG.normal(0, 0.1, 3 * int(attrs.get("group", 1))).astype(np.float32)
+    m = model([helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], **attrs)], {"x": x}, {"y": np.float32}, {"w": w, "b": b})
+    check(m, {"x": x}, exact=False)
+
+
+def test_conv_transpose_1d_and_lrn():
+    x = RNG.normal(0, 1, (2, 4, 9)).astype(np.float32)
+    w = RNG.normal(0, 0.3, (4, 5, 3)).astype(np.float32)
+    m = model([helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2], pads=[1, 0])], {"x": x}, {"y": np.float32}, {"w": w})
+    check(m, {"x": x}, exact=False)
+    x4 = RNG.normal(0, 2, (2, 7, 4, 5)).astype(np.float32)
+    for size in (3, 5):
+        m = model([helper.make_node("LRN", ["x"], ["y"], size=size, alpha=1e-3, beta=0.75, bias=2.0)], {"x": x4}, {"y": np.float32}, {})
+        check(m, {"x": x4}, exact=False)
