@@ -5,7 +5,7 @@ dynamic), simulated, and compared with onnxruntime: every integer tensor and the
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import logging
 import sys
 from pathlib import Path
@@ -32,9 +32,15 @@ KNOWN_LSB = {("densenet", "qdq", "int8")}
 
 
 def nets():
-    if str(NETS_DIR) not in sys.path:
-        sys.path.insert(0, str(NETS_DIR))
-    return importlib.import_module("nets")
+    """examples/real_models/nets.py, loaded from its path (not via sys.path: the examples have
+    other modules, e.g. two ``study.py``, that must not shadow each other)."""
+    name = "real_models_nets"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, NETS_DIR / "nets.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 @pytest.fixture(scope="module")
