@@ -131,16 +131,24 @@ def densenet(scale: int = 1, size: int = 16, growth: int = 4, layers: int = 3, s
     return n.model(n.head(n.node("Relu", [n.bn(x, c)]), c), [1, 3, size, size], "densenet")
 
 
-def transformer(scale: int = 1, size: int = 8, heads: int = 2, gelu: str = "erf", seed: int = 4) -> onnx.ModelProto:
+def transformer(scale: int = 1, size: int = 8, heads: int = 2, gelu: str = "erf", layernorm: str = "op",
+                seed: int = 4) -> onnx.ModelProto:
     """``gelu="erf"``: the decomposed form exporters write (Div, Erf, Add, Mul, Mul); ``"op"``:
-    the opset-20 Gelu operator."""
+    the opset-20 Gelu operator.  ``layernorm="decomposed"``: ReduceMean, Sub, Pow, ReduceMean,
+    Add, Sqrt, Div, Mul, Add (older exporters) instead of LayerNormalization."""
     n = _Net(seed)
     d, t = 16 * scale, size
     dh = d // heads
 
     def layer_norm(x: str) -> str:
-        return n.node("LayerNormalization", [x, n.const(n.rng.uniform(0.9, 1.1, d).astype(np.float32)),
-                                             n.const(n.rng.normal(0, 0.05, d).astype(np.float32))], axis=-1)
+        gamma = n.const(n.rng.uniform(0.9, 1.1, d).astype(np.float32))
+        beta = n.const(n.rng.normal(0, 0.05, d).astype(np.float32))
+        if layernorm == "op":
+            return n.node("LayerNormalization", [x, gamma, beta], axis=-1)
+        centred = n.node("Sub", [x, n.node("ReduceMean", [x], axes=[-1])])
+        var = n.node("ReduceMean", [n.node("Pow", [centred, n.const(np.float32(2.0))])], axes=[-1])
+        std = n.node("Sqrt", [n.node("Add", [var, n.const(np.float32(1e-5))])])
+        return n.node("Add", [n.node("Mul", [n.node("Div", [centred, std]), gamma]), beta])
 
     def split_heads(x: str) -> str:
         r = n.node("Reshape", [x, n.const(np.array([1, t, heads, dh], np.int64))])

@@ -89,6 +89,21 @@ def test_structure_has_the_operators_named(built):
     assert {"LayerNormalization", "Softmax", "Erf", "MatMul", "Transpose"} <= kinds["transformer"]
 
 
+@pytest.mark.parametrize("mode", ["qdq", "dynamic"])
+def test_decomposed_layernorm_transformer(tmp_path, mode):
+    n = nets()
+    fp = tmp_path / "t.onnx"
+    onnx.save(n.transformer(layernorm="decomposed"), fp)
+    assert {"ReduceMean", "Pow", "Sqrt"} <= {node.op_type for node in onnx.load(str(fp)).graph.node}
+    logging.getLogger().setLevel(logging.ERROR)
+    q = n.quantize(fp, tmp_path / "q.onnx", mode)
+    x = n.calibration(onnx.load(str(fp)), 1, seed=99)[0]
+    outputs, report = simulate(q, x, float_model=fp)
+    ints = [layer for layer in report.layers if layer.ort_compared and "int" in layer.dtype]
+    assert ints and sum(layer.ort_mismatches for layer in ints) == 0
+    assert report.outputs[0].ort_max_abs_diff <= 1e-5 and report.outputs[0].float_max_abs_error < 1.0
+
+
 def test_gelu_operator_form():
     m = nets().transformer(gelu="op")
     import onnxruntime as ort
