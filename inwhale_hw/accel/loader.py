@@ -37,6 +37,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ._deps import require
+from .fold import fold_constants
 from .graph import Graph, Op, TensorInfo
 from .supported import SUPPORTED
 
@@ -123,7 +124,7 @@ def load_model(model: Any, role: str = "quantized") -> Graph:
         if op.kind == "QLinearSoftmax" and op.origin == "qdq":
             op.attrs["opset"] = opset
     ops = _live(ops, output_names - set(constants) - {i.name for i in inputs})
-    return Graph(g.name or "model", inputs, outputs, constants, ops, model=proto)
+    return fold_constants(Graph(g.name or "model", inputs, outputs, constants, ops, model=proto))
 
 
 def _constant_value(attrs: dict, name: str, numpy_helper) -> np.ndarray:

@@ -100,3 +100,21 @@ def test_constant_nodes_become_constants():
     out, report = simulate(g, np.ones((2, 4), np.float32), reference=False)
     assert np.array_equal(out["y"], np.full((2, 4), 1.5, np.float32))
     assert report.layers[0].engine == "host"
+
+
+def test_shape_arithmetic_on_constants_is_folded():
+    from inwhale_hw.accel import simulate
+
+    nodes = [helper.make_node("Shape", ["w"], ["ws"]),
+             helper.make_node("Gather", ["ws", "zero"], ["d0"], axis=0),
+             helper.make_node("Unsqueeze", ["d0", "ax"], ["d0u"]),
+             helper.make_node("Concat", ["minus1", "d0u"], ["target"], axis=0),
+             helper.make_node("Reshape", ["x", "target"], ["y"])]
+    consts = {"w": np.zeros((2, 3), np.float32), "zero": np.array(0, np.int64), "ax": np.array([0], np.int64),
+              "minus1": np.array([-1], np.int64)}
+    m = _model(nodes, consts)
+    g = load_model(m)
+    assert g.kinds() == ["Reshape"] and g.constants["target"].tolist() == [-1, 2]
+    x = np.arange(4 * 300, dtype=np.float32).reshape(300, 4)
+    outputs, report = simulate(m, x)
+    assert outputs["y"].shape == (600, 2) and report.outputs[0].ort_mismatches == 0
