@@ -2,8 +2,9 @@
 
 Both forms that ``onnxruntime.quantization.quantize_static`` writes are accepted:
 
-* QOperator: QuantizeLinear, QLinearConv, QLinearMatMul, com.microsoft QGemm / QLinearAdd /
-  QLinearAveragePool, MaxPool / Reshape / Flatten on integer tensors, DequantizeLinear;
+* QOperator: QuantizeLinear, QLinearConv, QLinearMatMul, the com.microsoft QLinear* kernels,
+  data movement on integer tensors, DequantizeLinear (and ``quantize_dynamic``'s
+  DynamicQuantizeLinear / MatMulInteger / ConvInteger; MatMulNBits weight-only models);
 * QDQ: float Conv / Gemm / MatMul / Add / pools wrapped in DequantizeLinear (DQ) and
   QuantizeLinear (Q) nodes.  onnxruntime (any graph optimization level above "disable") does
   not run these in float: its QDQ transformers replace each group by an integer kernel, and the
@@ -19,12 +20,19 @@ Rewrites, in onnxruntime's order (``core/optimizer/qdq_transformer``):
    ``DQ(x), DQ(w)[, DQ(b:int32)] -> Conv -> Q``  => QLinearConv;
    ``DQ(a), DQ(b)[, DQ(c:int32)] -> Gemm(beta=1) [-> Q]`` => QGemm (float output without Q);
    ``DQ(a), DQ(b) -> MatMul -> Q`` => QLinearMatMul; ``DQ(a), DQ(b) -> Add -> Q`` => QLinearAdd;
-   ``DQ -> AveragePool -> Q`` => QLinearAveragePool; ``DQ -> MaxPool | Reshape | Flatten |
-   Transpose -> Q`` with the same constant scale and zero point => the op on integers.
-3. Nodes left over run as written (Q/DQ and float ops in float32).
+   ``DQ -> AveragePool -> Q`` => QLinearAveragePool; ``DQ(a), DQ(b) -> Mul -> Q`` =>
+   QLinearMul, ``DQ -> Sigmoid | LeakyRelu -> Q`` => QLinearSigmoid / QLinearLeakyRelu,
+   ``DQ... -> Concat -> Q`` => QLinearConcat (these four for uint8 only: onnxruntime 1.32 on
+   x86-64 keeps the int8 groups in float); ``DQ -> GlobalAveragePool | Softmax -> Q`` =>
+   QLinearGlobalAveragePool / QLinearSoftmax; ``DQ -> MaxPool | Reshape | Flatten | Transpose |
+   Squeeze | Unsqueeze | Gather | Slice | Resize -> Q`` with the same constant scale and zero
+   point => the op on integers.  Groups whose weights are sub-byte, float8 or blocked stay
+   DQ -> float op (as in onnxruntime).
+3. Nodes left over run as written (Q/DQ and float ops in float32); integer shape arithmetic on
+   constants is folded (:mod:`.fold`).
 
-Anything else (an operator outside :data:`SUPPORTED`, a sub-graph, a blocked DequantizeLinear)
-raises :class:`~inwhale_hw.errors.ModelError` naming the operator and the node.
+Anything else (an operator outside :data:`SUPPORTED`, a sub-graph) raises
+:class:`~inwhale_hw.errors.ModelError` naming the operator, its domain, the node and the model.
 """
 
 from __future__ import annotations
