@@ -222,3 +222,20 @@ def test_requantizing_vector_ops_count_saturation():
     # (a - 128)^2 * 0.1^2 / 0.01 + 128 = d^2 + 128: d = -128, 127, 0, 122 -> 3 above 255, none below 0
     assert (layer.clamped_low, layer.clamped_high) == (0, 3) and layer.ort_mismatches == 0
     assert outputs["y"].tolist() == [[255, 255, 128, 255]]
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16])
+def test_sixteen_bit_quantize_dequantize_and_blocked_quantize(dtype):
+    x = np.concatenate([RNG.normal(0, 300, 400), [0.5, -0.5, 1e9, -1e9]]).astype(np.float32).reshape(4, 101)
+    info = np.iinfo(dtype)
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]), helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"])]
+    m = model(nodes, {"x": x}, {"q": dtype, "y": np.float32}, {"s": f32(0.01), "z": zp(dtype, info.min // 2 + info.max // 3)})
+    m.opset_import[0].version = 21
+    m.ir_version = 10
+    check(m, {"x": x})
+    xb = RNG.normal(0, 3, (4, 10)).astype(np.float32)
+    node = helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], axis=1, block_size=4)
+    m = model([node], {"x": xb}, {"q": np.int8}, {"s": RNG.uniform(0.01, 0.05, (4, 3)).astype(np.float32), "z": codes(np.int8, (4, 3))})
+    m.opset_import[0].version = 21
+    m.ir_version = 10
+    check(m, {"x": xb})
