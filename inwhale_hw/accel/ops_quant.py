@@ -1,4 +1,6 @@
-"""Integer executors: the MAC operators, QLinearAdd, QLinearAveragePool, Quantize/DequantizeLinear.
+"""Integer executors: the MAC operators (also MatMulInteger / ConvInteger, which stop at the
+int32 accumulator), QLinearAdd, QLinearAveragePool, Quantize / DequantizeLinear (per tensor,
+per axis, blocked; sub-byte and float8 inputs via :mod:`.low_bit`), DynamicQuantizeLinear.
 
 MAC operators (ONNX QLinearConv / QLinearMatMul, com.microsoft QGemm) follow one pipeline:
 
