@@ -16,7 +16,7 @@ import numpy as np
 from ._deps import require
 from .graph import Graph
 
-__all__ = ["reference_model", "run_onnxruntime"]
+__all__ = ["match_inputs", "reference_model", "reference_versions", "run_onnxruntime"]
 
 
 def reference_model(graph: Graph):
@@ -66,3 +66,17 @@ def run_onnxruntime(graph: Graph, feeds: dict[str, np.ndarray], extra: dict[str,
         intermediates = dict(zip(wanted, _session(probe, ort).run(wanted, feeds)))
     intermediates.update({k: v for k, v in outputs.items() if extra and k in extra})
     return outputs, intermediates
+
+
+def reference_versions() -> dict[str, str]:
+    """The onnxruntime and onnx versions the comparison ran against (exactness depends on them)."""
+    return {"onnxruntime": require("onnxruntime").__version__, "onnx": require("onnx").__version__}
+
+
+def match_inputs(names: list[str], feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``feeds`` for a model whose inputs are ``names``: by name, or positionally for one input."""
+    if set(names) <= set(feeds):
+        return {n: feeds[n] for n in names}
+    if len(names) == 1 and len(feeds) == 1:
+        return {names[0]: next(iter(feeds.values()))}
+    raise InputError(f"the float model's inputs {names} do not match the quantized model's {sorted(feeds)}")
