@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from ._deps import require
 from .graph import Graph
 
