@@ -98,7 +98,7 @@ def test_ima_state_rejects_bad_values():
 
 
 @pytest.mark.parametrize(
-    "params", [{}, {"flavor": "ffmpeg"}, {"encoder": "libsndfile", "block_size": 512}]
+    "params", [{}, {"flavor": "ffmpeg"}, {"method": "libsndfile", "block_size": 512}]
 )
 def test_conformance(params):
     report = check_quantizer(ImaAdpcm, params)
