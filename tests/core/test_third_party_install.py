@@ -85,6 +85,12 @@ def test_example_usable_by_name_and_passes_conformance(site):
     assert lines[2] == "uniform"
 
 
+def test_example_hardware_verifies_by_name(site):
+    out = _run(site, "-m", "inwhale_hw", "verify", "crush", "--block", "decoder", "-p", "bits=6",
+               "--simulator", "amaranth").stdout
+    assert "64 vectors checked, 0 mismatches" in out
+
+
 def test_info_for_the_example_plugin(site):
     out = _run(site, "-m", "inwhale_hw", "info", "bitcrush").stdout
     assert "plugin:       bitcrush" in out
