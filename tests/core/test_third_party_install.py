@@ -91,6 +91,14 @@ def test_example_hardware_verifies_by_name(site):
     assert "64 vectors checked, 0 mismatches" in out
 
 
+@pytest.mark.slow
+def test_example_plugin_own_tests_pass_with_check_hardware(site):
+    result = _run(site, "-m", "pytest", str(EXAMPLE / "tests"), "-q", "-p", "no:cacheprovider",
+                  "--rootdir", str(EXAMPLE), check=False)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "15 passed" in result.stdout
+
+
 def test_info_for_the_example_plugin(site):
     out = _run(site, "-m", "inwhale_hw", "info", "bitcrush").stdout
     assert "plugin:       bitcrush" in out
