@@ -21,7 +21,7 @@ which take a start state and return the end state.  audioop codes 16-bit values,
 
 ``state`` must be ``None`` or a 2-tuple of ints (``TypeError`` otherwise, ``OverflowError``
 beyond a C int); a predictor outside [-32768, 32767] or a step index outside [0, 88] raises
-``ValueError`` ("bad state"), as audioop does.
+``ValueError`` ("bad state") as audioop does, here an :class:`~inwhale_hw.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from inwhale_hw import Quantizer, get_quantizer
+from inwhale_hw.errors import InputError
 
 from ._samples import CHUNK, c_int, check_parameters, check_width, fragment_bytes
 
@@ -146,7 +147,7 @@ def _adpcm_state(state: Any) -> tuple[int, int]:
         if not _INT_MIN <= value <= _INT_MAX:
             raise OverflowError(f"state value {value} does not fit a C int")
     if not -32768 <= predictor <= 32767 or not 0 <= index <= 88:
-        raise ValueError(f"bad state {state!r}: predictor must be in [-32768, 32767] and step index in [0, 88]")
+        raise InputError(f"bad state {state!r}: predictor must be in [-32768, 32767] and step index in [0, 88]")
     return predictor, index
 
 
