@@ -17,7 +17,7 @@ from ..errors import InputError
 from ._deps import require
 from .graph import Graph
 
-__all__ = ["reference_model", "run_onnxruntime", "run_float_model"]
+__all__ = ["reference_model", "reference_versions", "run_float_model", "run_onnxruntime"]
 
 
 def reference_model(graph: Graph):
@@ -69,25 +69,33 @@ def run_onnxruntime(graph: Graph, feeds: dict[str, np.ndarray], extra: dict[str,
     return outputs, intermediates
 
 
+def reference_versions() -> dict[str, str]:
+    """The onnxruntime and onnx versions the comparison ran against (exactness depends on them)."""
+    return {"onnxruntime": require("onnxruntime").__version__, "onnx": require("onnx").__version__}
+
+
 def run_float_model(model, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Outputs of a float ONNX model on the quantized model's ``feeds`` (matched by name, or
-    positionally for single-input models): onnxruntime when installed, else the simulator's
-    own float executors."""
+    positionally for single-input models): onnxruntime when installed (any operator it runs),
+    else the simulator's own float executors (errors then name the float model)."""
     from ._deps import available
-    from .loader import load_model
+    from .loader import _read_model, load_model
 
-    graph = load_model(model)
-    names = [i.name for i in graph.inputs]
-    if set(names) <= set(feeds):
-        feeds = {n: feeds[n] for n in names}
-    elif len(names) == 1 and len(feeds) == 1:
-        feeds = {names[0]: next(iter(feeds.values()))}
-    else:
-        raise InputError(f"the float model's inputs {names} do not match the quantized model's {sorted(feeds)}")
     if available("onnxruntime"):
-        ort = require("onnxruntime")
-        outputs = [o.name for o in graph.outputs]
-        return dict(zip(outputs, _session(graph.model, ort).run(outputs, feeds)))
+        proto = _read_model(model)
+        constants = {t.name for t in proto.graph.initializer}
+        names = [i.name for i in proto.graph.input if i.name not in constants]
+        outputs = [o.name for o in proto.graph.output]
+        return dict(zip(outputs, _session(proto, require("onnxruntime")).run(outputs, _match(names, feeds))))
+    graph = load_model(model, role="float")
     from .simulate import execute
 
-    return execute(graph, feeds).outputs
+    return execute(graph, _match([i.name for i in graph.inputs], feeds)).outputs
+
+
+def _match(names: list[str], feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    if set(names) <= set(feeds):
+        return {n: feeds[n] for n in names}
+    if len(names) == 1 and len(feeds) == 1:
+        return {names[0]: next(iter(feeds.values()))}
+    raise InputError(f"the float model's inputs {names} do not match the quantized model's {sorted(feeds)}")

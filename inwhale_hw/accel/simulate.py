@@ -23,15 +23,25 @@ from .context import ExecContext
 from .cycles import mac_cycles, vector_cycles
 from .graph import Graph
 from .loader import load_model
+from .ops_conv_transpose import EXECUTORS as CONV_TRANSPOSE_EXECUTORS
+from .ops_elementwise import EXECUTORS as ELEMENTWISE_EXECUTORS
 from .ops_float import EXECUTORS as FLOAT_EXECUTORS
+from .ops_qlinear import EXECUTORS as QLINEAR_EXECUTORS
 from .ops_quant import EXECUTORS as QUANT_EXECUTORS
-from .reference import run_float_model, run_onnxruntime
+from .ops_reduce import EXECUTORS as REDUCE_EXECUTORS
+from .ops_resize import EXECUTORS as RESIZE_EXECUTORS
+from .ops_shape import EXECUTORS as SHAPE_EXECUTORS
+from .ops_softmax import EXECUTORS as SOFTMAX_EXECUTORS
+from .ops_weight_only import EXECUTORS as WEIGHT_ONLY_EXECUTORS
+from .reference import reference_versions, run_float_model, run_onnxruntime
 from .report import LayerStats, OutputStats, Report
 from .weights import apply_config
 
 __all__ = ["Execution", "execute", "simulate"]
 
-EXECUTORS = {**FLOAT_EXECUTORS, **QUANT_EXECUTORS}
+EXECUTORS = {**FLOAT_EXECUTORS, **ELEMENTWISE_EXECUTORS, **REDUCE_EXECUTORS, **SHAPE_EXECUTORS, **QUANT_EXECUTORS,
+             **QLINEAR_EXECUTORS, **SOFTMAX_EXECUTORS, **WEIGHT_ONLY_EXECUTORS,
+             **RESIZE_EXECUTORS, **CONV_TRANSPOSE_EXECUTORS}
 
 
 @dataclass
@@ -147,10 +157,16 @@ def simulate(model: Any, inputs: Any, config: AccelConfig | None = None, *, refe
         ints = {name: v.dtype for layer, op in zip(run.layers, graph.ops) for name in op.outputs
                 if (v := run.tensors.get(name)) is not None and v.dtype.kind in "iu"}
         ort_out, inter = run_onnxruntime(graph, feeds, ints)
+        floats = {name: v.dtype for layer, op in zip(run.layers, graph.ops) if layer.engine == "host"
+                  for name in op.outputs[:1] if (v := run.tensors.get(name)) is not None and v.dtype.kind == "f"
+                  and name not in ort_out}
+        if floats:  # a separate probe: exposing float tensors must not change onnxruntime's integer fusions
+            inter.update(run_onnxruntime(graph, feeds, floats)[1])
         for layer, op in zip(run.layers, graph.ops):
             name = op.outputs[0]
             if name in inter:
                 layer.set_reference(run.tensors[name], inter[name])
+        report.versions = reference_versions()
     elif reference:
         report.notes.append("onnxruntime is not installed: no reference comparison (pip install 'inwhale_hw[onnx]')")
     float_out = None
