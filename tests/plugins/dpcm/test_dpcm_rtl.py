@@ -155,7 +155,7 @@ def test_default_codes_and_state_every_sample(block, simulator, require_tool):
 def test_default_vectors_cover_speech_music_loads_step_limits_and_both_rails(block):
     q, _, vectors, frac = _vectors("default", block)
     d = q.design
-    assert np.count_nonzero(vectors.inputs["load"]) == 4
+    assert np.count_nonzero(vectors.inputs["load"]) == 4 + 64  # segment starts, then the directed ties
     assert len(vectors.inputs["i"]) >= 8000 + 2000  # 1 s of speech and 0.25 s of music at 8 kHz
     assert vectors.expected["step"].min() == d.step_min and vectors.expected["step"].max() == d.step_max
     high, low = frac["clamps"]
