@@ -14,7 +14,9 @@
   outputs with a float model, and returns a :class:`Report` (text and JSON).
 
 With the default configuration (32-bit wrapping accumulators, profile ``onnxruntime``) every
-output equals onnxruntime's bit for bit.
+integer tensor equals onnxruntime's bit for bit.  :data:`SUPPORTED` maps each operator
+``(domain, op_type)`` to its form and exactness (float operators onnxruntime approximates
+carry a stated tolerance); ``inwhale-hw accel ops`` prints it.
 """
 
 from .config import AccelConfig, load_config

@@ -36,6 +36,10 @@ SCALE_SLOTS: dict[str, tuple[int, ...]] = {
     "QLinearConv": (1, 6),
     "QLinearMatMul": (1, 6),
     "QGemm": (1, 7),
+    "QLinearMul": (1, 4, 6),
+    "QLinearGlobalAveragePool": (1, 3),
+    "QLinearSigmoid": (1, 3),
+    "QLinearLeakyRelu": (1, 3),
 }
 
 

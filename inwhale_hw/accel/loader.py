@@ -2,8 +2,9 @@
 
 Both forms that ``onnxruntime.quantization.quantize_static`` writes are accepted:
 
-* QOperator: QuantizeLinear, QLinearConv, QLinearMatMul, com.microsoft QGemm / QLinearAdd /
-  QLinearAveragePool, MaxPool / Reshape / Flatten on integer tensors, DequantizeLinear;
+* QOperator: QuantizeLinear, QLinearConv, QLinearMatMul, the com.microsoft QLinear* kernels,
+  data movement on integer tensors, DequantizeLinear (and ``quantize_dynamic``'s
+  DynamicQuantizeLinear / MatMulInteger / ConvInteger; MatMulNBits weight-only models);
 * QDQ: float Conv / Gemm / MatMul / Add / pools wrapped in DequantizeLinear (DQ) and
   QuantizeLinear (Q) nodes.  onnxruntime (any graph optimization level above "disable") does
   not run these in float: its QDQ transformers replace each group by an integer kernel, and the
@@ -19,12 +20,19 @@ Rewrites, in onnxruntime's order (``core/optimizer/qdq_transformer``):
    ``DQ(x), DQ(w)[, DQ(b:int32)] -> Conv -> Q``  => QLinearConv;
    ``DQ(a), DQ(b)[, DQ(c:int32)] -> Gemm(beta=1) [-> Q]`` => QGemm (float output without Q);
    ``DQ(a), DQ(b) -> MatMul -> Q`` => QLinearMatMul; ``DQ(a), DQ(b) -> Add -> Q`` => QLinearAdd;
-   ``DQ -> AveragePool -> Q`` => QLinearAveragePool; ``DQ -> MaxPool | Reshape | Flatten |
-   Transpose -> Q`` with the same constant scale and zero point => the op on integers.
-3. Nodes left over run as written (Q/DQ and float ops in float32).
+   ``DQ -> AveragePool -> Q`` => QLinearAveragePool; ``DQ(a), DQ(b) -> Mul -> Q`` =>
+   QLinearMul, ``DQ -> Sigmoid | LeakyRelu -> Q`` => QLinearSigmoid / QLinearLeakyRelu,
+   ``DQ... -> Concat -> Q`` => QLinearConcat (these four for uint8 only: onnxruntime 1.32 on
+   x86-64 keeps the int8 groups in float); ``DQ -> GlobalAveragePool | Softmax -> Q`` =>
+   QLinearGlobalAveragePool / QLinearSoftmax; ``DQ -> MaxPool | Reshape | Flatten | Transpose |
+   Squeeze | Unsqueeze | Gather | Slice | Resize -> Q`` with the same constant scale and zero
+   point => the op on integers.  Groups whose weights are sub-byte, float8 or blocked stay
+   DQ -> float op (as in onnxruntime).
+3. Nodes left over run as written (Q/DQ and float ops in float32); integer shape arithmetic on
+   constants is folded (:mod:`.fold`).
 
-Anything else (an operator outside :data:`SUPPORTED`, a sub-graph, a blocked DequantizeLinear)
-raises :class:`~inwhale_hw.errors.ModelError` naming the operator and the node.
+Anything else (an operator outside :data:`SUPPORTED`, a sub-graph) raises
+:class:`~inwhale_hw.errors.ModelError` naming the operator, its domain, the node and the model.
 """
 
 from __future__ import annotations
@@ -37,20 +45,22 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ._deps import require
+from .fold import fold_constants
 from .graph import Graph, Op, TensorInfo
+from .supported import SUPPORTED
 
 __all__ = ["SUPPORTED", "load_model"]
 
 _MS = "com.microsoft"
-#: (domain, op_type) pairs the simulator executes
-SUPPORTED: frozenset[tuple[str, str]] = frozenset(
-    [("", t) for t in (
-        "QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "Conv", "Gemm", "MatMul",
-        "Relu", "Clip", "MaxPool", "AveragePool", "Add", "Reshape", "Flatten", "Transpose", "Identity", "Constant",
-    )]
-    + [(_MS, t) for t in ("QGemm", "QLinearAdd", "QLinearAveragePool", "QuantizeLinear", "DequantizeLinear")]
-)
-_DROP_QDQ = ("MaxPool", "Reshape", "Flatten", "Transpose")
+_DROP_QDQ = ("MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Gather", "Slice", "Resize")
+#: QDQ unary / binary / variadic groups onnxruntime fuses into com.microsoft QLinear* kernels, and the
+#: activation types it fuses them for (measured with onnxruntime 1.32 on x86-64: the int8 forms
+#: stay DQ -> float op -> Q there)
+_QLINEAR_GROUPS = {"Mul": ("QLinearMul", (np.uint8,)), "Sigmoid": ("QLinearSigmoid", (np.uint8,)),
+                   "LeakyRelu": ("QLinearLeakyRelu", (np.uint8,)), "Concat": ("QLinearConcat", (np.uint8,)),
+                   "GlobalAveragePool": ("QLinearGlobalAveragePool", (np.uint8, np.int8)),
+                   "Softmax": ("QLinearSoftmax", (np.uint8, np.int8))}
+_MULTI_OUTPUT = ("Split", "DynamicQuantizeLinear")
 
 
 @dataclass
@@ -64,8 +74,10 @@ class _Node:
     attrs: dict[str, Any]
 
 
-def _attr_value(helper, attribute) -> Any:
+def _attr_value(helper, attribute, numpy_helper) -> Any:
     value = helper.get_attribute_value(attribute)
+    if hasattr(value, "dims") and hasattr(value, "data_type"):  # a TensorProto attribute
+        return numpy_helper.to_array(value)
     if isinstance(value, bytes):
         return value.decode()
     if isinstance(value, list) and value and isinstance(value[0], bytes):
@@ -86,8 +98,11 @@ def _read_model(model: Any):
         raise ModelError(f"{str(path)!r} is not a readable ONNX model: {exc}") from None
 
 
-def load_model(model: Any) -> Graph:
-    """Read an ONNX model (path or ``onnx.ModelProto``) into a :class:`Graph`."""
+def load_model(model: Any, role: str = "quantized") -> Graph:
+    """Read an ONNX model (path or ``onnx.ModelProto``) into a :class:`Graph`.
+
+    ``role`` ("quantized" or "float") names the model in error messages.
+    """
     onnx = require("onnx")
     from onnx import helper, numpy_helper
 
@@ -99,10 +114,10 @@ def load_model(model: Any) -> Graph:
         domain = "" if n.domain in ("", "ai.onnx") else n.domain
         name = n.name or f"{n.op_type}_{i}"
         if (domain, n.op_type) not in SUPPORTED:
-            label = f"{domain}.{n.op_type}" if domain else n.op_type
-            known = ", ".join(sorted(t for _, t in SUPPORTED if t != "Constant"))
-            raise ModelError(f"unsupported operator {label!r} in node {name!r}; the simulator runs: {known}")
-        attrs = {a.name: _attr_value(helper, a) for a in n.attribute}
+            label = f"{n.op_type!r} (domain {domain or 'ai.onnx'!r})"
+            raise ModelError(f"unsupported operator {label} in node {name!r} of the {role} model; "
+                             "inwhale_hw.accel.SUPPORTED lists the operators the simulator runs")
+        attrs = {a.name: _attr_value(helper, a, numpy_helper) for a in n.attribute}
         if n.op_type == "Constant":
             constants[n.output[0]] = _constant_value(attrs, name, numpy_helper)
             continue
@@ -112,13 +127,17 @@ def load_model(model: Any) -> Graph:
     output_names = {o.name for o in outputs}
     nodes = _remove_redundant_activations(nodes, constants, output_names)
     ops = _fuse(nodes, constants, output_names, _dtypes(nodes, constants, inputs))
+    opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 13)
+    for op in ops:
+        if op.kind == "QLinearSoftmax" and op.origin == "qdq":
+            op.attrs["opset"] = opset
     ops = _live(ops, output_names - set(constants) - {i.name for i in inputs})
-    return Graph(g.name or "model", inputs, outputs, constants, ops, model=proto)
+    return fold_constants(Graph(g.name or "model", inputs, outputs, constants, ops, model=proto))
 
 
 def _constant_value(attrs: dict, name: str, numpy_helper) -> np.ndarray:
     if "value" in attrs:
-        return numpy_helper.to_array(attrs["value"])
+        return np.asarray(attrs["value"])
     for key, dtype in (("value_float", np.float32), ("value_floats", np.float32),
                        ("value_int", np.int64), ("value_ints", np.int64)):
         if key in attrs:
@@ -263,7 +282,7 @@ def _per_tensor(dq: _Node, constants) -> bool:
 
 def _fuse_one(n: _Node, dq_of, consumers, outputs, constants, types):
     data = [name for name in n.inputs if name]
-    if n.op_type in ("Reshape",):
+    if n.op_type in _DROP_QDQ:
         data = data[:1]
     dqs = [dq_of(name) for name in data]
     if not dqs or any(d is None for d in dqs):
@@ -285,6 +304,11 @@ def _fuse_one(n: _Node, dq_of, consumers, outputs, constants, types):
         return None
     nodes = tuple(d.name for d in dqs) + (n.name,) + ((q.name,) if q is not None else ())
     out = (q.outputs[0],) if q is not None else (n.outputs[0],)
+
+    if n.op_type in ("Conv", "Gemm", "MatMul") and (
+            len(dqs) < 2 or types.get(dqs[1].inputs[0]) not in (np.int8, np.uint8)
+            or any(int(d.attrs.get("block_size", 0) or 0) for d in dqs)):
+        return None  # sub-byte, float8 or blocked weights: onnxruntime runs DQ -> float op
 
     def make(kind: str, inputs: tuple[str, ...], meta: dict | None = None) -> tuple[Op, _Node | None]:
         return Op(n.name, kind, inputs, out, dict(n.attrs), "qdq", nodes, meta or {}), q
@@ -312,6 +336,12 @@ def _fuse_one(n: _Node, dq_of, consumers, outputs, constants, types):
         return make("QLinearAdd", _args(dqs[0]) + _args(dqs[1]) + _q_args(q))
     if n.op_type == "AveragePool" and q is not None and _per_tensor(dqs[0], constants):
         return make("QLinearAveragePool", _args(dqs[0]) + _q_args(q))
+    if n.op_type in _QLINEAR_GROUPS and q is not None and all(_per_tensor(d, constants) for d in dqs):
+        kind, allowed = _QLINEAR_GROUPS[n.op_type]
+        if in_type in allowed and all(types.get(d.inputs[0]) == in_type for d in dqs):
+            pairs = tuple(name for d in dqs for name in _args(d))
+            return make(kind, _q_args(q) + pairs if kind == "QLinearConcat" else pairs + _q_args(q))
+        return None
     if n.op_type in _DROP_QDQ and q is not None and _same_params(dqs[0], q, constants):
         return make(n.op_type, (dqs[0].inputs[0],) + tuple(n.inputs[1:]))
     return None
@@ -337,9 +367,8 @@ def _plain_op(n: _Node) -> Op:
         meta = {"weight_axis": 1}
     elif n.op_type == "QGemm":
         meta = {"weight_axis": 0 if n.attrs.get("transB", 0) else 1}
-    if n.op_type in ("QuantizeLinear", "DequantizeLinear") and int(n.attrs.get("block_size", 0) or 0):
-        raise ModelError(f"{n.op_type} node {n.name!r} uses blocked quantization (block_size), which is not supported")
-    return Op(n.name, n.op_type, tuple(n.inputs), tuple(o for o in n.outputs[:1]), dict(n.attrs), "onnx", (n.name,), meta)
+    outputs = n.outputs if n.op_type in _MULTI_OUTPUT else n.outputs[:1]
+    return Op(n.name, n.op_type, tuple(n.inputs), tuple(outputs), dict(n.attrs), "onnx", (n.name,), meta)
 
 
 def _live(ops: list[Op], outputs: set[str]) -> list[Op]:

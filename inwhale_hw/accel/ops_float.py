@@ -1,12 +1,14 @@
 """Executors for the operators a quantized model may leave outside its integer kernels.
 
 Element-wise and data-movement operators give onnxruntime's bits exactly (one float32 rounding
-per element, or none): Relu ``max(x, 0)``, Clip ``min(max(x, lo), hi)``, Add (NumPy
+per element, or none): Relu ``x < 0 ? 0 : x`` (``-0`` and NaN pass through, as
+``std::max(x, 0)``), Clip ``min(max(x, lo), hi)``, Add (NumPy
 broadcasting, ONNX multidirectional broadcasting), MaxPool (on any dtype: integer MaxPool is
 exact, padding never wins a max), Reshape (``0`` copies a dimension unless ``allowzero``,
 ``-1`` is inferred), Flatten, Transpose, Identity.
 
-Float Conv / Gemm / MatMul / AveragePool accumulate in float32 with NumPy's BLAS; their
+Float AveragePool sums each window in onnxruntime's order (exact, dilations and ceil_mode
+included).  Float Conv / Gemm / MatMul accumulate in float32 with NumPy's BLAS; their
 summation order differs from MLAS's, so their results can differ from onnxruntime's in the
 last bits.  Quantized models from ``quantize_static`` keep none of them in float (the QDQ
 groups are fused, see :mod:`inwhale_hw.accel.loader`); their MACs are reported on the host.
@@ -19,7 +21,8 @@ import numpy as np
 from ..errors import ModelError
 from ..nn.conv import im2col
 from .context import ExecContext, OpResult
-from .geometry import average_f32, conv_operands, window_geometry, windows
+from ..nn.onnx_attrs import conv_operands, window_geometry
+from .geometry import average_f32, windows
 from .graph import Op
 
 __all__ = ["EXECUTORS"]
@@ -65,7 +68,7 @@ def matmul(op: Op, args: list, ctx: ExecContext) -> OpResult:
 
 def relu(op: Op, args: list, ctx: ExecContext) -> OpResult:
     x = args[0]
-    return OpResult([np.maximum(x, np.zeros((), x.dtype))], "host", vector_elements=x.size)
+    return OpResult([np.where(x < 0, np.zeros((), x.dtype), x)], "host", vector_elements=x.size)
 
 
 def clip(op: Op, args: list, ctx: ExecContext) -> OpResult:

@@ -16,7 +16,7 @@ import numpy as np
 from ._deps import require
 from .graph import Graph
 
-__all__ = ["reference_model", "run_onnxruntime"]
+__all__ = ["reference_model", "reference_versions", "run_onnxruntime"]
 
 
 def reference_model(graph: Graph):
@@ -66,3 +66,8 @@ def run_onnxruntime(graph: Graph, feeds: dict[str, np.ndarray], extra: dict[str,
         intermediates = dict(zip(wanted, _session(probe, ort).run(wanted, feeds)))
     intermediates.update({k: v for k, v in outputs.items() if extra and k in extra})
     return outputs, intermediates
+
+
+def reference_versions() -> dict[str, str]:
+    """The onnxruntime and onnx versions the comparison ran against (exactness depends on them)."""
+    return {"onnxruntime": require("onnxruntime").__version__, "onnx": require("onnx").__version__}

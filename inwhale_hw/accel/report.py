@@ -55,12 +55,13 @@ class LayerStats:
     ort_compared: int | None = None
     ort_max_abs_diff: float | None = None
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     @classmethod
     def from_result(cls, op: Op, result: OpResult, cycles: int, seconds: float) -> "LayerStats":
         out = result.outputs[0]
         stats = cls(op.name, op.kind, op.origin, result.engine, list(out.shape), str(out.dtype),
-                    int(result.macs), int(cycles), seconds=seconds)
+                    int(result.macs), int(cycles), seconds=seconds, notes=list(result.notes))
         if result.clamped is not None:
             stats.clamped_low, stats.clamped_high = (int(v) for v in result.clamped)
         if result.acc is not None:
@@ -143,6 +144,7 @@ class Report:
     outputs: list[OutputStats] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    versions: dict[str, str] = field(default_factory=dict)
 
     def totals(self) -> dict[str, Any]:
         cfg = self.config
@@ -175,6 +177,7 @@ class Report:
             "outputs": [asdict(o) for o in self.outputs],
             "totals": self.totals(),
             "notes": list(self.notes),
+            "versions": dict(self.versions),
         }
 
     def to_json(self) -> str:
@@ -218,5 +221,8 @@ class Report:
             if o.float_accuracy is not None:
                 parts.append(f"(float {o.float_accuracy:.2%})")
             lines.append("; ".join(parts))
+        if self.versions:
+            lines.append("compared against " + ", ".join(f"{k} {v}" for k, v in sorted(self.versions.items())))
         lines.extend(f"note: {n}" for n in self.notes)
+        lines.extend(f"note: layer {s.name!r}: {n}" for s in self.layers for n in s.notes)
         return "\n".join(lines)

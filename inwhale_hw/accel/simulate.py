@@ -22,16 +22,26 @@ from .batching import PROBE_IMAGES, NotSeparable, check_separable, run_chunked
 from .context import ExecContext
 from .cycles import mac_cycles, vector_cycles
 from .graph import Graph
-from .loader import load_model
+from .loader import _read_model, load_model
+from .ops_conv_transpose import EXECUTORS as CONV_TRANSPOSE_EXECUTORS
+from .ops_elementwise import EXECUTORS as ELEMENTWISE_EXECUTORS
 from .ops_float import EXECUTORS as FLOAT_EXECUTORS
+from .ops_qlinear import EXECUTORS as QLINEAR_EXECUTORS
 from .ops_quant import EXECUTORS as QUANT_EXECUTORS
-from .reference import _session, run_onnxruntime
+from .ops_reduce import EXECUTORS as REDUCE_EXECUTORS
+from .ops_resize import EXECUTORS as RESIZE_EXECUTORS
+from .ops_shape import EXECUTORS as SHAPE_EXECUTORS
+from .ops_softmax import EXECUTORS as SOFTMAX_EXECUTORS
+from .ops_weight_only import EXECUTORS as WEIGHT_ONLY_EXECUTORS
+from .reference import _session, reference_versions, run_onnxruntime
 from .report import LayerStats, OutputStats, Report
 from .weights import apply_config
 
 __all__ = ["Execution", "execute", "simulate", "run_float_model"]
 
-EXECUTORS = {**FLOAT_EXECUTORS, **QUANT_EXECUTORS}
+EXECUTORS = {**FLOAT_EXECUTORS, **ELEMENTWISE_EXECUTORS, **REDUCE_EXECUTORS, **SHAPE_EXECUTORS, **QUANT_EXECUTORS,
+             **QLINEAR_EXECUTORS, **SOFTMAX_EXECUTORS, **WEIGHT_ONLY_EXECUTORS,
+             **RESIZE_EXECUTORS, **CONV_TRANSPOSE_EXECUTORS}
 
 
 @dataclass
@@ -147,10 +157,16 @@ def simulate(model: Any, inputs: Any, config: AccelConfig | None = None, *, refe
         ints = {name: v.dtype for layer, op in zip(run.layers, graph.ops) for name in op.outputs
                 if (v := run.tensors.get(name)) is not None and v.dtype.kind in "iu"}
         ort_out, inter = run_onnxruntime(graph, feeds, ints)
+        floats = {name: v.dtype for layer, op in zip(run.layers, graph.ops) if layer.engine == "host"
+                  for name in op.outputs[:1] if (v := run.tensors.get(name)) is not None and v.dtype.kind == "f"
+                  and name not in ort_out}
+        if floats:  # a separate probe: exposing float tensors must not change onnxruntime's integer fusions
+            inter.update(run_onnxruntime(graph, feeds, floats)[1])
         for layer, op in zip(run.layers, graph.ops):
             name = op.outputs[0]
             if name in inter:
                 layer.set_reference(run.tensors[name], inter[name])
+        report.versions = reference_versions()
     elif reference:
         report.notes.append("onnxruntime is not installed: no reference comparison (pip install 'inwhale_hw[onnx]')")
     float_out = None
@@ -166,18 +182,21 @@ def simulate(model: Any, inputs: Any, config: AccelConfig | None = None, *, refe
 
 def run_float_model(model, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Outputs of a float ONNX model on the quantized model's ``feeds`` (matched by name, or
-    positionally for single-input models): onnxruntime when installed, else the simulator's
-    own float executors."""
-    graph = load_model(model)
-    names = [i.name for i in graph.inputs]
-    if set(names) <= set(feeds):
-        feeds = {n: feeds[n] for n in names}
-    elif len(names) == 1 and len(feeds) == 1:
-        feeds = {names[0]: next(iter(feeds.values()))}
-    else:
-        raise InputError(f"the float model's inputs {names} do not match the quantized model's {sorted(feeds)}")
+    positionally for single-input models): onnxruntime when installed (any operator it runs),
+    else the simulator's own float executors (errors then name the float model)."""
     if available("onnxruntime"):
-        ort = require("onnxruntime")
-        outputs = [o.name for o in graph.outputs]
-        return dict(zip(outputs, _session(graph.model, ort).run(outputs, feeds)))
-    return execute(graph, feeds).outputs
+        proto = _read_model(model)
+        constants = {t.name for t in proto.graph.initializer}
+        names = [i.name for i in proto.graph.input if i.name not in constants]
+        outputs = [o.name for o in proto.graph.output]
+        return dict(zip(outputs, _session(proto, require("onnxruntime")).run(outputs, _match(names, feeds))))
+    graph = load_model(model, role="float")
+    return execute(graph, _match([i.name for i in graph.inputs], feeds)).outputs
+
+
+def _match(names: list[str], feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    if set(names) <= set(feeds):
+        return {n: feeds[n] for n in names}
+    if len(names) == 1 and len(feeds) == 1:
+        return {names[0]: next(iter(feeds.values()))}
+    raise InputError(f"the float model's inputs {names} do not match the quantized model's {sorted(feeds)}")

@@ -1,4 +1,5 @@
-"""``inwhale-hw accel run``: simulate a quantized ONNX model on a modelled integer accelerator.
+"""``inwhale-hw accel run``: simulate a quantized ONNX model on a modelled integer accelerator;
+``inwhale-hw accel ops`` lists the operators it runs (form and exactness).
 
 ::
 
@@ -81,7 +82,7 @@ def accel() -> None:
 @click.option("--profile", default=None, help="Override the requantization profile (inwhale_hw.nn.PROFILES).")
 @click.option("--weights", default=None, help="Override the weight format: int8, int2..int7 or pow2.")
 @click.option("--float-model", type=click.Path(dir_okay=False), default=None,
-              help="Float ONNX model to measure the error against.")
+              help="Float ONNX model to measure the error against (run on onnxruntime when installed).")
 @click.option("--labels", type=click.Path(dir_okay=False), default=None, help="Integer class labels (.npy) for accuracy.")
 @click.option("--reference/--no-reference", default=True, show_default=True,
               help="Compare every integer tensor with onnxruntime (when installed).")
@@ -102,6 +103,14 @@ def run(model, inputs, output, config_path, acc_bits, overflow, profile, weights
     if report_path:
         report.save_json(report_path)
     click.echo(report.to_text())
+
+
+@accel.command("ops")
+def ops() -> None:
+    """List the operators the simulator runs, with form and exactness against onnxruntime."""
+    from ..accel.supported import describe
+
+    click.echo(describe())
 
 
 accel.add_command(sweep)

@@ -3,8 +3,7 @@
 ``datapath`` builds :class:`inwhale_hw.hdl.cvsd.CVSDEncoder` / ``CVSDDecoder`` from the
 quantizer's integer parameters (64 kHz only: the 8x resampler is not built in hardware);
 ``vectors`` makes the stimulus; ``reference`` runs the §9.2 recursions of :mod:`.loops`; and
-:func:`golden` adds the coverage counters ``rail_high``/``rail_low`` (y, the accumulator
-before the decay, clamped at a rail; x^ = h y itself never reaches one),
+:func:`golden` adds the coverage counters ``rail_high``/``rail_low`` (x^ at the leak of a rail of y),
 ``step_max``/``step_min`` (δ at a limit), ``run_hits`` (samples ending a run of J equal bits)
 and the rounding ties ``beta_ties`` (a decay ``β δ`` exactly half-way: ``δ = 2^(s_β - 1) mod
 2^s_β``) and ``h_ties`` (``h y`` exactly half-way: ``y = 2^(s_h - 1) mod 2^s_h``), which the
@@ -186,11 +185,13 @@ def golden(quantizer: Any, block: str, inputs: Mapping[str, np.ndarray]) -> Gold
     decayed = outputs["age"] > raw.k_minus_j
     y = np.clip(before["xhat"] + np.where(bit != 0, -outputs["delta"], outputs["delta"]), raw.y_min, raw.y_max)
     half_b, half_h = 1 << (raw.beta_shift - 1), 1 << (raw.h_shift - 1)
+    # x^ = leak(y) with y clamped to [y_min, y_max]: the rails as x^ sees them
+    top, bottom = ((v * raw.h_mul + raw.h_bias) >> raw.h_shift for v in (raw.y_max, raw.y_min))
     return Golden(outputs, {
         "beta_ties": int(np.count_nonzero(decayed & ((before["delta"] & (2 * half_b - 1)) == half_b))),
         "h_ties": int(np.count_nonzero((y & (2 * half_h - 1)) == half_h)),
-        "rail_high": int(np.count_nonzero(y == raw.y_max)),
-        "rail_low": int(np.count_nonzero(y == raw.y_min)),
+        "rail_high": int(np.count_nonzero(outputs["xhat"] == top)),
+        "rail_low": int(np.count_nonzero(outputs["xhat"] == bottom)),
         "step_max": int(np.count_nonzero(outputs["delta"] == raw.step_max)),
         "step_min": int(np.count_nonzero(outputs["delta"] == raw.step_min)),
         "run_hits": int(np.count_nonzero(outputs["age"] == 0)),

@@ -75,12 +75,22 @@ def test_unsupported_model_and_bad_output_name(data, tmp_path):
     from onnx import TensorProto, helper
 
     paths, out, _ = data
-    graph = helper.make_graph([helper.make_node("Softmax", ["x"], ["y"], name="sm")], "g",
+    graph = helper.make_graph([helper.make_node("Sin", ["x"], ["y"], name="sm")], "g",
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
     onnx.save(helper.make_model(graph), tmp_path / "sm.onnx")
     np.save(tmp_path / "x.npy", np.zeros((1, 4), np.float32))
     result = CliRunner().invoke(cli, ["accel", "run", str(tmp_path / "sm.onnx"), "-i", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y.npy")])
-    assert result.exit_code == 1 and "unsupported operator 'Softmax' in node 'sm'" in result.output
+    assert result.exit_code == 1 and "unsupported operator 'Sin' (domain 'ai.onnx') in node 'sm' of the quantized model" in result.output
     result = CliRunner().invoke(cli, ["accel", "run", str(paths["mlp_qdq"]), "-i", str(out / "x.npy"), "-o", str(tmp_path / "y.txt")])
     assert result.exit_code == 1 and "must end in .npy or .npz" in result.output
+
+
+def test_ops_lists_every_supported_operator():
+    from inwhale_hw.accel import SUPPORTED
+
+    result = CliRunner().invoke(cli, ["accel", "ops"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert len(lines) == len(SUPPORTED)
+    assert any(line.startswith("com.microsoft.QLinearSoftmax") and "integer" in line and "exact" in line for line in lines)

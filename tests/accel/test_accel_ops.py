@@ -24,7 +24,8 @@ from inwhale_hw.accel.f32 import fma_f32  # noqa: E402
 
 RNG = np.random.default_rng(2024)
 _TYPES = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.uint8): TensorProto.UINT8,
-          np.dtype(np.int8): TensorProto.INT8, np.dtype(np.int32): TensorProto.INT32, np.dtype(np.int64): TensorProto.INT64}
+          np.dtype(np.int8): TensorProto.INT8, np.dtype(np.int32): TensorProto.INT32, np.dtype(np.int64): TensorProto.INT64,
+          np.dtype(np.int16): TensorProto.INT16, np.dtype(np.uint16): TensorProto.UINT16}
 
 
 def model(nodes, inputs: dict[str, np.ndarray], outputs: dict[str, np.dtype], consts: dict[str, np.ndarray]):
