@@ -26,7 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 from amaranth.lib import wiring
@@ -34,7 +34,9 @@ from amaranth.lib import wiring
 from ..errors import ParameterError
 from .ports import Harness, Port, describe
 from .seeded import RESET_CYCLES, draw_verilog, draws
+from .icarus_runner import find_icarus
 from .testbench import DUT, run_tool
+from .verilator_runner import compile_verilator
 from .verilog import module_ports, verilog_text
 
 __all__ = ["RandomReport", "random_inputs", "chunk_sums", "random_testbench", "random_run"]
@@ -175,14 +177,10 @@ def random_run(
         (work / "tb.v").write_text(random_testbench(harness, ports, seed, count, chunk, restart))
         t0 = time.perf_counter()
         if simulator == "verilator":
-            from .verilator_runner import compile_verilator
-
             executable = compile_verilator(work, ["tb.v", "dut.v"], top=TB)
             t0 = time.perf_counter()
             run_tool([str(executable)], work, "Verilator simulation")
         else:
-            from .icarus_runner import find_icarus
-
             iverilog, vvp = find_icarus()
             run_tool([iverilog, "-g2005", "-o", "sim.vvp", "tb.v", "dut.v"], work, "iverilog")
             t0 = time.perf_counter()

@@ -4,7 +4,10 @@
 quantizer's integer parameters (64 kHz only: the 8x resampler is not built in hardware);
 ``vectors`` makes the stimulus; ``reference`` runs the §9.2 recursions of :mod:`.loops`; and
 :func:`golden` adds the coverage counters ``rail_high``/``rail_low`` (x^ at the leak of a rail of y),
-``step_max``/``step_min`` (δ at a limit) and ``run_hits`` (samples ending a run of J equal bits).
+``step_max``/``step_min`` (δ at a limit), ``run_hits`` (samples ending a run of J equal bits)
+and the rounding ties ``beta_ties`` (a decay ``β δ`` exactly half-way: ``δ = 2^(s_β - 1) mod
+2^s_β``) and ``h_ties`` (``h y`` exactly half-way: ``y = 2^(s_h - 1) mod 2^s_h``), which the
+:data:`TIE_COUNT` directed samples at the end of the vectors reach.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from inwhale_hw.codec import rounding_bias
 
 from .loops import ChannelState, decode_channel, encode_channel
 
-__all__ = ["datapath", "vectors", "reference", "golden"]
+__all__ = ["datapath", "vectors", "reference", "golden", "tie_states"]
+
+#: samples of the directed rounding-tie segment at the end of the vectors
+TIE_COUNT = 64
 
 def datapath(quantizer: Any, block: str, **params: Any) -> CVSDEncoder | CVSDDecoder:
     """The component for a :class:`~inwhale_hw.plugins.cvsd.model.CVSD` quantizer's ``block``."""
@@ -60,6 +66,33 @@ def _load_states(raw: Any) -> list[dict[str, int]]:
     ]
 
 
+def tie_states(raw: Any, count: int, seed: int = 19) -> list[tuple[dict[str, int], int]]:
+    """``count`` (state, PCM sample) pairs whose next encoder step rounds two ties.
+
+    The state has no recent run (``age = K - J + 1``, ``run = 0``), so δ decays:
+    ``δ' = (δ (2^s_β - 1) + bias) >> s_β`` from a loaded ``δ = 2^(s_β - 1) (mod 2^s_β)`` (a
+    β tie); the PCM sample lies above x^, so the bit is 0 and ``y = x^ + δ'``, and x^ is
+    chosen so that ``y = 2^(s_h - 1) (mod 2^s_h)`` (an h tie) inside the rails.
+    """
+    rng = np.random.default_rng(seed)
+    bs, hs, f = raw.beta_shift, raw.h_shift, raw.frac_bits
+    pairs: list[tuple[dict[str, int], int]] = []
+    for _ in range(64 * count):
+        if len(pairs) == count:
+            break
+        delta = int(rng.integers(raw.step_min >> bs, (raw.step_max >> bs) + 1)) << bs | (1 << (bs - 1))
+        decayed = max((delta * raw.beta_mul + raw.beta_bias) >> bs, raw.step_min)
+        if not raw.step_min <= delta <= raw.step_max or decayed != (delta * raw.beta_mul + raw.beta_bias) >> bs:
+            continue
+        y = (int(rng.integers(-(1 << 14), 1 << 14)) << f >> hs << hs) | (1 << (hs - 1))
+        xhat = y - decayed
+        pcm = (xhat >> f) + 1
+        if not (raw.y_min <= xhat and y <= raw.y_max and pcm <= INT16_MAX):
+            continue
+        pairs.append((dict(xhat=xhat, delta=delta, last_bit=0, run=0, age=raw.k_minus_j + 1), pcm))
+    return pairs
+
+
 def vectors(quantizer: Any, block: str, speech_seconds: float = 1.0, music_seconds: float = 0.1,
             edge_length: int = 512) -> dict[str, np.ndarray]:
     """Speech and music at 64 kHz (1 s and 0.1 s by default), :func:`edge_pcm` with a square
@@ -67,7 +100,9 @@ def vectors(quantizer: Any, block: str, speech_seconds: float = 1.0, music_secon
     long enough for δ to decay back to δmin (alternating bits; at most 20000 samples); for the
     decoder those signals' bits, then ``4 * edge_length`` seeded random bits and runs of ones
     and of zeros as long as the square wave's half-period.  A state load at each segment
-    start (reset, a mixed state, each rail with the extreme step)."""
+    start (reset, a mixed state, each rail with the extreme step), then :data:`TIE_COUNT`
+    samples each coded from a loaded state that makes both products round a tie
+    (:func:`tie_states`)."""
     raw = quantizer._raw
     hp = raw.step_max // raw.step_min + half_period(raw.step_max >> raw.frac_bits)
     decay = min(int(np.ceil(np.log(raw.step_max / raw.step_min) * (1 << raw.beta_shift))) + 100, 20000)
@@ -81,6 +116,11 @@ def vectors(quantizer: Any, block: str, speech_seconds: float = 1.0, music_secon
         ports["load"][start] = 1
         for name, value in state.items():
             ports[f"load_{name}"][start] = value
+    ties = tie_states(raw, TIE_COUNT)
+    ports["i"] = np.concatenate([ports["i"], [pcm for _, pcm in ties]]).astype(np.int64)
+    ports["load"] = np.concatenate([ports["load"], np.ones(len(ties), dtype=np.int64)])
+    for name in STATE:
+        ports[f"load_{name}"] = np.concatenate([ports[f"load_{name}"], [st[name] for st, _ in ties]]).astype(np.int64)
     if block == "encoder":
         return ports
     extra = np.concatenate([np.random.default_rng(13).integers(0, 2, 4 * edge_length),
@@ -135,9 +175,21 @@ def golden(quantizer: Any, block: str, inputs: Mapping[str, np.ndarray]) -> Gold
     """:func:`reference` and its coverage counters (see the module docstring)."""
     outputs = reference(quantizer, block, inputs)
     raw = quantizer._raw
+    load = np.flatnonzero(np.asarray(inputs["load"]))
+    before = {}
+    for name in ("xhat", "delta"):  # the state each sample is coded from
+        start = raw.step_min if name == "delta" else 0
+        before[name] = np.concatenate([[start], outputs[name][:-1]]).astype(np.int64)
+        before[name][load] = np.asarray(inputs[f"load_{name}"])[load]
+    bit = np.asarray(outputs["o"] if block == "encoder" else inputs["i"], dtype=np.int64)
+    decayed = outputs["age"] > raw.k_minus_j
+    y = np.clip(before["xhat"] + np.where(bit != 0, -outputs["delta"], outputs["delta"]), raw.y_min, raw.y_max)
+    half_b, half_h = 1 << (raw.beta_shift - 1), 1 << (raw.h_shift - 1)
     # x^ = leak(y) with y clamped to [y_min, y_max]: the rails as x^ sees them
-    top, bottom = ((y * raw.h_mul + raw.h_bias) >> raw.h_shift for y in (raw.y_max, raw.y_min))
+    top, bottom = ((v * raw.h_mul + raw.h_bias) >> raw.h_shift for v in (raw.y_max, raw.y_min))
     return Golden(outputs, {
+        "beta_ties": int(np.count_nonzero(decayed & ((before["delta"] & (2 * half_b - 1)) == half_b))),
+        "h_ties": int(np.count_nonzero((y & (2 * half_h - 1)) == half_h)),
         "rail_high": int(np.count_nonzero(outputs["xhat"] == top)),
         "rail_low": int(np.count_nonzero(outputs["xhat"] == bottom)),
         "step_max": int(np.count_nonzero(outputs["delta"] == raw.step_max)),

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 import inwhale_hw
 from inwhale_hw.cli import cli
+from inwhale_hw.hdl import cvsd as cvsd_hdl
 from inwhale_hw.hdl import dpcm as dpcm_hdl
 from inwhale_hw.hdl import g711 as g711_hdl
 from inwhale_hw.hdl import pipeline as pipeline_hdl
@@ -249,3 +250,17 @@ def test_dpcm_vectors_hold_predictor_ties_for_the_configured_coefficients(coeffs
         total = sum(Fraction(c, 1 << d.coeff_shift) * int(vec.inputs[f"load_history__{i}"][n])
                     for i, c in enumerate(d.coeffs))
         assert total - (total.numerator // total.denominator) == Fraction(1, 2)
+
+
+@pytest.mark.slow
+def test_mutation_cvsd_step_decay_rounding_half_down_fails_verify(monkeypatch, require_tool):
+    """CVSD's beta * delta rounded HALF_DOWN in hardware: the directed tie states expose it."""
+    require_tool("iverilog")
+    q = inwhale_hw.get_quantizer("cvsd")
+    good = verify(q, "encoder", simulator="icarus")
+    assert good.ok and good.coverage["beta_ties"] >= 64 and good.coverage["h_ties"] >= 64, str(good)
+    assert good.coverage["rail_high"] > 0 and good.coverage["rail_low"] > 0
+    _patch_datapath(monkeypatch, "cvsd", lambda model, block: cvsd_hdl.CVSDEncoder(
+        model._raw._replace(beta_bias=model._raw.beta_bias - 1), block.output_bias))
+    bad = verify(inwhale_hw.get_quantizer("cvsd"), "encoder", simulator="icarus")
+    assert not bad.ok and bad.mismatches > 0, str(bad)

@@ -155,7 +155,7 @@ def test_default_construction_in_amaranth_every_sample(block, require_tool):
 def test_vectors_cover_step_limits_both_rails_and_loads(block, name):
     q, _, vectors, frac = _vectors(name, block)
     raw, expected = q._raw, vectors.expected
-    assert np.count_nonzero(vectors.inputs["load"]) == 4
+    assert np.count_nonzero(vectors.inputs["load"]) == 4 + 64  # segment starts, then the directed ties
     assert expected["delta"].min() == raw.step_min and expected["delta"].max() == raw.step_max
     h = 1 - Fraction(1, 2**q.accum_decay_shift)
     rail = [math.floor(h * y * 2**q.frac_bits + Fraction(1, 2)) for y in (q.y_max, q.y_min)]  # x^ = h y_max, h y_min
