@@ -31,7 +31,8 @@ from .codecs import (
     wav_tag,
     writes_wav,
 )
-from .pcm import Audio, check_rate
+from .limits import check_channels, check_payload_fits, check_rate
+from .pcm import Audio
 
 __all__ = ["DecodedFile", "read_coded", "decode_blob", "sniff_coded"]
 
@@ -148,9 +149,10 @@ def _decode_codes(q: Quantizer, codes: np.ndarray, rate: int) -> Audio:
 def _read_iwc(path: Path, blob: bytes, reg: QuantizerRegistry) -> DecodedFile:
     header, payload = container.read_container(blob, str(path))
     q = make_codec(header.codec, _explicit_params(header.codec, header.params, reg), reg)
+    check_payload_fits(str(path), header.frames, header.channels, q.bits_per_sample, len(payload))
     codes = q.unpack_codes(payload, header.frames, header.channels)
     return DecodedFile(
-        _decode_codes(q, codes, check_rate(header.rate, f"{path}: container sample rate")),
+        _decode_codes(q, codes, header.rate),
         "iwc", q.name, dict(q.params), len(payload), f"inwhale container, codec {q.name}",
     )
 
@@ -214,9 +216,7 @@ def _read_raw(
             f"coded WAV format tags: {tagged_codecs(reg)}"
         )
     rate = RAW_DEFAULT_RATE if rate is None else check_rate(rate, "raw sample rate")
-    channels = 1 if channels is None else channels
-    if isinstance(channels, bool) or not isinstance(channels, int) or not 1 <= channels <= 64:
-        raise ParameterError(f"raw channel count {channels!r} is not allowed; expected an integer in [1, 64]")
+    channels = 1 if channels is None else check_channels(channels, "raw channel count")
     q = codec if isinstance(codec, cls) else cls()
     width = byte_codes(q)
     if len(blob) % (width * channels):

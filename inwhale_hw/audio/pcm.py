@@ -44,11 +44,14 @@ import soundfile as sf
 from ..errors import AudioFormatError, FixedPointOverflowError, ParameterError
 from ..fixed import Overflow, QFormat, Rounding, quantize
 from .atomic import atomic_path
+from .wav import WavFile, is_riff_wave, read_wav
+from .limits import MAX_RATE, MIN_RATE, check_header, check_rate
 
 __all__ = [
     "Audio",
     "Conversion",
     "AudioSaturationWarning",
+    "AudioTruncationWarning",
     "float_to_int16",
     "read_audio",
     "resample",
@@ -56,10 +59,9 @@ __all__ = [
     "write_pcm",
     "MIN_RATE",
     "MAX_RATE",
+    "check_rate",
 ]
 
-MIN_RATE = 1000
-MAX_RATE = 768000
 
 #: libsndfile subtypes whose decoded samples are exactly 16-bit integers
 _INT16_SUBTYPES = frozenset(
@@ -72,6 +74,10 @@ ROUNDING_TEXT = "round half to even of x*32768, saturate to [-32768, 32767]"
 
 class AudioSaturationWarning(UserWarning):
     """Samples beyond int16 full scale were saturated during conversion."""
+
+
+class AudioTruncationWarning(UserWarning):
+    """An input file is shorter than its header says; the complete frames present were read."""
 
 
 @dataclass(frozen=True)
@@ -135,13 +141,6 @@ class Audio:
         return self.frames / self.rate
 
 
-def check_rate(rate: int, what: str = "sample rate") -> int:
-    """Validate a sample rate in Hz (an integer in [MIN_RATE, MAX_RATE])."""
-    if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or not MIN_RATE <= rate <= MAX_RATE:
-        raise ParameterError(f"{what} {rate!r} is not allowed; expected an integer in [{MIN_RATE}, {MAX_RATE}] Hz")
-    return int(rate)
-
-
 def float_to_int16(
     x: np.ndarray, *, dither: bool = False, seed: int | None = None
 ) -> tuple[np.ndarray, int, tuple[int, int] | None]:
@@ -192,15 +191,47 @@ def _open_info(path: Path) -> sf._SoundFileInfo:
         raise AudioFormatError(f"{path}: is a directory, expected an audio file")
     if path.stat().st_size == 0:
         raise AudioFormatError(f"{path}: file is empty (0 bytes); expected an audio file")
+    peek = _peek_wav(path)
+    if peek is not None:
+        check_header(str(path), rate=peek.fmt.rate, channels=peek.fmt.channels)
     try:
-        return sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError, OverflowError, ValueError) as exc:
         readable = ", ".join(sorted(sf.available_formats()))
         hint = _coded_hint(path)
         raise AudioFormatError(
             f"{path}: not an audio file libsndfile can read ({_one_line(exc)}){hint}; "
             f"readable containers: {readable}"
         ) from None
+    check_header(str(path), rate=info.samplerate, channels=info.channels)
+    return info
+
+
+def _peek_wav(path: Path) -> WavFile | None:
+    """The chunk layout of a RIFF/WAVE file from its first 64 KiB, or ``None`` if not parseable."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+        size = path.stat().st_size
+        parsed = read_wav(head, str(path)) if is_riff_wave(head) else None
+    except (OSError, AudioFormatError):
+        return None
+    if parsed is not None and parsed.missing_bytes:
+        # the data chunk only looked truncated because we read the first 64 KiB
+        missing = parsed.missing_bytes - (size - len(head))
+        parsed = replace(parsed, missing_bytes=max(missing, 0))
+    return parsed
+
+
+def _truncation_warning(path: Path, frames: int) -> None:
+    peek = _peek_wav(path)
+    if peek is not None and peek.missing_bytes:
+        warnings.warn(
+            f"{path}: data chunk is truncated ({peek.missing_bytes} bytes missing); read the "
+            f"{frames} complete frames present",
+            AudioTruncationWarning,
+            stacklevel=3,
+        )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -240,6 +271,7 @@ def read_audio(
         raise AudioFormatError(f"{path}: libsndfile could not decode the audio ({_one_line(exc)})") from None
     if data.shape[0] == 0:
         raise AudioFormatError(f"{path}: contains no audio frames ({info.format} {info.subtype})")
+    _truncation_warning(path, data.shape[0])
     if not exact16:
         _check_finite(data, str(path))
     base = dict(source_rate=int(src_rate), source_subtype=info.subtype, source_format=info.format)
