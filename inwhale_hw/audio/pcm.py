@@ -43,7 +43,7 @@ import soundfile as sf
 
 from ..errors import AudioFormatError, FixedPointOverflowError, ParameterError
 from ..fixed import Overflow, QFormat, Rounding, quantize
-from .atomic import atomic_path
+from .atomic import atomic_path, write_failure
 from .wav import WavFile, is_riff_wave, read_wav
 from .limits import MAX_RATE, MIN_RATE, check_header, check_rate
 
@@ -346,5 +346,8 @@ def write_pcm(path: str | os.PathLike, samples: np.ndarray, rate: int) -> Path:
             "allowed: .wav, .flac, .aif, .aiff, .au, .caf"
         )
     with atomic_path(path) as tmp:
-        sf.write(str(tmp), samples, int(rate), subtype="PCM_16", format=fmt)
+        try:
+            sf.write(str(tmp), samples, int(rate), subtype="PCM_16", format=fmt)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise write_failure(path, tmp, _one_line(exc).replace(str(tmp), "the file")) from None
     return path

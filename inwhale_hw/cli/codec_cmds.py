@@ -15,7 +15,8 @@ import click
 
 from ..audio import coded
 from ..audio.pcm import Audio, AudioSaturationWarning, read_audio, write_pcm
-from ..audio.roundtrip import at_codec_rate, parse_gain, run_roundtrip
+from ..audio.atomic import atomic_dir, check_output_dir
+from ..audio.roundtrip import at_codec_rate, is_roundtrip_dir, parse_gain, run_roundtrip
 from ..errors import ParameterError
 
 __all__ = ["commands", "parse_params", "load_input", "input_options", "format_metrics"]
@@ -93,6 +94,7 @@ def encode_command(input_path, codec, params, rate, dither, seed, output) -> Non
     """Encode audio file IN with CODEC into a coded file."""
     q = coded.make_codec(codec, parse_params(params))
     coded.container_of(Path(output))
+    check_output_dir(Path(output))
     audio = load_input(input_path, rate, dither, seed)
     if q.required_rate is not None and q.required_rate != audio.rate:
         click.echo(f"note: {q.name} codes {q.required_rate} Hz input; resampling from {audio.rate} Hz", err=True)
@@ -117,6 +119,7 @@ def encode_command(input_path, codec, params, rate, dither, seed, output) -> Non
 @click.option("--raw-channels", type=int, default=None, metavar="N", help="Channels of a raw .ul/.al input (default 1).")
 def decode_command(input_path, output, raw_rate, raw_channels) -> None:
     """Decode coded file IN (coded WAV, .ul/.al, .iwc) to 16-bit PCM."""
+    check_output_dir(Path(output))
     result = coded.read_coded(input_path, raw_rate=raw_rate, raw_channels=raw_channels)
     for note in result.warnings:
         click.echo(f"warning: {note}", err=True)
@@ -139,10 +142,12 @@ def roundtrip_command(input_path, codec, params, rate, dither, seed, residual_ga
     """Encode IN with CODEC, decode it again; write decoded.wav, residual.wav, metrics.json."""
     q = coded.make_codec(codec, parse_params(params))
     gain = parse_gain(residual_gain)
-    audio = load_input(input_path, rate, dither, seed)
-    trip = run_roundtrip(audio, q, gain=gain)
-    info = {"path": str(input_path), "conversion": audio.conversion.to_dict() if audio.conversion else None}
-    paths = trip.write(out_dir, info)
+    with atomic_dir(out_dir, is_roundtrip_dir) as tmp:  # whole directory or nothing, also on signals
+        audio = load_input(input_path, rate, dither, seed)
+        trip = run_roundtrip(audio, q, gain=gain)
+        info = {"path": str(input_path), "conversion": audio.conversion.to_dict() if audio.conversion else None}
+        written = trip.write(tmp, info)
+    paths = {key: Path(out_dir) / p.name for key, p in written.items()}
     click.echo(f"{q!r} on {input_path}: {_describe_audio(audio)}")
     click.echo(format_metrics(trip.summary()))
     click.echo(f"residual.wav = (input - decoded) x gain {trip.gain_text()}")
