@@ -249,7 +249,7 @@ def scan_wav(handle: BinaryIO, name: str, end: int) -> WavLayout:
     if len(head) < 12:
         raise AudioFormatError(f"{name}: {len(head)} bytes is too short for a RIFF/WAVE header (12 bytes)")
     if head[:4] == b"RIFX" and head[8:12] == b"WAVE":
-        raise AudioFormatError(f"{name}: RIFX WAVE (big-endian) is not supported; allowed: RIFF or RF64 WAVE")
+        raise AudioFormatError(f"{name}: RIFX WAVE is not supported (big-endian); allowed: RIFF or RF64 WAVE")
     if not is_riff_wave(head) and head[:4] + head[8:12] != b"RF64WAVE":
         raise AudioFormatError(f"{name}: not a RIFF/WAVE file (starts with {head!r})")
     fmt: WavFormat | None = None
