@@ -255,6 +255,7 @@ def scan_wav(handle: BinaryIO, name: str, end: int) -> WavLayout:
     fmt: WavFormat | None = None
     fact: int | None = None
     data64: int | None = None
+    frames64: int | None = None
     pos = 12
     while True:
         handle.seek(pos)
@@ -285,10 +286,10 @@ def scan_wav(handle: BinaryIO, name: str, end: int) -> WavLayout:
             if size < 4:
                 raise AudioFormatError(f"{name}: fact chunk has {size} bytes, expected at least 4")
             (fact,) = struct.unpack("<I", handle.read(4))
+            if fact == _RIFF_MAX and frames64 is not None:
+                fact = frames64
         elif ckid == b"ds64" and size >= 24:
             _, data64, frames64 = struct.unpack("<QQQ", handle.read(24))
-            if fact in (None, _RIFF_MAX):
-                fact = frames64
         pos = body_start + size + (size & 1)
 
 
