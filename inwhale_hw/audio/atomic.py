@@ -23,10 +23,11 @@ __all__ = ["atomic_path", "atomic_write", "atomic_write_bytes", "atomic_write_te
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``.
 
-    The parent directory is created if needed.  On any exception the temporary file is
-    deleted and the exception propagates.
+    The parent directory is created if needed.  On any exception the temporary file (and any
+    directory this call created) is deleted and the exception propagates.
     """
     dest = Path(path)
+    created = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".tmp{dest.suffix}", dir=dest.parent)
     os.close(fd)
@@ -38,6 +39,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        for folder in created:  # innermost first: leave no directory this call made
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
 
 
