@@ -16,31 +16,35 @@ files.  Without matplotlib the PNGs are skipped and the page says why.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ContextManager, Sequence
 
 import numpy as np
 
 from .. import __version__
 from ..audio.atomic import atomic_write_text
-from ..audio.pcm import Audio, write_pcm
-from ..audio.roundtrip import RoundTrip, run_roundtrip
+from ..audio.pipeline import RoundTripFiles, roundtrip_files
+from ..audio.stream import AudioStream, PcmWriter
 from ..quantizer import Quantizer
 from . import spectrogram
 from .html import render_page
 
-__all__ = ["PageInput", "TrackView", "CodecView", "InputView", "PageView", "build_listening_page"]
+__all__ = ["PageInput", "TrackView", "CodecView", "InputView", "PageView", "build_listening_page", "Task"]
+
+#: ``task(label, total)``: a context manager yielding ``tick(frames)`` (progress display)
+Task = Callable[[str, int], ContextManager[Callable[[int], None]]]
 
 
 @dataclass(frozen=True)
 class PageInput:
-    """One input of the page: a display name and its int16 audio."""
+    """One input of the page: a display name and how to open it (afresh for every pass)."""
 
     name: str
-    audio: Audio
+    open: Callable[[], AudioStream]
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class CodecView:
     metrics_link: str
     gain_text: str
     histogram: tuple[list[float], list[int]]
+    rate_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,15 +100,13 @@ def _slug(text: str, taken: set[str]) -> str:
     return slug
 
 
-def _describe(audio: Audio) -> str:
-    layout = {1: "mono", 2: "stereo"}.get(audio.channels, f"{audio.channels} channels")
-    return f"{audio.rate} Hz, {layout}, {audio.duration:.2f} s ({audio.frames} frames)"
+def _describe(stream: AudioStream, frames: int) -> str:
+    layout = {1: "mono", 2: "stereo"}.get(stream.channels, f"{stream.channels} channels")
+    return f"{stream.rate} Hz, {layout}, {frames / stream.rate:.2f} s ({frames} frames)"
 
 
-def _conversion_text(audio: Audio) -> str:
-    conv = audio.conversion
-    if conv is None:
-        return ""
+def _conversion_text(stream: AudioStream) -> str:
+    conv = stream.conversion
     text = f"source: {conv.source_format} {conv.source_subtype} at {conv.source_rate} Hz"
     if conv.resampled_to:
         text += f"; resampled to {conv.resampled_to} Hz (scipy resample_poly)"
@@ -116,8 +119,9 @@ def _conversion_text(audio: Audio) -> str:
     return text
 
 
-def _squeeze(x: np.ndarray) -> np.ndarray:
-    return x[:, 0] if x.ndim == 2 and x.shape[1] == 1 else x
+@contextlib.contextmanager
+def _silent(label: str, total: int):
+    yield lambda n: None
 
 
 def build_listening_page(
@@ -126,29 +130,50 @@ def build_listening_page(
     out_dir: str | os.PathLike,
     *,
     gain: str | float = "auto",
-    progress: Callable[[str], None] | None = None,
+    task: Task | None = None,
 ) -> Path:
-    """Run every codec on every input, write the files and ``index.html``; return its path."""
+    """Run every codec on every input, write the files and ``index.html``; return its path.
+
+    Everything streams (:mod:`inwhale_hw.audio.pipeline`): memory is bounded by the block and
+    the spectrograms' column limit, not by the inputs' length.
+    """
     out = Path(out_dir)
     note = spectrogram.matplotlib_missing()
-    step = progress or (lambda label: None)
+    task = task or _silent
     views: list[InputView] = []
     taken: set[str] = {"index.html"}
     for item in inputs:
         slug = _slug(Path(item.name).stem, taken)
         base = out / slug
-        audio = item.audio
-        write_pcm(base / "original.wav", _squeeze(audio.samples), audio.rate)
-        png = _picture(note, base / "original.png", audio.samples, audio.rate, f"original: {item.name}")
+        stream = item.open()
+        picture = None if note else spectrogram.SpectrogramAccumulator(stream.rate, stream.frames)
+        with task(f"{item.name}: original", stream.frames) as tick, PcmWriter(
+            base / "original.wav", stream.rate, stream.channels, stream.frames
+        ) as writer:
+            for block in stream.blocks(tick):
+                writer.write(block)
+                if picture is not None:
+                    picture.update(block)
+        png = _draw(picture, base / "original.png", f"original: {item.name}{_averaged(stream.channels)}")
         original = TrackView("original", f"{slug}/original.wav", png and f"{slug}/original.png")
-        step(f"{item.name}: original")
-        view = InputView(item.name, slug, _describe(audio), _conversion_text(audio), original)
+        view = InputView(item.name, slug, _describe(stream, writer.frames), _conversion_text(stream), original)
         codec_taken: set[str] = {"original.wav", "original.png"}
         for q in codecs:
-            trip = run_roundtrip(audio, q, gain=gain)
-            info = {"name": item.name, "conversion": audio.conversion.to_dict() if audio.conversion else None}
-            view.codecs.append(_codec_view(trip, q, slug, _slug(q.name, codec_taken), base, note, info))
-            step(f"{item.name}: {q.name}")
+            c_slug = _slug(q.name, codec_taken)
+            pictures = (
+                None if note else [spectrogram.SpectrogramAccumulator(stream.rate, writer.frames) for _ in range(2)]
+            )
+
+            def observe(decoded: np.ndarray, residual: np.ndarray, pictures=pictures) -> None:
+                if pictures is not None:
+                    pictures[0].update(decoded)
+                    pictures[1].update(residual)
+
+            with task(f"{item.name}: {q.name}", 3 * writer.frames) as tick:
+                trip = roundtrip_files(
+                    item.open, q, base / c_slug, gain=gain, input_info={"name": item.name}, observe=observe, tick=tick
+                )
+            view.codecs.append(_codec_view(trip, q, slug, c_slug, base, pictures, stream.channels))
         views.append(view)
     page = PageView(views, [q.name for q in codecs], note)
     index = out / "index.html"
@@ -156,26 +181,33 @@ def build_listening_page(
     return index
 
 
-def _picture(note: str | None, path: Path, samples: np.ndarray, rate: int, title: str) -> str | None:
-    if note is not None:
+def _averaged(channels: int) -> str:
+    return " (channels averaged)" if channels > 1 else ""
+
+
+def _draw(acc: "spectrogram.SpectrogramAccumulator | None", path: Path, title: str) -> str | None:
+    if acc is None:
         return None
-    spectrogram.save_spectrogram(path, samples, rate, title)
+    spectrogram.draw_spectrogram(path, acc, title)
     return path.name
 
 
 def _codec_view(
-    trip: RoundTrip, q: Quantizer, in_slug: str, slug: str, base: Path, note: str | None, info: dict[str, Any]
+    trip: RoundTripFiles, q: Quantizer, in_slug: str, slug: str, base: Path, pictures: list | None, channels: int
 ) -> CodecView:
     folder = base / slug
     rel = f"{in_slug}/{slug}"
-    paths = trip.write(folder, info)
-    residual_raw = trip.original.samples.astype(np.int32) - trip.decoded.samples.astype(np.int32)
-    dec_png = _picture(note, folder / "decoded.png", trip.decoded.samples, trip.decoded.rate, f"decoded: {q.name}")
-    res_png = _picture(
-        note, folder / "residual.png", residual_raw, trip.original.rate, f"residual (input - decoded): {q.name}"
-    )
+    both = pictures or [None, None]
+    dec_png = _draw(both[0], folder / "decoded.png", f"decoded: {q.name}{_averaged(channels)}")
+    res_png = _draw(both[1], folder / "residual.png", f"residual (input - decoded): {q.name}{_averaged(channels)}")
     record = trip.summary()
     hist = record["metrics"]["error_histogram"]
+    rate_note = ""
+    if trip.codec_rate != trip.rate:
+        rate_note = (
+            f"{q.name} codes at {trip.codec_rate} Hz: the input was resampled to it, and the decoded output "
+            f"back to {trip.rate} Hz; players, spectrograms and metrics compare at {trip.rate} Hz."
+        )
     return CodecView(
         codec=q.name,
         slug=slug,
@@ -190,8 +222,9 @@ def _codec_view(
             res_png and f"{rel}/{res_png}",
             f"input - decoded, played at gain {trip.gain_text()}; spectrogram at unity gain",
         ),
-        coded_link=f"{rel}/{paths['coded'].name}",
-        metrics_link=f"{rel}/{paths['metrics'].name}",
+        coded_link=f"{rel}/{trip.paths['coded'].name}",
+        metrics_link=f"{rel}/{trip.paths['metrics'].name}",
         gain_text=trip.gain_text(),
         histogram=(hist["edges"], hist["counts"]),
+        rate_note=rate_note,
     )

@@ -262,11 +262,14 @@ def test_progress_only_on_a_terminal(tmp_path, monkeypatch):
 
     inputs = [str(p) for p in _inputs(tmp_path)]
     res = CliRunner().invoke(cli, ["listen", *inputs, "-c", "alaw", "-o", str(tmp_path / "a")])
-    assert res.exit_code == 0 and "listening page" not in res.output  # not a terminal: no bar
+    assert res.exit_code == 0 and "ETA" not in res.output  # not a terminal: no bar
     terminal = _FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    with listen_cmd._progress(4) as progress:
+    from inwhale_hw.cli.progress import Progress
+
+    with Progress().task("tone.wav: cvsd", 4) as tick:
         for _ in range(4):
-            progress("step")
+            tick(1)
     drawn = "".join(terminal.text)
-    assert "listening page" in drawn and "4/4" in drawn
+    assert "tone.wav: cvsd" in drawn and "ETA" in drawn
+    assert not Progress(quiet=True).enabled
