@@ -34,7 +34,7 @@ from .codecs import (
 from .limits import check_channels, check_payload_fits, check_rate
 from .pcm import Audio
 
-__all__ = ["DecodedFile", "read_coded", "decode_blob", "sniff_coded"]
+__all__ = ["DecodedFile", "read_coded", "decode_blob", "sniff_coded", "explicit_params"]
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def decode_blob(
     )
 
 
-def _explicit_params(name: str, stored: dict[str, Any], reg: QuantizerRegistry) -> dict[str, Any]:
+def explicit_params(name: str, stored: dict[str, Any], reg: QuantizerRegistry) -> dict[str, Any]:
     """The stored parameters that differ from the codec's defaults.
 
     The container records every parameter; passing back only non-default ones rebuilds the
@@ -148,7 +148,7 @@ def _decode_codes(q: Quantizer, codes: np.ndarray, rate: int) -> Audio:
 
 def _read_iwc(path: Path, blob: bytes, reg: QuantizerRegistry) -> DecodedFile:
     header, payload = container.read_container(blob, str(path))
-    q = make_codec(header.codec, _explicit_params(header.codec, header.params, reg), reg)
+    q = make_codec(header.codec, explicit_params(header.codec, header.params, reg), reg)
     check_payload_fits(str(path), header.frames, header.channels, q.bits_per_sample, len(payload))
     codes = q.unpack_codes(payload, header.frames, header.channels)
     return DecodedFile(

@@ -20,7 +20,7 @@ Sample conversion, stated exactly:
   naming the first frame and channel.
 
 TPDF dither (``dither=True``, seeded): the sum of two independent uniform variables on
-[-0.5, 0.5) LSB, i.e. triangular on (-1, 1) LSB, added before rounding (Lipshitz, Wannamaker
+[-0.5, 0.5) LSB (drawn per sample as one consecutive pair, so block reading draws the same), i.e. triangular on (-1, 1) LSB, added before rounding (Lipshitz, Wannamaker
 and Vanderkooy, "Quantization and Dither: A Theoretical Survey", JAES 40(5), 1992, §4).
 It decorrelates the requantisation error from the signal.  int16 sources without resampling
 need no requantisation and are never dithered.
@@ -152,8 +152,8 @@ def float_to_int16(
     x = np.asarray(x, dtype=np.float64)
     _check_finite(x, "samples")
     if dither:
-        rng = np.random.default_rng(seed)
-        x = x + (rng.uniform(-0.5, 0.5, x.shape) + rng.uniform(-0.5, 0.5, x.shape)) / 32768.0
+        pairs = np.random.default_rng(seed).uniform(-0.5, 0.5, x.shape + (2,))
+        x = x + pairs.sum(axis=-1) / 32768.0
     try:
         raw = quantize(x, _Q15, rounding=Rounding.HALF_EVEN, overflow=Overflow.ERROR)
         return raw.astype(np.int16), 0, None
@@ -204,6 +204,7 @@ def _open_info(path: Path) -> sf._SoundFileInfo:
             f"readable containers: {readable}"
         ) from None
     check_header(str(path), rate=info.samplerate, channels=info.channels)
+    _truncation_warning(path, info.frames, peek)
     return info
 
 
@@ -223,14 +224,13 @@ def _peek_wav(path: Path) -> WavFile | None:
     return parsed
 
 
-def _truncation_warning(path: Path, frames: int) -> None:
-    peek = _peek_wav(path)
+def _truncation_warning(path: Path, frames: int, peek: WavFile | None) -> None:
     if peek is not None and peek.missing_bytes:
         warnings.warn(
             f"{path}: data chunk is truncated ({peek.missing_bytes} bytes missing); read the "
             f"{frames} complete frames present",
             AudioTruncationWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
 
@@ -258,46 +258,19 @@ def read_audio(
     Raises :class:`~inwhale_hw.errors.AudioFormatError` for a missing, empty, non-audio or
     unreadable file, a file without frames, and NaN/inf samples.
     """
-    path = Path(path)
-    if rate is not None:
-        rate = check_rate(rate, "target sample rate")
-    info = _open_info(path)
-    if info.frames == 0:
-        raise AudioFormatError(f"{path}: contains no audio frames ({info.format} {info.subtype})")
-    exact16 = info.subtype in _INT16_SUBTYPES
-    try:
-        data, src_rate = sf.read(str(path), dtype="int16" if exact16 else "float64", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError) as exc:
-        raise AudioFormatError(f"{path}: libsndfile could not decode the audio ({_one_line(exc)})") from None
-    if data.shape[0] == 0:
-        raise AudioFormatError(f"{path}: contains no audio frames ({info.format} {info.subtype})")
-    _truncation_warning(path, data.shape[0])
-    if not exact16:
-        _check_finite(data, str(path))
-    base = dict(source_rate=int(src_rate), source_subtype=info.subtype, source_format=info.format)
-    resampling = rate is not None and rate != src_rate
-    if exact16 and not resampling:
-        return Audio(np.ascontiguousarray(data), int(src_rate), Conversion(**base))
-    floats = data.astype(np.float64) / 32768.0 if exact16 else data
-    out_rate = int(src_rate)
-    if resampling:
-        floats = resample(floats, int(src_rate), rate)
-        out_rate = rate
-    samples, count, first = float_to_int16(floats, dither=dither, seed=seed)
-    conv = Conversion(
-        **base,
-        converted=True,
-        rounding=ROUNDING_TEXT,
-        saturated=count,
-        first_saturated=first,
-        dithered=dither,
-        dither_seed=seed if dither else None,
-        resampled_to=rate if resampling else None,
-    )
+    from .stream import open_audio  # local import: stream.py builds on this module
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioSaturationWarning)
+        stream = open_audio(path, rate=rate, dither=dither, seed=seed)
+    parts = list(stream.blocks())
+    if not parts:
+        raise AudioFormatError(f"{path}: contains no audio frames ({stream.conversion.source_format} {stream.conversion.source_subtype})")
+    conv = stream.conversion
     message = conv.saturation_message(str(path))
     if message:
         warnings.warn(message, AudioSaturationWarning, stacklevel=2)
-    return Audio(samples, out_rate, conv)
+    return Audio(np.ascontiguousarray(np.concatenate(parts)), stream.rate, conv)
 
 
 def resample_audio(audio: Audio, rate: int) -> Audio:

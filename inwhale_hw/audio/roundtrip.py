@@ -36,7 +36,9 @@ from .atomic import atomic_write_bytes, atomic_write_text
 from .container import jsonable_params
 from .pcm import Audio, resample_audio, write_pcm
 
-__all__ = ["RoundTrip", "run_roundtrip", "is_roundtrip_dir", "residual_gain", "parse_gain", "AUTO_GAIN_RANGE"]
+__all__ = [
+    "RoundTrip", "run_roundtrip", "is_roundtrip_dir", "residual_gain", "gain_for_peak", "parse_gain", "AUTO_GAIN_RANGE",
+]
 
 AUTO_GAIN_RANGE = (-1, 8)
 
@@ -137,9 +139,13 @@ def parse_gain(text: str | float) -> str | float:
 
 def residual_gain(residual: np.ndarray, mode: str | float = "auto") -> float:
     """The gain the module docstring defines for ``residual`` (int array)."""
+    return gain_for_peak(int(np.max(np.abs(residual))) if residual.size else 0, mode)
+
+
+def gain_for_peak(peak: int, mode: str | float = "auto") -> float:
+    """The gain the module docstring defines for a residual whose largest ``|r|`` is ``peak``."""
     if mode != "auto":
         return float(parse_gain(mode))
-    peak = int(np.max(np.abs(residual))) if residual.size else 0
     if peak == 0:
         return 1.0
     lo, hi = AUTO_GAIN_RANGE

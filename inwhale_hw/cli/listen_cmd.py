@@ -6,15 +6,14 @@ new built-ins and third-party plugins appear without changes here (one that cann
 built with its defaults, e.g. a required parameter, is skipped with a warning).  ``-p key=value``
 applies to every selected codec that declares ``key``; ``-p codec.key=value`` to one codec.
 ``demo`` builds the page for the bundled ``audio_samples/`` and prints its path.
-Progress is shown on stderr only when stderr is a terminal.
+A progress line naming the input and the codec being worked on (with ETA) is shown on stderr
+when it is a terminal, unless ``--quiet``.  Inputs are streamed: memory is bounded by the block.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
+import functools
 from pathlib import Path
-from typing import Any, Iterator
 
 import click
 
@@ -23,7 +22,8 @@ from ..audio.roundtrip import parse_gain
 from ..errors import InwhaleError, ParameterError
 from ..listen import PageInput, build_listening_page
 from ..quantizer import Quantizer
-from .codec_cmds import input_options, load_input, parse_params
+from .codec_cmds import input_options, open_input, parse_params
+from .progress import Progress, quiet_option
 
 __all__ = ["commands", "select_codecs", "samples_dir"]
 
@@ -80,18 +80,16 @@ def select_codecs(names: tuple[str, ...], items: tuple[str, ...]) -> list[Quanti
     return codecs
 
 
-@contextlib.contextmanager
-def _progress(total: int) -> Iterator[Any]:
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=total, label="listening page", file=sys.stderr, show_pos=True) as bar:
-        yield lambda label: bar.update(1)
+def _page_inputs(paths: list[str], rate: int | None, dither: bool, seed: int | None) -> list[PageInput]:
+    pages = []
+    for p in paths:
+        open_input(p, rate, dither, seed)  # bad input stops here, before anything is written
+        pages.append(PageInput(Path(p).name, functools.partial(open_input, p, rate, dither, seed)))
+    return pages
 
 
-def _build(inputs: list[PageInput], codecs: list[Quantizer], out_dir: str, gain: str | float) -> Path:
-    with _progress(len(inputs) * (1 + len(codecs))) as progress:
-        return build_listening_page(inputs, codecs, out_dir, gain=gain, progress=progress)
+def _build(inputs: list[PageInput], codecs: list[Quantizer], out_dir: str, gain: str | float, quiet: bool) -> Path:
+    return build_listening_page(inputs, codecs, out_dir, gain=gain, task=Progress(quiet).task)
 
 
 @click.command("listen")
@@ -104,12 +102,12 @@ def _build(inputs: list[PageInput], codecs: list[Quantizer], out_dir: str, gain:
 @input_options
 @click.option("--residual-gain", default="auto", show_default=True, help="'auto' (power of two) or a positive gain.")
 @click.option("-o", "--out-dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
-def listen_command(inputs, codec_names, params, rate, dither, seed, residual_gain, out_dir) -> None:
+@quiet_option
+def listen_command(inputs, codec_names, params, rate, dither, seed, residual_gain, out_dir, quiet) -> None:
     """Write OUT_DIR/index.html: players, spectrograms and metrics for every codec on IN."""
     codecs = select_codecs(codec_names, params)
     gain = parse_gain(residual_gain)
-    pages = [PageInput(Path(p).name, load_input(p, rate, dither, seed)) for p in inputs]
-    index = _build(pages, codecs, out_dir, gain)
+    index = _build(_page_inputs(list(inputs), rate, dither, seed), codecs, out_dir, gain, quiet)
     click.echo(str(index))
 
 
@@ -126,7 +124,8 @@ def samples_dir() -> Path:
     "--samples", "samples", default=None, type=click.Path(file_okay=False),
     help="Directory of input files (default: the bundled audio_samples/).",
 )
-def demo_command(out_dir, samples) -> None:
+@quiet_option
+def demo_command(out_dir, samples, quiet) -> None:
     """The listening page for the bundled samples with every audio codec; prints its path."""
     folder = Path(samples) if samples else samples_dir()
     files = sorted(p for p in folder.glob("*") if p.suffix.lower() in SAMPLE_SUFFIXES) if folder.is_dir() else []
@@ -135,8 +134,7 @@ def demo_command(out_dir, samples) -> None:
             f"no sample files ({', '.join(SAMPLE_SUFFIXES)}) found in {folder}; pass --samples DIR"
         )
     codecs = select_codecs((), ())
-    pages = [PageInput(p.name, load_input(str(p), None, False, None)) for p in files]
-    index = _build(pages, codecs, out_dir, "auto")
+    index = _build(_page_inputs([str(p) for p in files], None, False, None), codecs, out_dir, "auto", quiet)
     click.echo(f"listening page for {len(files)} sample(s) x {len(codecs)} codec(s): {', '.join(q.name for q in codecs)}")
     click.echo(str(index.resolve()))
 

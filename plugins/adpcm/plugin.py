@@ -36,6 +36,7 @@ from .stream import ImaState, decode_stream, encode_stream
 from .tables import FLAVORS
 from .trellis import DEFAULT_NODES
 from .wav import ENCODERS, FORMAT_TAG, check_block_align, check_fmt, decode_payload, encode_payload
+from .wav_stream import ImaWavDecoder, ImaWavEncoder
 
 __all__ = ["ImaAdpcm"]
 
@@ -161,6 +162,21 @@ class ImaAdpcm(SequentialCodec):
         spb = check_block_align(block_align, channels)
         data = encode_payload(pcm, block_align, self.encoder_mode, nodes=self.trellis_nodes)
         return WavPayload(data, len(pcm), block_align, 4, struct.pack("<H", spb), spb)
+
+    def wav_encoder(self, rate: int, channels: int):
+        """Streaming form of :meth:`wav_encode` (same bytes for any chunking): an
+        :class:`.wav_stream.ImaWavEncoder` plus the fmt fields as a :class:`WavPayload` with no data."""
+        from inwhale_hw.audio.wav import WavPayload
+
+        block_align = default_block_align(rate, channels) if self.block_size is None else self.block_size
+        spb = check_block_align(block_align, channels)
+        layout = WavPayload(b"", 0, block_align, 4, struct.pack("<H", spb), spb)
+        return ImaWavEncoder(channels, block_align, self.encoder_mode, self.trellis_nodes), layout
+
+    def wav_decoder(self, fmt, size: int, frames: int | None) -> ImaWavDecoder:
+        """Streaming form of :meth:`wav_decode` for a data body of ``size`` bytes."""
+        check_fmt(fmt.channels, fmt.rate, fmt.block_align, fmt.bits_per_sample, fmt.extension, "IMA ADPCM WAV")
+        return ImaWavDecoder(fmt.channels, fmt.block_align, size, frames, self.flavor)
 
     def wav_decode(self, fmt, data: bytes, frames: int | None) -> np.ndarray:
         """Decode an IMA ADPCM data chunk with this instance's ``flavor`` (recovery rules: :mod:`.wav`)."""

@@ -59,6 +59,7 @@ __all__ = [
     "ImaWav",
     "encode_payload",
     "decode_payload",
+    "payload_frames",
     "avg_bytes_per_sec",
     "check_block_align",
     "check_fmt",
@@ -147,8 +148,27 @@ def decode_payload(
 
     ``frames`` is the ``fact`` value (or None); see the module docstring for the rules.
     """
+    count, notes = payload_frames(len(data), channels, block_align, frames)
     spb = samples_per_block(block_align, channels)
     full, rest = divmod(len(data), block_align)
+    header = 4 * channels
+    groups = (rest - header) // header if rest >= header else -1
+    first, index, codes = unpack_blocks(data[: full * block_align], block_align, channels)
+    out = decode_blocks(first, index, codes, flavor).reshape(full * spb, channels)
+    if groups >= 0:
+        tail = bytearray(block_align)
+        tail[: header * (groups + 1)] = data[full * block_align : full * block_align + header * (groups + 1)]
+        last = decode_blocks(*unpack_blocks(bytes(tail), block_align, channels, full), flavor).reshape(spb, channels)
+        out = np.concatenate([out, last[: 1 + 8 * groups]])
+    return np.ascontiguousarray(out[:count]), notes
+
+
+def payload_frames(
+    size: int, channels: int, block_align: int, frames: int | None = None
+) -> tuple[int, tuple[str, ...]]:
+    """Frames a data chunk body of ``size`` bytes decodes to, and the recovery notes (module docstring)."""
+    spb = samples_per_block(block_align, channels)
+    full, rest = divmod(size, block_align)
     header = 4 * channels
     groups = (rest - header) // header if rest >= header else -1
     available = full * spb + (1 + 8 * groups if groups >= 0 else 0)
@@ -167,14 +187,7 @@ def decode_payload(
     else:
         count = available
         notes.append(f"fact chunk says {frames} frames but the data holds {available}; used the data")
-    first, index, codes = unpack_blocks(data[: full * block_align], block_align, channels)
-    out = decode_blocks(first, index, codes, flavor).reshape(full * spb, channels)
-    if groups >= 0:
-        tail = bytearray(block_align)
-        tail[: header * (groups + 1)] = data[full * block_align : full * block_align + header * (groups + 1)]
-        last = decode_blocks(*unpack_blocks(bytes(tail), block_align, channels, full), flavor).reshape(spb, channels)
-        out = np.concatenate([out, last[: 1 + 8 * groups]])
-    return np.ascontiguousarray(out[:count]), tuple(notes)
+    return count, tuple(notes)
 
 
 def check_block_align(block_align: int, channels: int) -> int:
