@@ -31,11 +31,16 @@ __all__ = [
     "check_channels",
     "check_header",
     "check_payload_fits",
+    "LimitError",
 ]
 
 MIN_RATE = 1000
 MAX_RATE = 768000
 MAX_CHANNELS = 256
+
+
+class LimitError(AudioFormatError):
+    """A file header breaks one of the limits above (raised before anything is allocated)."""
 
 
 def _is_int(value: Any) -> bool:
@@ -59,11 +64,11 @@ def check_channels(channels: Any, what: str = "channel count") -> int:
 def check_header(name: str, *, rate: Any, channels: Any) -> None:
     """Raise :class:`AudioFormatError` if a file header's rate or channel count breaks the rules."""
     if not _is_int(rate) or not MIN_RATE <= rate <= MAX_RATE:
-        raise AudioFormatError(
+        raise LimitError(
             f"{name}: header sample rate {rate!r} Hz is not supported; allowed: {MIN_RATE} to {MAX_RATE} Hz"
         )
     if not _is_int(channels) or not 1 <= channels <= MAX_CHANNELS:
-        raise AudioFormatError(
+        raise LimitError(
             f"{name}: header channel count {channels!r} is not supported; allowed: 1 to {MAX_CHANNELS}"
         )
 
@@ -75,7 +80,7 @@ def check_payload_fits(name: str, frames: int, channels: int, bits_per_sample: f
         raise AudioFormatError(f"{name}: codec declares {bits_per_sample!r} bits per sample; expected > 0")
     needed = math.ceil(frames * channels * bits / 8)
     if needed > available:
-        raise AudioFormatError(
+        raise LimitError(
             f"{name}: header declares {frames} frames x {channels} channel(s) at {bits:g} bits "
             f"({needed} bytes) but the file holds only {available} payload bytes (truncated or corrupt)"
         )

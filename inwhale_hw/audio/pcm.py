@@ -45,7 +45,7 @@ from ..errors import AudioFormatError, FixedPointOverflowError, ParameterError
 from ..fixed import Overflow, QFormat, Rounding, quantize
 from .atomic import atomic_path, write_failure
 from .wav import WavFile, is_riff_wave, read_wav
-from .limits import MAX_RATE, MIN_RATE, check_header, check_rate
+from .limits import MAX_RATE, MIN_RATE, LimitError, check_header, check_rate
 
 __all__ = [
     "Audio",
@@ -215,6 +215,8 @@ def _peek_wav(path: Path) -> WavFile | None:
             head = handle.read(1 << 16)
         size = path.stat().st_size
         parsed = read_wav(head, str(path)) if is_riff_wave(head) else None
+    except LimitError:
+        raise
     except (OSError, AudioFormatError):
         return None
     if parsed is not None and parsed.missing_bytes:
@@ -240,10 +242,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _coded_hint(path: Path) -> str:
-    from .coded_read import sniff_coded  # local import: coded_read.py imports this module
+    from .coded_read import coded_input_hint  # local import: coded_read.py imports this module
 
-    kind = sniff_coded(path)
-    return f" - it is a {kind}; decode it first with `inwhale-hw decode`" if kind else ""
+    return coded_input_hint(path)
 
 
 def read_audio(

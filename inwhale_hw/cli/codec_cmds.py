@@ -18,7 +18,7 @@ import click
 from ..audio import coded
 from ..audio.atomic import atomic_dir, check_output_dir
 from ..audio.coded_stream import open_coded
-from ..audio.pcm import Audio, AudioSaturationWarning, read_audio
+from ..audio.pcm import Audio, AudioSaturationWarning, AudioTruncationWarning, read_audio
 from ..audio.pipeline import decode_file, encode_file, roundtrip_files
 from ..audio.roundtrip import is_roundtrip_dir, parse_gain
 from ..audio.stream import AudioStream, open_audio
@@ -91,8 +91,20 @@ def format_metrics(record: dict[str, Any]) -> str:
 
 
 def open_input(path: str, rate: int | None, dither: bool, seed: int | None) -> AudioStream:
-    """Open ``path`` for block reading as int16 (the conversion of :func:`load_input`)."""
-    return open_audio(path, rate=rate, dither=dither, seed=seed)
+    """Open ``path`` for block reading as int16 (the conversion of :func:`load_input`).
+
+    A truncated input (data chunk shorter than its header says) is read in part and reported in
+    one ``warning:`` line naming the frames read.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AudioTruncationWarning)
+        stream = open_audio(path, rate=rate, dither=dither, seed=seed)
+    for item in caught:
+        if issubclass(item.category, AudioTruncationWarning):
+            click.echo(f"warning: {item.message}", err=True)
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    return stream
 
 
 def warn_saturation(stream: AudioStream) -> None:
