@@ -22,11 +22,12 @@ from ..audio.roundtrip import parse_gain
 from ..errors import InwhaleError, ParameterError
 from ..listen import PageInput, build_listening_page
 from ..listen.isolate import can_time_out
+from ..samples import samples_dir
 from ..quantizer import Quantizer
 from .codec_cmds import input_options, open_input, parse_params
 from .progress import Progress, quiet_option
 
-__all__ = ["commands", "select_codecs", "samples_dir"]
+__all__ = ["commands", "select_codecs"]
 
 SAMPLE_SUFFIXES = (".wav", ".flac")
 
@@ -134,13 +135,6 @@ def listen_command(
     timeout = _check_timeout(codec_timeout)
     index = _build(_page_inputs(list(inputs), rate, dither, seed), codecs, out_dir, gain, quiet, timeout)
     click.echo(str(index))
-
-
-def samples_dir() -> Path:
-    """The repository's ``audio_samples/`` (next to the ``inwhale_hw`` package in a checkout)."""
-    import inwhale_hw
-
-    return Path(inwhale_hw.__file__).resolve().parent.parent / "audio_samples"
 
 
 @click.command("demo")
