@@ -50,6 +50,7 @@ from .codecs import (
     writes_wav,
 )
 from .guard import GuardedDecoder, GuardedEncoder
+from .limits import check_payload_fits
 from .pcm import check_rate
 from .stream import BLOCK_FRAMES
 
@@ -333,6 +334,7 @@ def open_coded(
             handle.seek(0)
             header, offset = container.read_container_header(handle, str(path), size)
             q = make_codec(header.codec, explicit_params(header.codec, header.params, reg), reg)
+            check_payload_fits(str(path), header.frames, header.channels, q.bits_per_sample, header.payload_bytes)
             rate = check_rate(header.rate, f"{path}: container sample rate")
             source = _coded_blocks(q, header.frames, header.channels, header.payload_bytes)
             return CodedReader(path, "iwc", q, rate, header.channels, header.frames, header.payload_bytes,

@@ -116,10 +116,14 @@ def encode_file(stream: AudioStream, q: Quantizer, path: str | os.PathLike, tick
 
 def decode_file(
     path: str | os.PathLike, out: str | os.PathLike, *, raw_rate: int | None = None, raw_channels: int | None = None,
-    tick: Tick = _noop,
+    codec: Quantizer | None = None, tick: Tick = _noop,
 ):
-    """Decode the coded file ``path`` into PCM ``out``, block by block; returns the reader."""
-    reader = open_coded(path, raw_rate=raw_rate, raw_channels=raw_channels)
+    """Decode the coded file ``path`` into PCM ``out``, block by block; returns the reader.
+
+    ``codec`` (an instance with the file's format tag) replaces the default-parameter codec for
+    coded WAV and raw files, e.g. IMA-ADPCM with ``flavor="ffmpeg"``.
+    """
+    reader = open_coded(path, raw_rate=raw_rate, raw_channels=raw_channels, codec=codec)
     with PcmWriter(out, reader.rate, reader.channels, reader.frames) as writer:
         for block in reader.blocks():
             writer.write(block)

@@ -169,15 +169,28 @@ def encode_command(input_path, codec, params, rate, dither, seed, output, quiet)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="PCM output (.wav, .flac, ...).")
 @click.option("--raw-rate", type=int, default=None, metavar="HZ", help="Sample rate of a raw .ul/.al input (default 8000).")
 @click.option("--raw-channels", type=int, default=None, metavar="N", help="Channels of a raw .ul/.al input (default 1).")
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+    help="Decoder parameter for a coded WAV or raw file, e.g. -p flavor=ffmpeg for IMA-ADPCM (repeatable).",
+)
 @quiet_option
-def decode_command(input_path, output, raw_rate, raw_channels, quiet) -> None:
+def decode_command(input_path, output, raw_rate, raw_channels, params, quiet) -> None:
     """Decode coded file IN (coded WAV, .ul/.al, .iwc) to 16-bit PCM (block by block)."""
     check_output_dir(Path(output))
     head = open_coded(input_path, raw_rate=raw_rate, raw_channels=raw_channels)
+    codec = None
+    if params:
+        if head.container == "iwc":
+            raise ParameterError(
+                f"{input_path}: an {coded.container.EXTENSION} file stores its codec parameters; "
+                "-p applies to coded WAV and raw files"
+            )
+        codec = coded.make_codec(head.codec.name, parse_params(params))
+        head = open_coded(input_path, raw_rate=raw_rate, raw_channels=raw_channels, codec=codec)
     for note in head.notes:
         click.echo(f"warning: {note}", err=True)
     with Progress(quiet).task(f"decode {Path(input_path).name}", head.frames) as tick:
-        result = decode_file(input_path, output, raw_rate=raw_rate, raw_channels=raw_channels, tick=tick)
+        result = decode_file(input_path, output, raw_rate=raw_rate, raw_channels=raw_channels, codec=codec, tick=tick)
     click.echo(
         f"wrote {output} (decoded {result.description} with {result.codec.name}, "
         f"{_describe_stream(result.rate, result.channels, result.frames)})"

@@ -6,7 +6,8 @@ case mutates one seed: a header field (every fixed RIFF/fmt/fact/data field, eve
 JSON key and codec parameter, the ``.iwc`` preamble) set to a boundary or random value, a
 truncation, an extension, or random byte flips.  Each case must
 
-* succeed or raise an :class:`~inwhale_hw.errors.InwhaleError` subclass (nothing else),
+* succeed or raise an :class:`~inwhale_hw.errors.InwhaleError` subclass (nothing else), through
+  both the one-shot reader (``decode_blob``) and the streaming one the CLI uses (``open_coded``),
 * take under 5 s (after one warm-up decode per seed, so numba compilation does not count),
 * allocate at most ``64 x file size + 32 MiB`` (tracemalloc peak; a 1-bit codec decodes one
   payload byte into 8 int16 samples = 16 bytes, plus int64 temporaries).
@@ -28,6 +29,7 @@ import pytest
 import soundfile as sf
 
 from inwhale_hw.audio import coded
+from inwhale_hw.audio.coded_stream import open_coded
 from inwhale_hw.audio.pcm import read_audio
 from inwhale_hw.errors import InwhaleError
 
@@ -148,7 +150,17 @@ def _decode(kind: str, name: str, blob: bytes, tmp: Path) -> None:
             path.write_bytes(blob)
             read_audio(path)
         else:
-            coded.decode_blob(blob, name)
+            path = tmp / name
+            path.write_bytes(blob)
+            typed = []
+            # both readers run on every case: the one-shot one and the streaming one the CLI uses
+            for read in (lambda: coded.decode_blob(blob, name), lambda: [b for b in open_coded(path).blocks(4096)]):
+                try:
+                    read()
+                except InwhaleError as exc:
+                    typed.append(exc)
+            if typed:
+                raise typed[0]
 
 
 def _fuzz(tmp_path: Path, cases: int, seed: int) -> dict[str, int]:
