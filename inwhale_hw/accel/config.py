@@ -32,8 +32,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, ParameterError, UnsupportedError
+from ..errors import ParameterError
 from ..nn import OVERFLOW_POLICIES, PROFILES
+from ..tomlfile import read_toml
 
 __all__ = ["AccelConfig", "DATAFLOWS", "load_config"]
 
@@ -141,21 +142,5 @@ class AccelConfig:
 
 
 def load_config(path: str | Path) -> AccelConfig:
-    """Read an :class:`AccelConfig` from a TOML file (``tomllib``, Python 3.11+)."""
-    try:
-        import tomllib
-    except ImportError:  # pragma: no cover - Python 3.10
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ImportError:
-            raise UnsupportedError("reading a TOML config needs Python 3.11+ (tomllib) or the tomli package") from None
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"accelerator config file {str(p)!r} does not exist") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"accelerator config {str(p)!r} is not valid TOML: {exc}") from None
-    return AccelConfig.from_dict(data)
+    """Read an :class:`AccelConfig` from a TOML file."""
+    return AccelConfig.from_dict(read_toml(path, "accelerator config"))

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "inwhale_hw.cli.hdl_cmds",
     "inwhale_hw.cli.sqnr_cmd",
     "inwhale_hw.cli.accel_cmd",
+    "inwhale_hw.cli.batch_cmd",
 )
 
 

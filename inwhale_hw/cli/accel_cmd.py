@@ -20,6 +20,7 @@ import numpy as np
 
 from ..audio.atomic import atomic_write
 from ..errors import InputError, ParameterError
+from .sweep_cmd import sweep
 
 __all__ = ["command"]
 
@@ -103,4 +104,5 @@ def run(model, inputs, output, config_path, acc_bits, overflow, profile, weights
     click.echo(report.to_text())
 
 
+accel.add_command(sweep)
 command = accel
