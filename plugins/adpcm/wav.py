@@ -50,6 +50,7 @@ from .blocks import _ROWS, _THRESHOLDS, decode_blocks, default_block_align, enco
 from .blocks import lanes_to_frames, pack_blocks, samples_per_block, unpack_blocks
 from .lookahead import search_payload
 from .search import carried_start_indices, search_start_indices
+from .sndfile_tail import sndfile_last_block
 from .tables import NEXT_INDEX, SIGNED_DIFF
 from .trellis import DEFAULT_NODES, trellis_encode
 
@@ -125,6 +126,10 @@ def encode_payload(
         return b""
     if encoder == "search":
         return search_payload(pcm, block_align, use_kernels)
+    whole = len(pcm) // spb * spb
+    if encoder == "libsndfile" and whole < len(pcm):  # libsndfile's own last block (:mod:`.sndfile_tail`)
+        head = encode_payload(pcm[:whole], block_align, encoder, use_kernels, nodes)
+        return head + sndfile_last_block(pcm[whole:], head[-block_align:] if head else None, block_align, channels)
     x = frames_to_lanes(pcm, spb)
     blocks = x.shape[1] // channels
     if encoder == "trellis":
