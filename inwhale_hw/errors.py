@@ -22,6 +22,8 @@ __all__ = [
     "ToolNotFoundError",
     "ModelError",
     "VerificationError",
+    "OutputError",
+    "PluginOutputError",
 ]
 
 
@@ -87,3 +89,14 @@ class ModelError(InwhaleError, ValueError):
 
 class VerificationError(InwhaleError, AssertionError):
     """A hardware model disagreed with its golden model."""
+
+
+class OutputError(InwhaleError, OSError):
+    """An output cannot be written: missing directory, permission, disk full.  Names the user's path."""
+
+    def __str__(self) -> str:  # OSError would format (errno, strerror) pairs
+        return str(self.args[0]) if self.args else ""
+
+
+class PluginOutputError(InwhaleError, ValueError):
+    """A plugin's encode/decode returned something its declared contract does not allow."""

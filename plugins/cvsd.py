@@ -61,6 +61,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from inwhale_hw import Param, hookimpl
+from inwhale_hw.quantizer import check_frames_channels
 from inwhale_hw.errors import ParameterError
 from inwhale_hw.fixed import Rounding, shift_right
 
@@ -390,6 +391,7 @@ class CVSD(SequentialCodec):
         return pack_bits(np.asarray(codes), self.bit_order)
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         if self._wide:
             return super().unpack_codes(data, frames, channels)
         bits = unpack_bits(data, frames * channels, self.bit_order, self.name)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from inwhale_hw import Param, hookimpl
+from inwhale_hw.quantizer import check_frames_channels
 
 from .sequential import (
     BIT_ORDERS,
@@ -135,6 +136,7 @@ class DeltaModulation(SequentialCodec):
         return pack_bits(np.asarray(codes), self.bit_order)
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         bits = unpack_bits(data, frames * channels, self.bit_order, self.name)
         return bits.reshape(frames, channels) if channels > 1 else bits
 

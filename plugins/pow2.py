@@ -56,6 +56,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from inwhale_hw import Param, Quantizer, hookimpl
+from inwhale_hw.quantizer import check_frames_channels
 from inwhale_hw.errors import InputError, ParameterError, WidthLimitError
 
 from . import observers
@@ -172,6 +173,7 @@ class _LevelQuantizer(Quantizer):
 
     def unpack_codes(self, data: bytes, frames: int, channels: int = 1) -> np.ndarray:
         """``frames * channels`` codes from :meth:`pack_codes` output, shaped ``(frames[, channels])``."""
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         codes = unpack_codes(data, self.bits, frames * channels).astype(np.uint8)
         return codes.reshape(frames, channels) if channels > 1 else codes
 

@@ -31,9 +31,10 @@ from .codecs import (
     wav_tag,
     writes_wav,
 )
-from .pcm import Audio, check_rate
+from .limits import check_channels, check_payload_fits, check_rate
+from .pcm import Audio
 
-__all__ = ["DecodedFile", "read_coded", "decode_blob", "sniff_coded", "explicit_params"]
+__all__ = ["DecodedFile", "read_coded", "decode_blob", "sniff_coded", "coded_input_hint", "explicit_params"]
 
 
 @dataclass(frozen=True)
@@ -60,16 +61,38 @@ def sniff_coded(path: str | os.PathLike) -> str | None:
         return None
     if head.startswith(container.MAGIC):
         return "inwhale coded container"
-    if wav.is_riff_wave(head):
-        try:
-            fmt = wav.read_wav(path.read_bytes(), str(path)).fmt
-        except AudioFormatError:
-            return None
-        if fmt.format_tag not in (wav.WAVE_FORMAT_PCM, wav.WAVE_FORMAT_IEEE_FLOAT):
-            return f"coded WAV ({fmt.describe()})"
+    fmt = _wav_format(path) if wav.is_riff_wave(head) else None
+    if fmt is not None and fmt.format_tag not in (wav.WAVE_FORMAT_PCM, wav.WAVE_FORMAT_IEEE_FLOAT):
+        return f"coded WAV ({fmt.describe()})"
     if path.suffix.lower() in RAW_TAGS:
         return f"raw {'mu-law' if RAW_TAGS[path.suffix.lower()] == 7 else 'A-law'} file"
     return None
+
+
+def _wav_format(path: Path) -> wav.WavFormat | None:
+    """The ``fmt`` chunk of a RIFF/WAVE file, from its first 64 KiB (``None`` if not found)."""
+    try:
+        with open(path, "rb") as handle:
+            return wav.read_wav(handle.read(1 << 16), str(path)).fmt
+    except (OSError, AudioFormatError):
+        return None
+
+
+def coded_input_hint(path: str | os.PathLike, registry: QuantizerRegistry | None = None) -> str:
+    """What to tell a user who passed a coded file where PCM audio is expected ("" if not coded).
+
+    A coded WAV whose format tag no registered codec decodes (G.726 0x0045, Yamaha ADPCM
+    0x0020, ...) is called unsupported, with the tags that are; others point at ``decode``.
+    """
+    path = Path(path)
+    kind = sniff_coded(path)
+    if kind is None:
+        return ""
+    reg = registry_or_default(registry)
+    fmt = _wav_format(path) if kind.startswith("coded WAV") else None
+    if fmt is not None and codec_for_tag(fmt.format_tag, reg) is None:
+        return f" - it is a WAV with {fmt.describe()}, which is not supported; supported coded WAV tags: {tagged_codecs(reg)}"
+    return f" - it is a {kind}; decode it first with `inwhale-hw decode`"
 
 
 def read_coded(
@@ -148,9 +171,10 @@ def _decode_codes(q: Quantizer, codes: np.ndarray, rate: int) -> Audio:
 def _read_iwc(path: Path, blob: bytes, reg: QuantizerRegistry) -> DecodedFile:
     header, payload = container.read_container(blob, str(path))
     q = make_codec(header.codec, explicit_params(header.codec, header.params, reg), reg)
+    check_payload_fits(str(path), header.frames, header.channels, q.bits_per_sample, len(payload))
     codes = q.unpack_codes(payload, header.frames, header.channels)
     return DecodedFile(
-        _decode_codes(q, codes, check_rate(header.rate, f"{path}: container sample rate")),
+        _decode_codes(q, codes, header.rate),
         "iwc", q.name, dict(q.params), len(payload), f"inwhale container, codec {q.name}",
     )
 
@@ -218,9 +242,7 @@ def _read_raw(
             f"coded WAV format tags: {tagged_codecs(reg)}"
         )
     rate = RAW_DEFAULT_RATE if rate is None else check_rate(rate, "raw sample rate")
-    channels = 1 if channels is None else channels
-    if isinstance(channels, bool) or not isinstance(channels, int) or not 1 <= channels <= 64:
-        raise ParameterError(f"raw channel count {channels!r} is not allowed; expected an integer in [1, 64]")
+    channels = 1 if channels is None else check_channels(channels, "raw channel count")
     q = codec if isinstance(codec, cls) else cls()
     width = byte_codes(q)
     if len(blob) % (width * channels):

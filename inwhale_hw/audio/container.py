@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ..errors import AudioFormatError
+from .limits import check_header
 
 __all__ = [
     "MAGIC", "EXTENSION", "VERSION", "ContainerHeader", "build_container", "read_container",
@@ -174,9 +175,7 @@ def _header_from(doc: Any, name: str) -> ContainerHeader:
             f"{name}: inwhale container format {doc['format']!r} version {doc['version']!r} is not "
             f"supported; allowed: 'inwhale-coded' version {VERSION}"
         )
-    for key in ("rate", "channels"):
-        if doc[key] < 1:
-            raise AudioFormatError(f"{name}: inwhale container header {key}={doc[key]!r}; expected >= 1")
+    check_header(name, rate=doc["rate"], channels=doc["channels"])
     for key in ("frames", "payload_bytes"):
         if doc[key] < 0:
             raise AudioFormatError(f"{name}: inwhale container header {key}={doc[key]!r}; expected >= 0")

@@ -43,12 +43,15 @@ import soundfile as sf
 
 from ..errors import AudioFormatError, FixedPointOverflowError, ParameterError
 from ..fixed import Overflow, QFormat, Rounding, quantize
-from .atomic import atomic_path
+from .atomic import atomic_path, write_failure
+from .wav import WavFile, is_riff_wave, read_wav
+from .limits import MAX_RATE, MIN_RATE, LimitError, check_header, check_rate
 
 __all__ = [
     "Audio",
     "Conversion",
     "AudioSaturationWarning",
+    "AudioTruncationWarning",
     "float_to_int16",
     "read_audio",
     "resample",
@@ -56,10 +59,9 @@ __all__ = [
     "write_pcm",
     "MIN_RATE",
     "MAX_RATE",
+    "check_rate",
 ]
 
-MIN_RATE = 1000
-MAX_RATE = 768000
 
 #: libsndfile subtypes whose decoded samples are exactly 16-bit integers
 _INT16_SUBTYPES = frozenset(
@@ -72,6 +74,10 @@ ROUNDING_TEXT = "round half to even of x*32768, saturate to [-32768, 32767]"
 
 class AudioSaturationWarning(UserWarning):
     """Samples beyond int16 full scale were saturated during conversion."""
+
+
+class AudioTruncationWarning(UserWarning):
+    """An input file is shorter than its header says; the complete frames present were read."""
 
 
 @dataclass(frozen=True)
@@ -135,13 +141,6 @@ class Audio:
         return self.frames / self.rate
 
 
-def check_rate(rate: int, what: str = "sample rate") -> int:
-    """Validate a sample rate in Hz (an integer in [MIN_RATE, MAX_RATE])."""
-    if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or not MIN_RATE <= rate <= MAX_RATE:
-        raise ParameterError(f"{what} {rate!r} is not allowed; expected an integer in [{MIN_RATE}, {MAX_RATE}] Hz")
-    return int(rate)
-
-
 def float_to_int16(
     x: np.ndarray, *, dither: bool = False, seed: int | None = None
 ) -> tuple[np.ndarray, int, tuple[int, int] | None]:
@@ -192,15 +191,49 @@ def _open_info(path: Path) -> sf._SoundFileInfo:
         raise AudioFormatError(f"{path}: is a directory, expected an audio file")
     if path.stat().st_size == 0:
         raise AudioFormatError(f"{path}: file is empty (0 bytes); expected an audio file")
+    peek = _peek_wav(path)
+    if peek is not None:
+        check_header(str(path), rate=peek.fmt.rate, channels=peek.fmt.channels)
     try:
-        return sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError, OverflowError, ValueError) as exc:
         readable = ", ".join(sorted(sf.available_formats()))
         hint = _coded_hint(path)
         raise AudioFormatError(
             f"{path}: not an audio file libsndfile can read ({_one_line(exc)}){hint}; "
             f"readable containers: {readable}"
         ) from None
+    check_header(str(path), rate=info.samplerate, channels=info.channels)
+    _truncation_warning(path, info.frames, peek)
+    return info
+
+
+def _peek_wav(path: Path) -> WavFile | None:
+    """The chunk layout of a RIFF/WAVE file from its first 64 KiB, or ``None`` if not parseable."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+        size = path.stat().st_size
+        parsed = read_wav(head, str(path)) if is_riff_wave(head) else None
+    except LimitError:
+        raise
+    except (OSError, AudioFormatError):
+        return None
+    if parsed is not None and parsed.missing_bytes:
+        # the data chunk only looked truncated because we read the first 64 KiB
+        missing = parsed.missing_bytes - (size - len(head))
+        parsed = replace(parsed, missing_bytes=max(missing, 0))
+    return parsed
+
+
+def _truncation_warning(path: Path, frames: int, peek: WavFile | None) -> None:
+    if peek is not None and peek.missing_bytes:
+        warnings.warn(
+            f"{path}: data chunk is truncated ({peek.missing_bytes} bytes missing); read the "
+            f"{frames} complete frames present",
+            AudioTruncationWarning,
+            stacklevel=4,
+        )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -209,10 +242,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _coded_hint(path: Path) -> str:
-    from .coded_read import sniff_coded  # local import: coded_read.py imports this module
+    from .coded_read import coded_input_hint  # local import: coded_read.py imports this module
 
-    kind = sniff_coded(path)
-    return f" - it is a {kind}; decode it first with `inwhale-hw decode`" if kind else ""
+    return coded_input_hint(path)
 
 
 def read_audio(
@@ -288,5 +320,8 @@ def write_pcm(path: str | os.PathLike, samples: np.ndarray, rate: int) -> Path:
             "allowed: .wav, .flac, .aif, .aiff, .au, .caf"
         )
     with atomic_path(path) as tmp:
-        sf.write(str(tmp), samples, int(rate), subtype="PCM_16", format=fmt)
+        try:
+            sf.write(str(tmp), samples, int(rate), subtype="PCM_16", format=fmt)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise write_failure(path, tmp, _one_line(exc).replace(str(tmp), "the file")) from None
     return path

@@ -32,7 +32,7 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import AudioFormatError, ParameterError
-from .atomic import atomic_path
+from .atomic import atomic_path, write_failure
 from .pcm import (
     _INT16_SUBTYPES,
     ROUNDING_TEXT,
@@ -201,7 +201,7 @@ class AudioStream:
                             raise AudioFormatError(f"{exc} (in the block starting at frame {at})") from None
                     at += data.shape[0]
                     yield data
-        except (sf.LibsndfileError, RuntimeError) as exc:
+        except sf.LibsndfileError as exc:
             raise AudioFormatError(f"{self.path}: libsndfile could not decode the audio ({_one_line(exc)})") from None
 
     def blocks(self, progress: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
@@ -307,18 +307,33 @@ class PcmWriter:
         self._handle: sf.SoundFile | None = None
 
     def __enter__(self) -> "PcmWriter":
-        tmp = self._stack.enter_context(atomic_path(self.path))
-        self._handle = self._stack.enter_context(
-            sf.SoundFile(str(tmp), "w", self.rate, self.channels, "PCM_16", format=self.format)
-        )
+        self._tmp = tmp = self._stack.enter_context(atomic_path(self.path))
+        try:
+            self._handle = self._stack.enter_context(
+                sf.SoundFile(str(tmp), "w", self.rate, self.channels, "PCM_16", format=self.format)
+            )
+        except sf.LibsndfileError as exc:
+            self._stack.__exit__(type(exc), exc, exc.__traceback__)
+            raise self._failure(exc) from None
         return self
+
+    def _failure(self, exc: BaseException) -> Exception:
+        """libsndfile's error as one line naming the user's path (never the temporary name)."""
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[-1].replace(str(self._tmp), "the file")
+        return write_failure(self.path, self._tmp, text)
 
     def write(self, block: np.ndarray) -> None:
         block = np.asarray(block)
         if block.dtype != np.int16:
             raise ParameterError(f"PcmWriter: samples must be int16, got {block.dtype}")
-        self._handle.write(block)
+        try:
+            self._handle.write(block)
+        except sf.LibsndfileError as exc:
+            raise self._failure(exc) from None
         self.frames += block.shape[0]
 
     def __exit__(self, *exc_info) -> bool:
-        return self._stack.__exit__(*exc_info)
+        try:
+            return self._stack.__exit__(*exc_info)
+        except sf.LibsndfileError as exc:  # closing flushes the header
+            raise self._failure(exc) from None

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..errors import AudioFormatError
+from .limits import check_header
 
 __all__ = [
     "WavFormat",
@@ -76,8 +77,10 @@ FORMAT_TAG_NAMES = {
     0x0006: "A-law",
     0x0007: "mu-law",
     0x0011: "IMA ADPCM",
+    0x0020: "Yamaha ADPCM",
     0x0031: "GSM 6.10",
     0x0040: "G.721 ADPCM",
+    0x0045: "G.726 ADPCM",
     0x0050: "MPEG",
     0x0055: "MPEG Layer III",
     0xFFFE: "extensible",
@@ -324,10 +327,7 @@ def _parse_fmt(body: bytes, name: str) -> WavFormat:
                 f"{name}: fmt chunk declares cbSize {cb_size} but holds only {len(body) - 18} extension bytes"
             )
         extension = body[18 : 18 + cb_size]
-    if channels < 1:
-        raise AudioFormatError(f"{name}: fmt chunk declares {channels} channels; expected at least 1")
-    if rate < 1:
-        raise AudioFormatError(f"{name}: fmt chunk declares sample rate {rate}; expected at least 1 Hz")
+    check_header(name, rate=rate, channels=channels)
     if block_align < 1:
         raise AudioFormatError(f"{name}: fmt chunk declares block align {block_align}; expected at least 1")
     raw_tag = None

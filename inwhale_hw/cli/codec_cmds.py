@@ -16,10 +16,11 @@ from typing import Any
 import click
 
 from ..audio import coded
+from ..audio.atomic import atomic_dir, check_output_dir
 from ..audio.coded_stream import open_coded
-from ..audio.pcm import Audio, AudioSaturationWarning, read_audio
+from ..audio.pcm import Audio, AudioSaturationWarning, AudioTruncationWarning, read_audio
 from ..audio.pipeline import decode_file, encode_file, roundtrip_files
-from ..audio.roundtrip import parse_gain
+from ..audio.roundtrip import is_roundtrip_dir, parse_gain
 from ..audio.stream import AudioStream, open_audio
 from ..errors import ParameterError
 from .progress import Progress, quiet_option
@@ -90,8 +91,20 @@ def format_metrics(record: dict[str, Any]) -> str:
 
 
 def open_input(path: str, rate: int | None, dither: bool, seed: int | None) -> AudioStream:
-    """Open ``path`` for block reading as int16 (the conversion of :func:`load_input`)."""
-    return open_audio(path, rate=rate, dither=dither, seed=seed)
+    """Open ``path`` for block reading as int16 (the conversion of :func:`load_input`).
+
+    A truncated input (data chunk shorter than its header says) is read in part and reported in
+    one ``warning:`` line naming the frames read.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AudioTruncationWarning)
+        stream = open_audio(path, rate=rate, dither=dither, seed=seed)
+    for item in caught:
+        if issubclass(item.category, AudioTruncationWarning):
+            click.echo(f"warning: {item.message}", err=True)
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    return stream
 
 
 def warn_saturation(stream: AudioStream) -> None:
@@ -126,6 +139,7 @@ def encode_command(input_path, codec, params, rate, dither, seed, output, quiet)
     """Encode audio file IN with CODEC into a coded file (block by block, bounded memory)."""
     q = coded.make_codec(codec, parse_params(params))
     coded.container_of(Path(output))
+    check_output_dir(Path(output))
     stream = open_input(input_path, rate, dither, seed)
     note = rate_note(q, stream.rate)
     if note:
@@ -158,6 +172,7 @@ def encode_command(input_path, codec, params, rate, dither, seed, output, quiet)
 @quiet_option
 def decode_command(input_path, output, raw_rate, raw_channels, quiet) -> None:
     """Decode coded file IN (coded WAV, .ul/.al, .iwc) to 16-bit PCM (block by block)."""
+    check_output_dir(Path(output))
     head = open_coded(input_path, raw_rate=raw_rate, raw_channels=raw_channels)
     for note in head.notes:
         click.echo(f"warning: {note}", err=True)
@@ -188,9 +203,10 @@ def roundtrip_command(input_path, codec, params, rate, dither, seed, residual_ga
     note = rate_note(q, stream.rate)
     if note:
         click.echo(f"{note}; decoded and residual are resampled back and compared at {stream.rate} Hz", err=True)
-    with Progress(quiet).task(f"roundtrip {Path(input_path).name} with {q.name}", 3 * stream.frames) as tick:
+    task = Progress(quiet).task(f"roundtrip {Path(input_path).name} with {q.name}", 3 * stream.frames)
+    with atomic_dir(out_dir, is_roundtrip_dir) as tmp, task as tick:  # whole directory or nothing
         trip = roundtrip_files(
-            lambda: open_input(input_path, rate, dither, seed), q, out_dir, gain=gain,
+            lambda: open_input(input_path, rate, dither, seed), q, tmp, gain=gain,
             input_info={"path": str(input_path)}, tick=tick,
         )
     warn_saturation(stream)
@@ -201,7 +217,7 @@ def roundtrip_command(input_path, codec, params, rate, dither, seed, residual_ga
         click.echo(f"warning: {text}", err=True)
     if trip.residual_saturated:
         click.echo(f"warning: {trip.residual_saturated} residual sample(s) saturated at that gain", err=True)
-    click.echo(f"wrote {', '.join(str(p) for p in trip.paths.values())}")
+    click.echo(f"wrote {', '.join(str(Path(out_dir) / p.name) for p in trip.paths.values())}")
 
 
 commands = [encode_command, decode_command, roundtrip_command]

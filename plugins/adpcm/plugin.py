@@ -26,6 +26,7 @@ import struct
 import numpy as np
 
 from inwhale_hw import Param, hookimpl
+from inwhale_hw.quantizer import check_frames_channels
 from inwhale_hw.errors import AudioFormatError
 
 from ..sequential import SequentialCodec
@@ -139,6 +140,7 @@ class ImaAdpcm(SequentialCodec):
         return pack_nibbles(self._check_codes(codes, 0, 15))
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         count = frames * channels
         if len(data) < -(-count // 2):
             raise AudioFormatError(
