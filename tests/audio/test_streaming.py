@@ -131,6 +131,7 @@ def test_streaming_roundtrip_equals_the_one_call_roundtrip(tmp_path, name, param
     sf.write(tmp_path / "in.wav", x, 16000, subtype="PCM_16")
     q = coded.make_codec(name, params)
     one = run_roundtrip(read_audio(tmp_path / "in.wav"), q)
+    (tmp_path / "out").mkdir()
     trip = roundtrip_files(lambda: open_audio(tmp_path / "in.wav", block_frames=9999), q, tmp_path / "out")
     decoded, _ = sf.read(tmp_path / "out" / "decoded.wav", dtype="int16", always_2d=True)
     residual, _ = sf.read(tmp_path / "out" / "residual.wav", dtype="int16", always_2d=True)

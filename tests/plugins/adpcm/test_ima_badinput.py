@@ -114,7 +114,7 @@ def test_fmt_without_samples_per_block_is_computed_from_block_align():
         (18, "<H", 504, "wSamplesPerBlock 504 contradicts block align 256"),
         (14, "<H", 3, "3 bits per sample"),
         (0, "<H", 1, "format tag 0x0001 is not IMA ADPCM"),
-        (2, "<H", 0, "0 channels"),
+        (2, "<H", 0, "channel count 0"),
         (4, "<I", 0, "sample rate 0"),
     ],
 )
