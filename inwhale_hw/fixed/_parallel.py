@@ -10,15 +10,16 @@ chunk order, which keeps "first index" reporting deterministic.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
+
+from ..threads import thread_count
 
 __all__ = ["chunk_map", "CHUNK"]
 
 CHUNK = 1 << 14
 _SERIAL_BELOW = 1 << 18
-_WORKERS = max(1, min(4, os.cpu_count() or 1))
+_WORKERS = thread_count(4)
 _pool: ThreadPoolExecutor | None = None
 
 T = TypeVar("T")

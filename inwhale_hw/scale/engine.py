@@ -35,6 +35,9 @@ from ..errors import InwhaleError, ParameterError
 __all__ = ["Engine", "TaskFailure", "open_engine", "wait_for_workers", "dask_available", "SCHEDULER_ENV"]
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+#: one thread per worker process for our kernels, numba and BLAS (parallelism is one process per core)
+WORKER_ENV = {"INWHALE_HW_THREADS": "1", "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+              "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 INSTALL_HINT = "pip install 'inwhale_hw[cluster]' (dask[distributed] and pyarrow)"
 
 
@@ -173,7 +176,7 @@ def open_engine(
         n = workers or os.cpu_count() or 1
         cluster = LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-            silence_logs=40, worker_class="distributed.Nanny",
+            silence_logs=40, env=dict(WORKER_ENV),
         )
         client = Client(cluster)
         engine = Engine("local", client=client, cluster=cluster, retries=retries,

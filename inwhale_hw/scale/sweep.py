@@ -10,6 +10,7 @@ A sweep file (TOML; paths relative to it)::
     inputs = "digits_x.npy"            # first axis = images
     labels = "digits_y.npy"            # optional: integer class labels (accuracy)
     shards = 4                         # the images are split into this many tasks per point
+    images = 500                       # optional: only the first N images
 
     [grid]                             # AccelConfig fields; the cartesian product is swept
     acc_bits = [32, 20, 16, 12]
@@ -81,6 +82,7 @@ class SweepSpec:
     shards: int
     points: tuple[SweepPoint, ...]
     max_accuracy_loss: float = 0.005
+    images: int | None = None
 
 
 def _config_fields() -> set[str]:
@@ -143,12 +145,15 @@ def load_sweep(path: str | os.PathLike) -> SweepSpec:
     labels = [p.label for p in points]
     if len(set(labels)) != len(labels):
         raise ParameterError(f"sweep file {path}: two points share the label {next(x for x in labels if labels.count(x) > 1)!r}")
+    images = section.get("images")
+    if images is not None and (not isinstance(images, int) or images < 1):
+        raise ParameterError(f"sweep file {path}: images={images!r} is not allowed; expected an integer >= 1")
     loss = (data.get("constraint") or {}).get("max_accuracy_loss", 0.005)
     for p in [m for pair in models.values() for m in pair if m] + [base / section["inputs"]]:
         if not p.is_file():
             raise InputError(f"sweep file {path}: {p} does not exist")
     return SweepSpec(models, base / section["inputs"], base / section["labels"] if section.get("labels") else None,
-                     shards, tuple(points), float(loss))
+                     shards, tuple(points), float(loss), images)
 
 
 def simulate_shard(model: bytes, float_model: bytes | None, x: np.ndarray, y: np.ndarray | None, point: SweepPoint) -> dict[str, Any]:
@@ -200,7 +205,7 @@ def _row(model: str, point: SweepPoint, merged: dict[str, Any]) -> dict[str, Any
     return {
         "model": model, "point": point.label, "acc_bits": cfg.acc_bits, "overflow": cfg.overflow,
         "profile": cfg.profile, "weights": cfg.weights, "array": f"{cfg.array_rows}x{cfg.array_cols}",
-        "images": n, "accuracy": ratio("correct"), "float_accuracy": ratio("float_correct"),
+        "images": n, "correct": merged["correct"], "float_correct": merged["float_correct"], "accuracy": ratio("correct"), "float_accuracy": ratio("float_correct"),
         "ort_accuracy": ratio("ort_correct"), "top1_agreement_float": ratio("agree_float"),
         "float_rms_error": None if not count else float(np.sqrt(sq / count)),
         "cycles_per_image": ratio("cycles"), "weight_bits": cfg.weight_bits,
@@ -211,8 +216,8 @@ def _row(model: str, point: SweepPoint, merged: dict[str, Any]) -> dict[str, Any
 
 def run_sweep(spec: SweepSpec, engine: Engine, *, progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
     """Every point x model, each merged over the shards; rows in (model, point) order."""
-    x = np.load(spec.inputs)
-    y = np.load(spec.labels) if spec.labels else None
+    x = np.load(spec.inputs)[: spec.images]
+    y = np.load(spec.labels)[: spec.images] if spec.labels else None
     if y is not None and len(y) != len(x):
         raise InputError(f"{spec.labels}: {len(y)} labels for {len(x)} inputs")
     bounds = np.linspace(0, len(x), min(spec.shards, len(x)) + 1).astype(int)
@@ -240,16 +245,26 @@ def run_sweep(spec: SweepSpec, engine: Engine, *, progress: Callable[[int, int],
 
 
 def best_points(rows: Sequence[dict[str, Any]], max_loss: float) -> list[dict[str, Any]]:
-    """Per model, the cheapest point within ``max_loss`` accuracy loss (module docstring)."""
+    """Per model, the cheapest point within ``max_loss`` accuracy loss (module docstring).
+
+    The loss is computed from the correct counts, exactly: ``(reference correct - correct) /
+    images`` compared with ``max_loss`` as a decimal fraction; each row gets its
+    ``accuracy_loss``.
+    """
+    from fractions import Fraction
+
+    limit = Fraction(str(max_loss))
     best = []
     for model in dict.fromkeys(r["model"] for r in rows):
         mine = [r for r in rows if r["model"] == model]
-        if mine[0]["accuracy"] is None:
+        if mine[0]["correct"] is None:
             continue
+        losses = []
         for r in mine:
-            reference = r["float_accuracy"] if r["float_accuracy"] is not None else mine[0]["accuracy"]
-            r["accuracy_loss"] = reference - r["accuracy"]
-        ok = [r for r in mine if r["accuracy_loss"] <= max_loss + 1e-12]
+            reference = r["float_correct"] if r["float_correct"] is not None else mine[0]["correct"]
+            losses.append(Fraction(reference - r["correct"], r["images"]))
+            r["accuracy_loss"] = (reference - r["correct"]) / r["images"]
+        ok = [r for r, loss in zip(mine, losses) if loss <= limit]
         if ok:
             choice = min(ok, key=lambda r: (r["acc_bits"], r["weight_bits"], r["cycles_per_image"]))
             best.append({"model": model, "point": choice["point"], "accuracy": choice["accuracy"],

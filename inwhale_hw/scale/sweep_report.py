@@ -45,6 +45,7 @@ def _plot(rows: Sequence[dict[str, Any]], path: Path) -> Path | None:
         if pts:
             style = "-o" if overflow == "wrap" else "--s"
             left.plot(*zip(*pts), style, color=f"C{models.index(model) % 10}", label=f"{model} {overflow} {profile} {weights}")
+    left.set_xticks(sorted({r["acc_bits"] for members in lines.values() for r in members}))
     left.set_xlabel("accumulator bits")
     left.set_ylabel("accuracy")
     left.invert_xaxis()
@@ -61,6 +62,8 @@ def _plot(rows: Sequence[dict[str, Any]], path: Path) -> Path | None:
                       color=f"C{i % 10}", label=model)
         right.set_xticks(np.arange(len(labels)) + width * (len(models) - 1) / 2)
         right.set_xticklabels(labels, fontsize=7, rotation=20, ha="right")
+        low = min((r["accuracy"] for r in others if r["accuracy"] is not None), default=0.0)
+        right.set_ylim(max(0.0, np.floor(low * 20) / 20 - 0.05), 1.0)
         right.set_ylabel("accuracy")
         right.legend(fontsize=8)
     fig.tight_layout()

@@ -61,12 +61,13 @@ Inputs of at least :data:`PARALLEL_MIN` samples are split over the usable CPUs.
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
+
+from inwhale_hw.threads import thread_count
 
 from . import kernels
 from .blocks import frames_to_lanes, lanes_to_frames, pack_blocks, samples_per_block
@@ -175,10 +176,7 @@ def lookahead_codes(x: np.ndarray, start: np.ndarray) -> np.ndarray:
 
 
 def _worker_count() -> int:
-    try:
-        return max(1, min(4, len(os.sched_getaffinity(0))))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, min(4, os.cpu_count() or 1))
+    return thread_count(4)
 
 
 def _thread_pool() -> ThreadPoolExecutor:

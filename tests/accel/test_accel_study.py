@@ -3,6 +3,8 @@ a reduced sweep, the Markdown table and the plot."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,8 @@ pytest.importorskip("sklearn", reason="the digits models need scikit-learn (test
 
 from accel_models import built_models, example  # noqa: E402
 
-from inwhale_hw.accel import AccelConfig  # noqa: E402
+from inwhale_hw.scale.sweep import load_sweep  # noqa: E402
+from inwhale_hw.scale.sweep_report import write_sweep_outputs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -28,27 +31,51 @@ def test_exactness_table_all_images(study):
     assert "| cnn | qdq | 1797 | 0 | 0 of" in mod.exactness_table(rows)
 
 
+REDUCED = """[models.mlp]\nmodel = "digits_mlp_qdq.onnx"\nfloat = "digits_mlp_float.onnx"
+[models.cnn]\nmodel = "digits_cnn_qdq.onnx"\nfloat = "digits_cnn_float.onnx"
+[models.res]\nmodel = "digits_res_qdq.onnx"\nfloat = "digits_res_float.onnx"
+[data]\ninputs = "digits_x.npy"\nlabels = "digits_y.npy"\nshards = 2
+[grid]\nacc_bits = [32, 16]\noverflow = ["wrap", "sat"]
+[[variant]]\nlabel = "shift-only, pow2 scales"\nprofile = "shift-only"
+[[variant]]\nlabel = "int4 weights"\nweights = "int4"
+[[variant]]\nlabel = "pow2 weights"\nweights = "pow2"
+"""
+
+
+def test_study_sweep_file_covers_the_study(study, tmp_path):
+    mod, paths = study
+    target = paths["x"].parent / "sweep.toml"
+    shutil.copyfile(mod.SWEEP_FILE, target)
+    spec = load_sweep(target)
+    assert list(spec.models) == ["mlp", "cnn", "res"] and spec.shards == 4
+    labels = [p.label for p in spec.points]
+    assert labels[:8] == [f"acc_bits={b} overflow={o}" for b in (32, 20, 16, 12) for o in ("wrap", "sat")]
+    assert labels[8:] == ["shift-only, pow2 scales", "int4 weights", "pow2 weights", "pow2 weights + shift-only",
+                          "pow2 weights + shift-only, acc 16 sat"]
+
+
 def test_reduced_sweep_table_and_plot(study, tmp_path):
     mod, paths = study
-    variants = [mod.Variant(label, cfg) for label, cfg in (
-        ("acc 32 wrap", AccelConfig()), ("acc 16 wrap", AccelConfig(acc_bits=16)),
-        ("acc 16 sat", AccelConfig(acc_bits=16, overflow="sat")), ("shift-only, pow2 scales", AccelConfig(profile="shift-only")),
-        ("int4 weights", AccelConfig(weights="int4")), ("pow2 weights", AccelConfig(weights="pow2")))]
-    rows = mod.sweep(paths, variants, n_images=200)
-    by = {(r["model"], r["variant"]): r for r in rows}
+    reduced = tmp_path / "reduced.toml"
+    reduced.write_text(REDUCED)
+    rows, best = mod.sweep(paths, reduced, n_images=200)
+    by = {(r["model"], r["point"]): r for r in rows}
     for net in ("mlp", "cnn", "res"):
-        base = by[(net, "acc 32 wrap")]
-        assert base["ort_mismatches"] == 0 and base["overflowed_outputs"] == 0 and base["accuracy"] > 0.95
+        base = by[(net, "acc_bits=32 overflow=wrap")]
+        assert base["ort_mismatches"] == 0 and base["overflowed"] == 0 and base["accuracy"] > 0.95
         assert by[(net, "int4 weights")]["ort_mismatches"] == 0 and by[(net, "pow2 weights")]["ort_mismatches"] == 0
-        narrow = by[(net, "acc 16 sat")]
-        assert narrow["overflowed_outputs"] > 0 and narrow["ort_mismatches"] > 0  # peaks need 18-19 bits
-        assert by[(net, "acc 16 wrap")]["accuracy"] < narrow["accuracy"]  # wrap-around is the worse failure
+        narrow = by[(net, "acc_bits=16 overflow=sat")]
+        assert narrow["overflowed"] > 0 and narrow["ort_mismatches"] > 0  # peaks need 18-19 bits
+        assert by[(net, "acc_bits=16 overflow=wrap")]["accuracy"] < narrow["accuracy"]  # wrap-around is the worse failure
         shift = by[(net, "shift-only, pow2 scales")]
         assert shift["accuracy"] > 0.95 and shift["ort_mismatches"] < 0.05 * shift["output_elements"]
-    table = mod.markdown_table(rows, 200)
-    assert table.count("\n| ") == len(rows) + 1 and "| cnn | acc 16 sat |" in table
+    assert [b["model"] for b in best] == ["mlp", "cnn", "res"]
+    assert all(b["point"] is None or b["accuracy_loss"] <= 0.005 for b in best), best
+    written = write_sweep_outputs(rows, best, tmp_path / "out")
+    table = written["sweep.md"].read_text()
+    assert table.startswith("| model | point |") and table.count("\n| ") == len(rows)  # header, then one line a row
+    assert "| cnn | acc_bits=16 overflow=sat |" in table
     assert np.isfinite([r["cycles_per_image"] for r in rows]).all()
     pytest.importorskip("matplotlib", reason="the plot needs matplotlib (plot extra)")
-    png = mod.plot(rows, tmp_path / "sweep.png")
-    data = png.read_bytes()
+    data = written["sweep.png"].read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
