@@ -5,7 +5,9 @@ entry-point group ``inwhale_hw`` (``[project.entry-points.inwhale_hw]`` in their
 pyproject).  Both go through the same path: the module is imported and registered with a
 pluggy ``PluginManager``, then each plugin's ``register_quantizers`` hook is called with the
 registry.  A plugin that fails to import or register is recorded as unavailable with its
-error, and everything it registered is withdrawn; all other plugins keep working.
+error, and everything it registered is withdrawn; all other plugins keep working.  "Fails"
+includes ``SystemExit`` and any other ``BaseException`` except ``KeyboardInterrupt``: a plugin
+calling ``sys.exit()`` at import cannot end the host.
 
 Environment switches (read when the host is built):
 
@@ -107,7 +109,9 @@ class PluginHost:
         try:
             plugin = loader()
             self.pm.register(plugin, name=info.name)
-        except Exception as exc:  # noqa: BLE001 - any plugin failure is recorded, not fatal
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - any plugin failure (even sys.exit) is recorded, not fatal
             self._fail(info, exc)
             return
         registry = self.registry
@@ -116,7 +120,9 @@ class PluginHost:
             for impl in self.pm.hook.register_quantizers.get_hookimpls():
                 if impl.plugin_name == info.name:
                     impl.function(registry=registry)
-        except Exception as exc:  # noqa: BLE001
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - SystemExit at registration too
             registry.remove_plugin(info.name)
             self.pm.unregister(name=info.name)
             self._fail(info, exc)

@@ -31,6 +31,7 @@ from .codecs import (
     wav_tag,
     writes_wav,
 )
+from .guard import check_samples
 from .limits import check_channels, check_payload_fits, check_rate
 from .pcm import Audio
 
@@ -165,7 +166,8 @@ def explicit_params(name: str, stored: dict[str, Any], reg: QuantizerRegistry) -
 
 
 def _decode_codes(q: Quantizer, codes: np.ndarray, rate: int) -> Audio:
-    return Audio(np.ascontiguousarray(as_2d(q.decode(codes)).astype(np.int16, copy=False)), rate)
+    pcm = check_samples(q, q.decode(codes), 1 if codes.ndim == 1 else codes.shape[1])
+    return Audio(np.ascontiguousarray(as_2d(pcm).astype(np.int16, copy=False)), rate)
 
 
 def _read_iwc(path: Path, blob: bytes, reg: QuantizerRegistry) -> DecodedFile:
@@ -219,7 +221,7 @@ def _read_wav(path: Path, blob: bytes, reg: QuantizerRegistry, codec: Quantizer 
                 f"{path}: fact chunk declares {frames} frames ({frames * fmt.block_align} bytes) but the "
                 f"data chunk holds {len(parsed.data)} bytes (truncated)"
             )
-        pcm = q.decode(q.unpack_codes(parsed.data, frames, fmt.channels))
+        pcm = check_samples(q, q.decode(q.unpack_codes(parsed.data, frames, fmt.channels)), fmt.channels)
     if parsed.missing_bytes:
         notes = (
             f"{path}: data chunk is truncated ({parsed.missing_bytes} bytes missing); decoded the "

@@ -48,6 +48,7 @@ from .codecs import (
     wav_tag,
     writes_wav,
 )
+from .guard import GuardedDecoder, GuardedEncoder
 from .pcm import check_rate
 from .stream import BLOCK_FRAMES
 
@@ -101,7 +102,7 @@ class CodedWriter:
             if self.kind != "iwc":
                 width = byte_codes(q)
                 self._layout = wav.WavPayload(b"", 0, self.channels * width, 8 * width)
-            self._encoder = q.encoder()
+            self._encoder = GuardedEncoder(q, q.encoder(), self.channels)
             self._codes: list[np.ndarray] = []
             self._held = 0
         self._stack = contextlib.ExitStack()
@@ -261,7 +262,7 @@ def _coded_blocks(q: Quantizer, frames: int, channels: int, total: int):
     group_bytes = _packed_size(q, PACK_FRAMES, channels)
 
     def source(handle: BinaryIO, block_frames: int) -> Iterator[np.ndarray]:
-        decoder = q.decoder()
+        decoder = GuardedDecoder(q, q.decoder(), channels)
         groups = max(1, block_frames // PACK_FRAMES)
         done = 0
         for data in _chunks(handle, total, groups * group_bytes):

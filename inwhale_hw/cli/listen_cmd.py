@@ -21,11 +21,13 @@ from ..audio import coded
 from ..audio.roundtrip import parse_gain
 from ..errors import InwhaleError, ParameterError
 from ..listen import PageInput, build_listening_page
+from ..listen.isolate import can_time_out
+from ..samples import samples_dir
 from ..quantizer import Quantizer
 from .codec_cmds import input_options, open_input, parse_params
 from .progress import Progress, quiet_option
 
-__all__ = ["commands", "select_codecs", "samples_dir"]
+__all__ = ["commands", "select_codecs"]
 
 SAMPLE_SUFFIXES = (".wav", ".flac")
 
@@ -88,8 +90,22 @@ def _page_inputs(paths: list[str], rate: int | None, dither: bool, seed: int | N
     return pages
 
 
-def _build(inputs: list[PageInput], codecs: list[Quantizer], out_dir: str, gain: str | float, quiet: bool) -> Path:
-    return build_listening_page(inputs, codecs, out_dir, gain=gain, task=Progress(quiet).task)
+def _build(
+    inputs: list[PageInput], codecs: list[Quantizer], out_dir: str, gain: str | float, quiet: bool,
+    timeout: float | None = None,
+) -> Path:
+    return build_listening_page(
+        inputs, codecs, out_dir, gain=gain, task=Progress(quiet).task, timeout=timeout,
+        report=lambda text: click.echo(f"warning: {text}", err=True),
+    )
+
+
+def _check_timeout(value: float | None) -> float | None:
+    if value is not None and not (value > 0 and value < float("inf")):
+        raise ParameterError(f"--codec-timeout {value!r} is not allowed; expected a positive number of seconds")
+    if value is not None and not can_time_out():
+        click.echo("warning: --codec-timeout needs fork() (Linux); codecs run without a time limit here", err=True)
+    return value
 
 
 @click.command("listen")
@@ -102,20 +118,23 @@ def _build(inputs: list[PageInput], codecs: list[Quantizer], out_dir: str, gain:
 @input_options
 @click.option("--residual-gain", default="auto", show_default=True, help="'auto' (power of two) or a positive gain.")
 @click.option("-o", "--out-dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option(
+    "--codec-timeout", type=float, default=None, metavar="SECONDS",
+    help="Run each codec in a child process and mark it failed after SECONDS (default: no limit).",
+)
 @quiet_option
-def listen_command(inputs, codec_names, params, rate, dither, seed, residual_gain, out_dir, quiet) -> None:
-    """Write OUT_DIR/index.html: players, spectrograms and metrics for every codec on IN."""
+def listen_command(
+    inputs, codec_names, params, rate, dither, seed, residual_gain, out_dir, codec_timeout, quiet
+) -> None:
+    """Write OUT_DIR/index.html: players, spectrograms and metrics for every codec on IN.
+
+    A codec that fails or times out is shown on the page with its error; the others complete.
+    """
     codecs = select_codecs(codec_names, params)
     gain = parse_gain(residual_gain)
-    index = _build(_page_inputs(list(inputs), rate, dither, seed), codecs, out_dir, gain, quiet)
+    timeout = _check_timeout(codec_timeout)
+    index = _build(_page_inputs(list(inputs), rate, dither, seed), codecs, out_dir, gain, quiet, timeout)
     click.echo(str(index))
-
-
-def samples_dir() -> Path:
-    """The repository's ``audio_samples/`` (next to the ``inwhale_hw`` package in a checkout)."""
-    import inwhale_hw
-
-    return Path(inwhale_hw.__file__).resolve().parent.parent / "audio_samples"
 
 
 @click.command("demo")

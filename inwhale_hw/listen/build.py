@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Sequence
@@ -33,9 +34,11 @@ from ..audio.stream import AudioStream, PcmWriter
 from ..quantizer import Quantizer
 from . import spectrogram
 from .html import render_page
+from .isolate import CodecFailed, run_isolated
 
 __all__ = [
-    "GENERATOR_MARK", "is_listening_page", "PageInput", "TrackView", "CodecView", "InputView", "PageView",
+    "GENERATOR_MARK", "is_listening_page", "PageInput", "TrackView", "CodecView", "FailedCodec", "InputView",
+    "PageView",
     "build_listening_page", "Task",
 ]
 
@@ -80,6 +83,15 @@ class CodecView:
 
 
 @dataclass(frozen=True)
+class FailedCodec:
+    """A codec that raised, exited or timed out on one input (shown on the page)."""
+
+    codec: str
+    slug: str
+    error: str
+
+
+@dataclass(frozen=True)
 class InputView:
     name: str
     slug: str
@@ -87,6 +99,7 @@ class InputView:
     conversion: str
     original: TrackView
     codecs: list[CodecView] = field(default_factory=list)
+    failed: list[FailedCodec] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -138,16 +151,26 @@ def build_listening_page(
     *,
     gain: str | float = "auto",
     task: Task | None = None,
+    timeout: float | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> Path:
     """Run every codec on every input, write the files and ``index.html``; return its path.
 
     Everything streams (:mod:`inwhale_hw.audio.pipeline`): memory is bounded by the block and
     the spectrograms' column limit, not by the inputs' length.  The directory is built under a
     temporary name and renamed into place at the end (whole or nothing).
+
+    Codecs are isolated (:mod:`.isolate`): one that raises, exits or runs past ``timeout``
+    seconds is shown on the page as failed with its one-line error, ``report`` is called with
+    that line, and the other codecs complete.
     """
     with atomic_dir(out_dir, is_listening_page) as tmp:
-        _build_page(inputs, codecs, tmp, gain, task)
+        _build_page(inputs, codecs, tmp, gain, task, timeout, report or _silent_report)
     return Path(out_dir) / "index.html"
+
+
+def _silent_report(text: str) -> None:
+    """Default for ``report``: failures are shown on the page only."""
 
 
 def is_listening_page(path: Path) -> bool:
@@ -160,7 +183,8 @@ def is_listening_page(path: Path) -> bool:
 
 
 def _build_page(
-    inputs: Sequence[PageInput], codecs: Sequence[Quantizer], out: Path, gain: str | float, task: Task | None
+    inputs: Sequence[PageInput], codecs: Sequence[Quantizer], out: Path, gain: str | float, task: Task | None,
+    timeout: float | None, report: Callable[[str], None],
 ) -> None:
     note = spectrogram.matplotlib_missing()
     task = task or _silent
@@ -195,11 +219,21 @@ def _build_page(
                     pictures[1].update(residual)
 
             (base / c_slug).mkdir()
-            with task(f"{item.name}: {q.name}", 3 * writer.frames) as tick:
-                trip = roundtrip_files(
-                    item.open, q, base / c_slug, gain=gain, input_info={"name": item.name}, observe=observe, tick=tick
-                )
-            view.codecs.append(_codec_view(trip, q, slug, c_slug, base, pictures, stream.channels))
+
+            def run(q=q, c_slug=c_slug, pictures=pictures, observe=observe) -> CodecView:
+                with task(f"{item.name}: {q.name}", 3 * writer.frames) as tick:
+                    trip = roundtrip_files(
+                        item.open, q, base / c_slug, gain=gain, input_info={"name": item.name}, observe=observe,
+                        tick=tick,
+                    )
+                return _codec_view(trip, q, slug, c_slug, base, pictures, stream.channels)
+
+            try:
+                view.codecs.append(run_isolated(run, timeout))
+            except CodecFailed as exc:
+                shutil.rmtree(base / c_slug, ignore_errors=True)
+                view.failed.append(FailedCodec(q.name, c_slug, str(exc)))
+                report(f"codec {q.name!r} failed on {item.name}: {exc}")
         views.append(view)
     page = PageView(views, [q.name for q in codecs], note)
     atomic_write_text(out / "index.html", render_page(page))

@@ -14,7 +14,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .build import CodecView, InputView, PageView, TrackView
+    from .build import CodecView, FailedCodec, InputView, PageView, TrackView
 
 __all__ = ["render_page"]
 
@@ -45,6 +45,7 @@ td.name, th.name, td.params { text-align: left; }
 }
 .track, article.codec { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
 article.codec { margin: 14px 0; }
+article.failed, tr.failed td { color: #a11; } p.error { font-family: monospace; white-space: pre-wrap; }
 .track audio { width: 100%; }
 .track img { width: 100%; height: auto; display: block; margin-top: 6px; }
 .track .label { font-weight: 600; text-transform: capitalize; }
@@ -168,6 +169,11 @@ def _metrics_table(view: "InputView") -> str:
             f'<td class="{k}" data-label="{_e(label)}">{v}</td>'
             for label, (k, v) in zip(labels, cells)
         ) + "</tr>")
+    for f in view.failed:
+        rows.append(
+            f"<tr class='failed'><td class='name' data-label='codec'><a href='#{_e(view.slug)}-{_e(f.slug)}'>"
+            f"{_e(f.codec)}</a></td><td class='params' colspan='8' data-label='result'>failed: {_e(f.error)}</td></tr>"
+        )
     frames = sorted({c.record["metrics"]["segmental_snr_frame_samples"] for c in view.codecs})
     if len(frames) == 1:
         frame_text = f"{frames[0]}-sample frames"
@@ -199,13 +205,21 @@ def _codec_article(view: "InputView", c: "CodecView") -> str:
     )
 
 
+def _failed_article(view: "InputView", f: "FailedCodec") -> str:
+    return (
+        f"<article class='codec failed' id='{_e(view.slug)}-{_e(f.slug)}'><h3>{_e(f.codec)}</h3>"
+        f"<p class='error'>failed: {_e(f.error)}</p></article>"
+    )
+
+
 def _input_section(view: "InputView") -> str:
     conv = f"<p class='muted'>{_e(view.conversion)}</p>" if view.conversion else ""
     return (
         f"<section id='{_e(view.slug)}'><h2>{_e(view.name)}</h2>"
         f"<p class='meta'>{_e(view.description)}</p>{conv}"
         f"<div class='tracks'>{_track(view.original, f'{view.name} original')}</div>"
-        f"{_metrics_table(view)}{''.join(_codec_article(view, c) for c in view.codecs)}</section>"
+        f"{_metrics_table(view)}{''.join(_codec_article(view, c) for c in view.codecs)}"
+        f"{''.join(_failed_article(view, f) for f in view.failed)}</section>"
     )
 
 
