@@ -236,7 +236,9 @@ class MetricsAccumulator:
     """:func:`compare` for integer ``(n, channels)`` signals given block by block (int16 range).
 
     Feed :meth:`update` with consecutive blocks of the reference and the test signal (any
-    sizes, equal per call); :meth:`result` gives the :class:`Metrics`.
+    sizes, equal per call); :meth:`result` gives the :class:`Metrics`.  ``code_rate``: the rate
+    the codes run at when the codec worked at another rate than ``rate`` (the nominal bit rate
+    is ``bits_per_sample * code_rate * channels``).
     """
 
     def __init__(
@@ -247,8 +249,10 @@ class MetricsAccumulator:
         frame: int | None = None,
         clamp: tuple[float, float] = DEFAULT_CLAMP_DB,
         bits_per_sample: float | None = None,
+        code_rate: int | None = None,
     ) -> None:
         self.rate, self.channels = rate, channels
+        self.code_rate = rate if code_rate is None else code_rate
         self.frame = default_frame_length(rate) if frame is None else frame
         self.clamp = (float(clamp[0]), float(clamp[1]))
         self.bits_per_sample = bits_per_sample
@@ -322,6 +326,6 @@ class MetricsAccumulator:
             histogram_edges=edges,
             histogram_counts=counts,
             bits_per_sample=None if bits is None else float(bits),
-            bitrate_bps=None if bits is None else bitrate_bps(bits, self.rate, self.channels),
+            bitrate_bps=None if bits is None else bitrate_bps(bits, self.code_rate, self.channels),
             payload_bitrate_bps=None if payload_bytes is None else 8.0 * payload_bytes * self.rate / self.frames,
         )

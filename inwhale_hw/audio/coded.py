@@ -54,7 +54,7 @@ from .atomic import atomic_write_bytes
 from .codecs import RAW_DEFAULT_RATE, RAW_TAGS, audio_codecs, byte_codes, make_codec, wav_tag, writes_wav
 from .coded_read import DecodedFile, decode_blob, read_coded, sniff_coded
 from .guard import check_codes
-from .pcm import Audio
+from .pcm import Audio, check_rate
 
 __all__ = [
     "RAW_TAGS",
@@ -132,6 +132,7 @@ def encode_to_bytes(audio: Audio, q: Quantizer, kind: str) -> tuple[bytes, int]:
 
     Returns the file bytes and the size of the coded payload in bytes.
     """
+    check_rate(audio.rate)
     pcm = _mono_view(audio.samples)
     tag = wav_tag(q)
     if kind == "wav":

@@ -194,7 +194,12 @@ def _read_wav(path: Path, blob: bytes, reg: QuantizerRegistry, codec: Quantizer 
             f"{path}: WAV {fmt.describe()} is not supported; coded WAV format tags: {tagged_codecs(reg)}"
         )
     q = codec if isinstance(codec, cls) else cls()
-    if hasattr(q, "wav_decode"):
+    notes: tuple[str, ...] = ()
+    if hasattr(q, "wav_decoder"):  # the streaming decoder, in one call: it also says what it recovered
+        decoder = q.wav_decoder(fmt, len(parsed.data), None if parsed.missing_bytes else parsed.fact_frames)
+        pcm = np.concatenate([as_2d(decoder.decode(parsed.data)), as_2d(decoder.flush())])
+        notes = tuple(f"{path}: {note}" for note in decoder.notes)
+    elif hasattr(q, "wav_decode"):
         pcm = q.wav_decode(fmt, parsed.data, parsed.fact_frames)
     else:
         if not writes_wav(q):
@@ -217,12 +222,11 @@ def _read_wav(path: Path, blob: bytes, reg: QuantizerRegistry, codec: Quantizer 
                 f"data chunk holds {len(parsed.data)} bytes (truncated)"
             )
         pcm = check_samples(q, q.decode(q.unpack_codes(parsed.data, frames, fmt.channels)), fmt.channels)
-    notes = ()
     if parsed.missing_bytes:
         notes = (
             f"{path}: data chunk is truncated ({parsed.missing_bytes} bytes missing); decoded the "
             f"{len(pcm)} complete frames present",
-        )
+        ) + notes
     return DecodedFile(
         Audio(np.ascontiguousarray(as_2d(pcm).astype(np.int16, copy=False)), fmt.rate),
         "wav", q.name, dict(q.params), len(parsed.data), f"WAV {fmt.describe()}", notes,

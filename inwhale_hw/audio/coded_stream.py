@@ -22,7 +22,6 @@ Same containers, same bytes as :func:`.coded.encode_to_bytes` and the same sampl
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import struct
 from dataclasses import dataclass, field
@@ -77,7 +76,7 @@ class CodedWriter:
     def __init__(self, path: str | os.PathLike, q: Quantizer, rate: int, channels: int, frames: int = 0) -> None:
         self.path = Path(path)
         self.kind = _kind_of(self.path)
-        self.q, self.rate, self.channels, self.expected = q, int(rate), int(channels), int(frames)
+        self.q, self.rate, self.channels, self.expected = q, check_rate(rate), int(channels), int(frames)
         self.frames = 0
         self.payload_bytes = 0
         self.file_bytes = 0

@@ -214,7 +214,7 @@ def roundtrip_files(
     decoded: Iterator[np.ndarray] = reader.blocks()
     if reader.rate != stream.rate:
         decoded = resampled_blocks(decoded, reader.rate, stream.rate, stream.channels, [0, 0])
-    acc = MetricsAccumulator(stream.rate, stream.channels, bits_per_sample=q.bits_per_sample)
+    acc = MetricsAccumulator(stream.rate, stream.channels, bits_per_sample=q.bits_per_sample, code_rate=reader.rate)
     source = open_input()
     with PcmWriter(paths["decoded"], stream.rate, stream.channels, stream.frames) as writer:
         pairs = zip(rebuffer(source.blocks(tick), BLOCK_FRAMES), rebuffer(decoded, BLOCK_FRAMES))

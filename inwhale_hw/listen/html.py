@@ -36,9 +36,12 @@ td.name, th.name, td.params { text-align: left; }
 .table-wrap { max-width: 100%; overflow-x: auto; }
 @media (max-width: 600px) {
   body { padding: 10px; font-size: 14px; }
-  table { font-size: 12px; }
-  th, td { padding: 3px 4px; }
-  td.params { min-width: 9em; }
+  table.metrics, table.metrics tbody, table.metrics tr, table.metrics td { display: block; width: 100%; }
+  table.metrics tr.head { display: none; }
+  table.metrics tr { border: 1px solid var(--line); margin-bottom: 8px; }
+  table.metrics td { border: none; border-bottom: 1px solid #eef1f6; text-align: right; padding: 3px 8px; }
+  table.metrics td::before { content: attr(data-label); float: left; color: var(--muted); padding-right: 8px; }
+  table.metrics td.params { text-align: right; font-size: 12px; }
 }
 .track, article.codec { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
 article.codec { margin: 14px 0; }
@@ -143,26 +146,33 @@ def _kbps(value: Any) -> str:
 
 
 def _metrics_table(view: "InputView") -> str:
-    head = (
-        "<tr><th class='name'>codec</th><th class='name'>parameters</th><th>bit/sample</th>"
-        "<th>bitrate kbit/s</th><th>payload kbit/s</th><th>SNR dB</th><th>segSNR dB</th>"
-        "<th>max |error|</th><th>residual gain</th></tr>"
-    )
+    labels = ("codec", "parameters", "bit/sample", "bitrate kbit/s", "payload kbit/s", "SNR dB", "segSNR dB",
+              "max |error|", "residual gain")
+    head = "<tr class='head'>" + "".join(
+        f'<th class="name">{_e(t)}</th>' if i < 2 else f"<th>{_e(t)}</th>" for i, t in enumerate(labels)
+    ) + "</tr>"
     rows = []
     for c in view.codecs:
         m = c.record["metrics"]
-        rows.append(
-            f"<tr><td class='name'><a href='#{_e(view.slug)}-{_e(c.slug)}'>{_e(c.codec)}</a></td>"
-            f"<td class='params'>{_e(_params_text(c.params))}</td>"
-            f"<td>{_fmt(m['bits_per_sample'], 2)}</td><td>{_kbps(m['bitrate_bps'])}</td>"
-            f"<td>{_kbps(m['payload_bitrate_bps'])}</td><td>{_fmt(m['snr_db'])}</td>"
-            f"<td>{_fmt(m['segmental_snr_db'])}</td><td>{_fmt(m['max_abs_error'])}</td>"
-            f"<td>{_e(c.gain_text)}</td></tr>"
+        cells = (
+            ("name", f"<a href='#{_e(view.slug)}-{_e(c.slug)}'>{_e(c.codec)}</a>"),
+            ("params", _e(_params_text(c.params))),
+            ("num", _fmt(m["bits_per_sample"], 2)),
+            ("num", _kbps(m["bitrate_bps"])),
+            ("num", _kbps(m["payload_bitrate_bps"])),
+            ("num", _fmt(m["snr_db"])),
+            ("num", _fmt(m["segmental_snr_db"])),
+            ("num", _fmt(m["max_abs_error"])),
+            ("num", _e(c.gain_text)),
         )
+        rows.append("<tr>" + "".join(
+            f'<td class="{k}" data-label="{_e(label)}">{v}</td>'
+            for label, (k, v) in zip(labels, cells)
+        ) + "</tr>")
     for f in view.failed:
         rows.append(
-            f"<tr class='failed'><td class='name'><a href='#{_e(view.slug)}-{_e(f.slug)}'>{_e(f.codec)}</a></td>"
-            f"<td class='params' colspan='8'>failed: {_e(f.error)}</td></tr>"
+            f"<tr class='failed'><td class='name' data-label='codec'><a href='#{_e(view.slug)}-{_e(f.slug)}'>"
+            f"{_e(f.codec)}</a></td><td class='params' colspan='8' data-label='result'>failed: {_e(f.error)}</td></tr>"
         )
     frames = sorted({c.record["metrics"]["segmental_snr_frame_samples"] for c in view.codecs})
     if len(frames) == 1:
@@ -178,7 +188,7 @@ def _metrics_table(view: "InputView") -> str:
         if view.codecs
         else ""
     )
-    return f"<div class='table-wrap'><table>{head}{''.join(rows)}</table></div>{note}"
+    return f"<div class='table-wrap'><table class='metrics'>{head}{''.join(rows)}</table></div>{note}"
 
 
 def _codec_article(view: "InputView", c: "CodecView") -> str:

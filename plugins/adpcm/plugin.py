@@ -14,7 +14,7 @@ coded (``search``: a short start-index search, then per sample the better of two
 two-sample lookahead -- fast, and above sox's SNR on the speech and music measured;
 ``exhaustive``: the start index and quantizer of minimum block error, never worse than
 libsndfile's or sox's choice for a mono block; ``libsndfile``: index carried from block to
-block, byte-identical to libsndfile's writer; ``trellis``: beam search over codes with
+block, byte-identical to libsndfile's writer except the exact ``fact`` count; ``trellis``: beam search over codes with
 ``trellis_nodes`` survivors); ``flavor`` picks the decoder (``standard``: IMA, libsndfile,
 sox, audioop; ``ffmpeg``: ffmpeg's ``((2 m + 1) s) >> 3`` reconstruction).
 """
@@ -57,7 +57,8 @@ class ImaAdpcm(SequentialCodec):
             "encoder", "search",
             "how WAV blocks are coded: 'search' (start-index search and two-option lookahead "
             "per sample; fast), 'exhaustive' (start index and quantizer of minimum block "
-            "error; slow), 'libsndfile' (carried index, byte-identical to libsndfile), "
+            "error; slow), 'libsndfile' (carried index; the file equals libsndfile's writer byte for "
+            "byte except the exact fact count), "
             "'trellis' (beam search over codes; best quality, slowest)",
             str, choices=ENCODERS,
         ),
@@ -68,8 +69,10 @@ class ImaAdpcm(SequentialCodec):
         ),
         Param(
             "block_size", None,
-            "WAV nBlockAlign in bytes, a multiple of 4 x channels (None: libsndfile's choice, "
-            "256 bytes at 8 kHz mono up to 2048)",
+            "WAV nBlockAlign in bytes written: 4 x channels x (k + 1), k >= 1, with 16-bit "
+            "wSamplesPerBlock (8, 12, .., 32768 mono; 16, 24, .., 65528 stereo); files with any "
+            "4 x channels x (k + 1) block size are read (None: libsndfile's choice, 256 bytes at "
+            "8 kHz mono up to 2048)",
             int, min=8, max=65535, allow_none=True,
             check=lambda v: None if v % 4 == 0 else "IMA WAV blocks are whole 4-byte words per channel",
         ),

@@ -11,7 +11,8 @@ gives the bytes (or samples) of the one-shot :func:`~.wav.encode_payload` /
   in front of the next chunk, dropping its bytes), and the ``libsndfile`` rule carries the
   step index from block to block (kept per channel; blocks are coded one after another);
 * input frames are grouped into whole blocks; only the final partial block is padded (with
-  zeros, as in the one-shot path);
+  zeros, or for ``libsndfile`` as libsndfile pads it: :mod:`.sndfile_tail`), as in the
+  one-shot path;
 * decoding needs the data size up front (from the chunk header) to apply the ``fact`` rule of
   :mod:`.wav` exactly as the one-shot reader does.
 """
@@ -22,6 +23,7 @@ import numpy as np
 
 from .blocks import decode_blocks, encode_lanes, frames_to_lanes, lanes_to_frames, pack_blocks, samples_per_block
 from .blocks import unpack_blocks
+from .sndfile_tail import sndfile_last_block
 from .trellis import DEFAULT_NODES
 from .wav import encode_payload, payload_frames
 
@@ -37,6 +39,7 @@ class ImaWavEncoder:
         self._pending = np.zeros((0, channels), dtype=np.int16)
         self._context: np.ndarray | None = None
         self._index = np.zeros(channels, dtype=np.int32)
+        self._previous: bytes | None = None  # the last whole block written (libsndfile's padding)
 
     def _code(self, frames: np.ndarray) -> bytes:
         if not len(frames):
@@ -62,7 +65,9 @@ class ImaWavEncoder:
             lanes = slice(b * channels, (b + 1) * channels)
             start[lanes] = self._index
             codes[:, lanes], self._index = encode_lanes(x[1:, lanes], x[0, lanes], self._index)
-        return pack_blocks(x[0].reshape(blocks, channels), start.reshape(blocks, channels), lanes_to_frames(codes, blocks, channels))
+        data = pack_blocks(x[0].reshape(blocks, channels), start.reshape(blocks, channels), lanes_to_frames(codes, blocks, channels))
+        self._previous = data[-self.block_align :]
+        return data
 
     def encode(self, pcm: np.ndarray) -> bytes:
         """Code ``pcm`` (n, channels); returns the bytes of the blocks that are complete."""
@@ -73,8 +78,10 @@ class ImaWavEncoder:
         return self._code(ready)
 
     def flush(self) -> bytes:
-        """The final, zero-padded partial block (if any)."""
+        """The final partial block (if any): zero-padded, or libsndfile's padding for that method."""
         rest, self._pending = self._pending, self._pending[:0]
+        if self.method == "libsndfile" and len(rest):
+            return sndfile_last_block(rest, self._previous, self.block_align, self.channels)
         return self._code(rest)
 
 

@@ -271,7 +271,7 @@ def test_progress_only_on_a_terminal(tmp_path, monkeypatch):
         for _ in range(4):
             tick(1)
     drawn = "".join(terminal.text)
-    assert "tone.wav: cvsd" in drawn and "ETA" in drawn
+    assert "tone.wav: cvsd" in drawn and "4/4" in drawn
     assert not Progress(quiet=True).enabled
 
 
