@@ -24,6 +24,7 @@ __all__ = [
     "VerificationError",
     "OutputError",
     "PluginOutputError",
+    "SignalExit",
 ]
 
 
@@ -100,3 +101,11 @@ class OutputError(InwhaleError, OSError):
 
 class PluginOutputError(InwhaleError, ValueError):
     """A plugin's encode/decode returned something its declared contract does not allow."""
+
+
+class SignalExit(SystemExit):
+    """Raised by the CLI's SIGTERM/SIGINT handler (exit status ``128 + signal``).
+
+    Not an :class:`InwhaleError`: nothing may swallow it, not even the plugin host, which
+    otherwise records a plugin's own ``SystemExit`` as a load failure.
+    """

@@ -29,7 +29,7 @@ from typing import Any, Callable
 import pluggy
 
 from . import hookspecs
-from .errors import PluginLoadError
+from .errors import PluginLoadError, SignalExit
 from .registry import QuantizerRegistry
 
 __all__ = ["DEFAULT_PLUGINS", "ENTRY_POINT_GROUP", "PluginHost", "PluginInfo", "get_host", "reset_host"]
@@ -109,7 +109,7 @@ class PluginHost:
         try:
             plugin = loader()
             self.pm.register(plugin, name=info.name)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SignalExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - any plugin failure (even sys.exit) is recorded, not fatal
             self._fail(info, exc)
@@ -120,7 +120,7 @@ class PluginHost:
             for impl in self.pm.hook.register_quantizers.get_hookimpls():
                 if impl.plugin_name == info.name:
                     impl.function(registry=registry)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SignalExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - SystemExit at registration too
             registry.remove_plugin(info.name)

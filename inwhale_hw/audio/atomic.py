@@ -34,7 +34,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-from ..errors import InwhaleError, OutputError
+from ..errors import InwhaleError, OutputError, SignalExit
 
 __all__ = [
     "atomic_path",
@@ -53,7 +53,7 @@ __all__ = [
 TEMP_PATTERN = re.compile(r"^\..*\.iwtmp-(\d+)-[A-Za-z0-9_]+\.(?:tmp(?:\..*)?|tmpdir|old)$")
 
 _LIVE: set[Path] = set()
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # re-entrant: the signal handler may run while the main thread holds it
 
 
 def _register(path: Path) -> None:
@@ -68,7 +68,10 @@ def _forget(path: Path) -> None:
 
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
+        for _ in range(3):  # entries added while the walk ran would leave the directory: walk again
+            shutil.rmtree(path, ignore_errors=True)
+            if not path.exists():
+                break
     else:
         with contextlib.suppress(FileNotFoundError, PermissionError):
             path.unlink()
@@ -270,7 +273,7 @@ def _cleanup_and_exit(signum: int, frame: object) -> None:
     for path in live:
         _remove(path)
     signal.signal(signum, signal.SIG_DFL)
-    raise SystemExit(128 + signum)
+    raise SignalExit(128 + signum)
 
 
 def install_signal_cleanup() -> None:

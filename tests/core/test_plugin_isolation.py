@@ -22,7 +22,7 @@ from inwhale_hw import Quantizer, hookimpl
 from inwhale_hw.audio import coded
 from inwhale_hw.audio.stream import open_audio
 from inwhale_hw.audio.pipeline import decode_file, encode_file
-from inwhale_hw.errors import PluginOutputError
+from inwhale_hw.errors import PluginOutputError, SignalExit
 from inwhale_hw.host import PluginHost
 from inwhale_hw.listen import PageInput, build_listening_page
 from inwhale_hw.testing import check_quantizer
@@ -74,9 +74,14 @@ def test_exit_at_registration_makes_the_plugin_unavailable(monkeypatch):
     assert host.registry.names() == ["good-q"]  # what it registered before failing is withdrawn
 
 
-def test_keyboard_interrupt_at_import_still_interrupts(tmp_path, monkeypatch):
-    bad = _module_file(tmp_path, monkeypatch, "fake_interrupting_plugin", "raise KeyboardInterrupt\n")
-    with pytest.raises(KeyboardInterrupt):
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, SignalExit])
+def test_interrupts_and_our_signal_exit_at_import_still_propagate(tmp_path, monkeypatch, exc):
+    """Ctrl-C, and SIGTERM/SIGINT turned into SignalExit by the CLI, must stop the host."""
+    bad = _module_file(
+        tmp_path, monkeypatch, "fake_interrupting_plugin",
+        f"from inwhale_hw.errors import SignalExit\nraise {exc.__name__}(143)\n",
+    )
+    with pytest.raises(exc):
         PluginHost(builtins=(bad,), entry_points=False, strict=False)
 
 
