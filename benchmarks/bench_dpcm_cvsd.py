@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from inwhale_hw.plugins.cvsd import CVSD
-from inwhale_hw.plugins.delta import DeltaModulation
-from inwhale_hw.plugins.dpcm import DPCM
+from inwhale_hw.plugins.cvsd.model import CVSD
+from inwhale_hw.plugins.delta.model import DeltaModulation
+from inwhale_hw.plugins.dpcm.model import DPCM
 from timing import best_times
 
 with warnings.catch_warnings():

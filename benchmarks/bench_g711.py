@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from inwhale_hw.compat import audioop as compat
-from inwhale_hw.plugins.g711 import ALaw, MuLaw
+from inwhale_hw.plugins.g711.model import ALaw, MuLaw
 from timing import best_times
 
 with warnings.catch_warnings():

@@ -1,6 +1,6 @@
 """Linear delta modulation encoder and decoder as Amaranth components, one sample per clock.
 
-Bit-exact with :mod:`inwhale_hw.plugins.delta` (Jayant & Noll 1984, §8.2), a fixed step ``D``
+Bit-exact with :mod:`inwhale_hw.plugins.delta.model` (Jayant & Noll 1984, §8.2), a fixed step ``D``
 and the int16 reconstruction ``y`` in a register (``y[-1] = 0``)::
 
     b    = x >= y                    encoder (1 = step up); the decoder takes b from its input
@@ -17,9 +17,8 @@ the sample on ``o`` is on ``y``.  The ``sync`` reset gives ``y = 0``; an element
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
-import numpy as np
 from amaranth.hdl import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -27,9 +26,10 @@ from amaranth.lib.wiring import In, Out
 from inwhale_hw.errors import ParameterError
 
 from .arith import Stages, add_or_subtract
-from .codec_vectors import INT16_MAX, INT16_MIN, append_codes, bundled, edge_pcm, half_period, load_points, stepwise
 
-__all__ = ["DeltaEncoder", "DeltaDecoder", "datapath", "vectors", "reference"]
+__all__ = ["DeltaEncoder", "DeltaDecoder"]
+
+INT16_MAX = 32767
 
 
 class _DeltaBlock(wiring.Component):
@@ -81,51 +81,3 @@ class DeltaDecoder(_DeltaBlock):
     """Delta modulation decoder: ``i`` one bit -> ``o`` the reconstruction ``y`` (signed 16)."""
 
     block = "decoder"
-
-
-def datapath(quantizer: Any, block: str, **params: Any) -> _DeltaBlock:
-    """The component for a :class:`~inwhale_hw.plugins.delta.DeltaModulation`'s ``block``."""
-    cls = {"encoder": DeltaEncoder, "decoder": DeltaDecoder}.get(block)
-    if cls is None:
-        raise ParameterError(f"delta: block {block!r} is not allowed; expected one of 'encoder', 'decoder'")
-    if params:
-        raise ParameterError(
-            f"delta {block}: hardware parameter {sorted(params)[0]!r} is not allowed; the datapath has no "
-            "hardware-only options"
-        )
-    return cls(quantizer.step)
-
-
-RATE = 8000
-
-
-def vectors(quantizer: Any, block: str, speech_seconds: float = 1.0, music_seconds: float = 0.25,
-            edge_length: int = 512) -> dict[str, np.ndarray]:
-    """Speech and music at 8 kHz (1 s and 0.25 s by default), :func:`edge_pcm` with a square
-    wave long enough for the step to cross the int16 range; for the decoder those signals'
-    bits, then ``4 * edge_length`` seeded random bits and runs of ones and of zeros as long as
-    the square wave's half-period.  A state load at each segment start (0, -12345, the
-    positive rail, and the negative rail before the decoder's extra bits)."""
-    hp = half_period(quantizer.step)
-    segments = (bundled("speech", RATE, speech_seconds), bundled("music", RATE, music_seconds),
-                edge_pcm(hp, edge_length))
-    pcm = np.concatenate(segments)
-    ports = {"i": pcm, "load": np.zeros(len(pcm), dtype=np.int64), "load_y": np.zeros(len(pcm), dtype=np.int64)}
-    for start, y in zip(load_points(*segments), (0, -12345, INT16_MAX)):
-        ports["load"][start], ports["load_y"][start] = 1, y
-    if block == "encoder":
-        return ports
-    extra = np.concatenate([np.random.default_rng(17).integers(0, 2, 4 * edge_length),
-                            np.ones(hp, dtype=np.int64), np.zeros(hp, dtype=np.int64)])
-    ports = append_codes(ports, reference(quantizer, "encoder", ports)["o"], extra)
-    ports["load"][len(pcm)], ports["load_y"][len(pcm)] = 1, INT16_MIN
-    return ports
-
-
-def reference(quantizer: Any, block: str, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The model's outputs and ``y`` after every sample (its chunk functions, one sample at a
-    time, loads applied)."""
-    loads = {int(n): np.array([int(inputs["load_y"][n])], dtype=np.int64)
-             for n in np.flatnonzero(np.asarray(inputs["load"]))}
-    direction = "encode" if block == "encoder" else "decode"
-    return stepwise(quantizer, direction, np.asarray(inputs["i"]), loads, lambda state: {"y": int(state[0])})

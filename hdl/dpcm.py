@@ -1,7 +1,7 @@
 """Closed-loop DPCM encoder and decoder as Amaranth components, one sample per clock.
 
-Bit-exact with :mod:`inwhale_hw.plugins.dpcm` for the configuration it is elaborated for (a
-:class:`~inwhale_hw.plugins.dpcm.Design`: raw coefficients, levels, steps and multipliers,
+Bit-exact with :mod:`inwhale_hw.plugins.dpcm.model` for the configuration it is elaborated for (a
+:class:`~inwhale_hw.plugins.dpcm.model.Design`: raw coefficients, levels, steps and multipliers,
 and the rounding biases).  Per sample, with the history ``y[n-1..n-N]`` and the step ``D``
 (unsigned, 8 fractional bits) in registers (Jayant & Noll 1984, ch. 6; Jayant 1973)::
 
@@ -43,9 +43,7 @@ every step the model reaches).  One channel per block.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
-
-import numpy as np
+from typing import Any
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import stream, wiring
@@ -54,9 +52,8 @@ from amaranth.lib.wiring import In, Out
 from inwhale_hw.errors import ParameterError
 
 from .arith import ProductBank, Stages, const_mul, greater, rom, select_product, signed_width
-from .codec_vectors import append_codes, bundled, edge_pcm, half_period, load_points, stepwise
 
-__all__ = ["DPCMEncoder", "DPCMDecoder", "datapath", "vectors", "reference"]
+__all__ = ["DPCMEncoder", "DPCMDecoder"]
 
 INT16_MIN, INT16_MAX = -32768, 32767
 CODE_FORMATS = ("twos", "offset")
@@ -254,98 +251,3 @@ def _check_design(design: Any, owner: str) -> Any:
             "would be less than 1 LSB apart"
         )
     return design
-
-
-def datapath(quantizer: Any, block: str, **params: Any) -> _DPCMBlock:
-    """The component for a :class:`~inwhale_hw.plugins.dpcm.DPCM` quantizer's ``block``."""
-    cls = {"encoder": DPCMEncoder, "decoder": DPCMDecoder}.get(block)
-    if cls is None:
-        raise ParameterError(f"dpcm: block {block!r} is not allowed; expected one of 'encoder', 'decoder'")
-    if params:
-        raise ParameterError(
-            f"dpcm {block}: hardware parameter {sorted(params)[0]!r} is not allowed; the datapath has no "
-            "hardware-only options"
-        )
-    return cls(quantizer.design, code_format=quantizer.code_format)
-
-
-# -- verification vectors and the golden model with state (the hdl_* protocol hooks) -------------
-
-RATE = 8000
-
-
-def _load_states(design: Any, order: int) -> list[tuple[tuple[int, ...], int]]:
-    """States loaded at the starts of the vector segments: the reset state, both rails with the
-    extreme steps, and a mixed history with a middle step."""
-    mixed = tuple(((-1) ** i * (12345 + 7 * i)) for i in range(order))
-    return [
-        ((0,) * order, design.step),
-        (mixed, (design.step_min + design.step_max) // 2),
-        ((INT16_MAX,) * order, design.step_max),
-        ((INT16_MIN,) * order, design.step_min),
-    ]
-
-
-def _sideband(quantizer: Any, values: np.ndarray, starts: np.ndarray) -> dict[str, np.ndarray]:
-    """The ``load`` ports: a load of the :func:`_load_states` at each start index."""
-    d = quantizer.design
-    order, n = len(d.coeffs), len(values)
-    ports = {"i": values, "load": np.zeros(n, dtype=np.int64)}
-    ports.update({f"load_history__{i}": np.zeros(n, dtype=np.int64) for i in range(order)})
-    if d.multipliers is not None:
-        ports["load_step"] = np.zeros(n, dtype=np.int64)
-    for start, (history, step) in zip(starts, _load_states(d, order)):
-        ports["load"][start] = 1
-        for i, h in enumerate(history):
-            ports[f"load_history__{i}"][start] = h
-        if "load_step" in ports:
-            ports["load_step"][start] = step
-    return ports
-
-
-def vectors(quantizer: Any, block: str, speech_seconds: float = 1.0, music_seconds: float = 0.25,
-            edge_length: int = 512) -> dict[str, np.ndarray]:
-    """Speech and music at 8 kHz (1 s and 0.25 s by default) and :func:`edge_pcm` (its square
-    wave long enough for the initial step's outermost level to cross the int16 range); for the
-    decoder those signals' codes, then seeded random codes (``2 * edge_length``), runs of the
-    outermost codes each as long as the square wave's half-period, and alternating innermost
-    codes.  A state load at the start of each segment (the reset state at 0, a mixed state half
-    way through the speech, each rail with the extreme steps before music and edges)."""
-    d = quantizer.design
-    speech = bundled("speech", RATE, speech_seconds)
-    first = speech[: len(speech) // 2]
-    largest = (max(abs(v) for v in d.levels) * d.step) >> d.level_shift
-    hp = half_period(largest)
-    segments = (first, speech[len(first):], bundled("music", RATE, music_seconds), edge_pcm(hp, edge_length))
-    ports = _sideband(quantizer, np.concatenate(segments), load_points(*segments))
-    if block == "encoder":
-        return ports
-    size, half = 1 << quantizer.bits, 1 << (quantizer.bits - 1)
-    to_code = {"twos": lambda k: k % size, "offset": lambda k: k + half}[quantizer.code_format]
-    extra = np.concatenate([
-        np.random.default_rng(11).integers(0, size, 2 * edge_length),
-        np.full(hp, to_code(half - 1)), np.full(hp, to_code(-half)),
-        np.tile([to_code(0), to_code(-1)], hp),
-    ])
-    return append_codes(ports, reference(quantizer, "encoder", ports)["o"], extra)
-
-
-def reference(quantizer: Any, block: str, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The model's outputs and state after every sample for stream inputs ``inputs``, running
-    the codec's own chunk functions one sample at a time with the loads applied."""
-    d = quantizer.design
-    order, adaptive = len(d.coeffs), d.multipliers is not None
-    loads = {}
-    for n in np.flatnonzero(np.asarray(inputs["load"])).tolist():
-        history = tuple(int(inputs[f"load_history__{i}"][n]) for i in range(order))
-        loads[n] = ((history, int(inputs["load_step"][n]) if adaptive else d.step),)
-
-    def observe(state) -> dict[str, int]:
-        ((history, step),) = state
-        ports = {f"history__{i}": int(h) for i, h in enumerate(history)}
-        if adaptive:
-            ports["step"] = int(step)
-        return ports
-
-    direction = "encode" if block == "encoder" else "decode"
-    return stepwise(quantizer, direction, np.asarray(inputs["i"]), loads, observe)

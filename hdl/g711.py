@@ -1,7 +1,7 @@
 """G.711 µ-law and A-law encoders and decoders as Amaranth components.
 
-Each block is bit-exact with :mod:`inwhale_hw.plugins.g711` for the chosen ``flavor``
-(``itu``, ``audioop``, ``libsndfile``; see :mod:`inwhale_hw.plugins.g711_tables` for the
+Each block is bit-exact with :mod:`inwhale_hw.plugins.g711.model` for the chosen ``flavor``
+(``itu``, ``audioop``, ``libsndfile``; see :mod:`inwhale_hw.plugins.g711.tables` for the
 math) and is combinational unless ``pipeline`` register stages are requested (latency =
 ``pipeline`` cycles, one sample per cycle; see :mod:`inwhale_hw.hdl.pipeline`).
 
@@ -53,7 +53,6 @@ __all__ = [
     "MuLawDecoder",
     "ALawEncoder",
     "ALawDecoder",
-    "g711_datapath",
 ]
 
 FLAVORS = ("itu", "audioop", "libsndfile")
@@ -193,35 +192,3 @@ class ALawDecoder(_G711Block):
         value = (Mux(negative, ~Cat(level, Const(0, 1)), level) + negative)[:13]  # ±T
         pipe.output(m, self.pcm, Cat(Const(0, 3), value).as_signed())
         return m
-
-
-_BLOCKS = {
-    ("mulaw", "encoder"): MuLawEncoder,
-    ("mulaw", "decoder"): MuLawDecoder,
-    ("alaw", "encoder"): ALawEncoder,
-    ("alaw", "decoder"): ALawDecoder,
-}
-
-#: hardware-only parameters :func:`g711_datapath` accepts besides the flavor
-HARDWARE_PARAMS = ("pipeline",)
-
-
-def g711_datapath(law: str, block: str, flavor: str = "itu", **params: Any) -> _G711Block:
-    """The component for ``law`` ("mulaw"/"alaw") and ``block`` ("encoder"/"decoder").
-
-    ``params`` may hold ``pipeline`` (register stages, default 0).
-    """
-    cls = _BLOCKS.get((law, block))
-    if cls is None:
-        if law not in ("mulaw", "alaw"):
-            raise ParameterError(f"G.711 datapath: law {law!r} is not allowed; expected 'mulaw' or 'alaw'")
-        raise ParameterError(
-            f"{law}: block {block!r} is not allowed; expected one of 'encoder', 'decoder'"
-        )
-    unknown = sorted(set(params) - set(HARDWARE_PARAMS))
-    if unknown:
-        raise ParameterError(
-            f"{law} {block}: hardware parameter {unknown[0]!r} is not allowed; expected one of "
-            + ", ".join(repr(p) for p in HARDWARE_PARAMS)
-        )
-    return cls(flavor=flavor, **params)

@@ -59,12 +59,28 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from inwhale_hw.errors import ParameterError
-from inwhale_hw.plugins.adpcm.tables import FLAVORS, MAX_INDEX, STEP
 
-__all__ = ["ImaAdpcmEncoder", "ImaAdpcmDecoder", "ima_adpcm_datapath", "HARDWARE_PARAMS"]
+__all__ = ["ImaAdpcmEncoder", "ImaAdpcmDecoder", "FLAVORS", "MAX_INDEX", "check_steps"]
 
-#: the ROM covers every 7-bit index; the entries past MAX_INDEX repeat the last step
-_ROM = [int(v) for v in STEP] + [int(STEP[-1])] * (127 - MAX_INDEX)
+#: decoder reconstructions the datapath implements (see :class:`ImaAdpcmDecoder`)
+FLAVORS = ("standard", "ffmpeg")
+#: largest step index; the index update's clamp is wired for 0..88 (IMA's 89-entry table)
+MAX_INDEX = 88
+
+
+def check_steps(steps: Any, owner: str) -> tuple[int, ...]:
+    """The step table as a tuple of 89 ints in [1, 32767], else ParameterError quoting it."""
+    try:
+        values = tuple(int(v) for v in steps)
+        ok = len(values) == MAX_INDEX + 1 and all(1 <= v <= 32767 and v == w for v, w in zip(values, steps))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ParameterError(
+            f"{owner}: steps={steps!r} is not allowed; expected {MAX_INDEX + 1} integer step sizes in [1, 32767] "
+            "(the IMA step table)"
+        )
+    return values
 
 
 def _named(m: Module, value: Value, name: str) -> Signal:
@@ -82,7 +98,10 @@ class _ImaBlock(wiring.Component):
     #: clock cycles from accepting a sample to offering its result on ``o``
     latency = 1
 
-    def __init__(self) -> None:
+    def __init__(self, steps: Any) -> None:
+        self.steps = check_steps(steps, type(self).__name__)
+        #: the ROM covers every 7-bit index; the entries past MAX_INDEX repeat the last step
+        self._rom = list(self.steps) + [self.steps[-1]] * (127 - MAX_INDEX)
         pcm, code = signed(16), unsigned(4)
         encoder = self.block == "encoder"
         super().__init__({
@@ -104,7 +123,7 @@ class _ImaBlock(wiring.Component):
         index = Mux(self.load, self.load_index, i_reg)
         step = Signal(unsigned(15), name="step")
         with m.Switch(index):
-            for k, value in enumerate(_ROM):
+            for k, value in enumerate(self._rom):
                 with m.Case(k):
                     m.d.comb += step.eq(value)
         return p_reg, i_reg, p, index, step
@@ -171,7 +190,7 @@ class ImaAdpcmDecoder(_ImaBlock):
 
     block = "decoder"
 
-    def __new__(cls, flavor: str = "standard"):
+    def __new__(cls, steps: Any, flavor: str = "standard"):
         # validate before the object exists, so a rejected block is not reported unused
         if flavor not in FLAVORS:
             raise ParameterError(
@@ -180,9 +199,9 @@ class ImaAdpcmDecoder(_ImaBlock):
             )
         return super().__new__(cls, src_loc_at=1)
 
-    def __init__(self, flavor: str = "standard") -> None:
+    def __init__(self, steps: Any, flavor: str = "standard") -> None:
         self.flavor = flavor
-        super().__init__()
+        super().__init__(steps)
 
     def elaborate(self, platform: Any) -> Module:
         m = Module()
@@ -210,28 +229,3 @@ class ImaAdpcmDecoder(_ImaBlock):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(flavor={self.flavor!r})"
-
-
-#: hardware-only options :func:`ima_adpcm_datapath` accepts (none: the bits fix the datapath)
-HARDWARE_PARAMS: tuple[str, ...] = ()
-
-
-def ima_adpcm_datapath(block: str, flavor: str = "standard", **params: Any) -> _ImaBlock:
-    """The component for ``block`` ("encoder" or "decoder"); ``flavor`` picks the decoder.
-
-    The encoder is the same for both flavors (the plugin's encoder always tracks the
-    standard reconstruction).
-    """
-    if block not in ("encoder", "decoder"):
-        raise ParameterError(f"ima-adpcm: block {block!r} is not allowed; expected one of 'encoder', 'decoder'")
-    if params:
-        raise ParameterError(
-            f"ima-adpcm {block}: hardware parameter {sorted(params)[0]!r} is not allowed; the datapath "
-            "has no hardware-only options"
-        )
-    if block == "encoder" and flavor not in FLAVORS:
-        raise ParameterError(
-            f"ima-adpcm encoder: flavor={flavor!r} is not allowed; expected one of "
-            + ", ".join(repr(f) for f in FLAVORS)
-        )
-    return ImaAdpcmEncoder() if block == "encoder" else ImaAdpcmDecoder(flavor)

@@ -3,7 +3,7 @@ powers-of-two (``apot``) weights: shifts and adds instead of an 8 x 8 multiplier
 
 Ports as :class:`~inwhale_hw.hdl.pe.ProcessingElement` (``bias``, ``clear``, ``accumulate``,
 ``acc``, ``overflowed``, same per-clock behaviour and latency), except that ``b`` is the
-weight's ``bits``-bit code (``unsigned(bits)``) from :mod:`inwhale_hw.plugins.pow2`: bit
+weight's ``bits``-bit code (``unsigned(bits)``) from :mod:`inwhale_hw.plugins.tensor.pow2`: bit
 ``bits-1`` is the sign ``s``, the low ``B = bits-1`` bits the magnitude field ``E``.
 ``a`` is the int8 activation (``signed(8)``).  The accumulated product is the integer the
 model's multiply functions define:
@@ -33,7 +33,7 @@ from amaranth.hdl import Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib.wiring import In
 
 from inwhale_hw.errors import ParameterError
-from inwhale_hw.plugins.pow2 import APOT_TERMS
+from inwhale_hw.plugins.tensor.pow2 import APOT_TERMS
 
 from .pe import AccumulatingElement, check_choice, validating
 

@@ -19,7 +19,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from .registry import QuantizerRegistry
+    from .registry import HardwareRegistry, QuantizerRegistry
 
 PROJECT_NAME = "inwhale_hw"
 
@@ -34,6 +34,11 @@ def register_quantizers(registry: "QuantizerRegistry") -> None:
     ``registry.add`` raises :class:`inwhale_hw.errors.DuplicateQuantizerError` when the name or
     an alias is already taken, naming both plugins.
     """
+
+
+@hookspec
+def register_hardware(registry: "HardwareRegistry") -> None:
+    """Register hardware block sets (:class:`inwhale_hw.hardware.HardwareBlocks`) with ``registry.add(cls)``."""
 
 
 @hookspec

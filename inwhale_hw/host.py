@@ -3,11 +3,12 @@
 Built-ins are the modules named in :data:`DEFAULT_PLUGINS`; third-party plugins come from the
 entry-point group ``inwhale_hw`` (``[project.entry-points.inwhale_hw]`` in their
 pyproject).  Both go through the same path: the module is imported and registered with a
-pluggy ``PluginManager``, then each plugin's ``register_quantizers`` hook is called with the
-registry.  A plugin that fails to import or register is recorded as unavailable with its
-error, and everything it registered is withdrawn; all other plugins keep working.  "Fails"
-includes ``SystemExit`` and any other ``BaseException`` except ``KeyboardInterrupt``: a plugin
-calling ``sys.exit()`` at import cannot end the host.
+pluggy ``PluginManager``, then each plugin's ``register_quantizers`` and ``register_hardware``
+hooks are called with their registries.  A plugin that fails to import or register is recorded as unavailable with its
+error, and everything it registered is withdrawn; all other plugins keep working.
+"Fails" includes ``SystemExit`` and any other ``BaseException`` except ``KeyboardInterrupt``
+(and the CLI's own :class:`~inwhale_hw.errors.SignalExit`): a plugin calling ``sys.exit()`` at
+import cannot end the host.
 
 Environment switches (read when the host is built):
 
@@ -30,7 +31,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginLoadError, SignalExit
-from .registry import QuantizerRegistry
+from .registry import HardwareRegistry, QuantizerRegistry
 
 __all__ = ["DEFAULT_PLUGINS", "ENTRY_POINT_GROUP", "PluginHost", "PluginInfo", "get_host", "reset_host"]
 
@@ -38,15 +39,13 @@ ENTRY_POINT_GROUP = "inwhale_hw"
 
 #: Built-in plugin modules, loaded like third-party ones.
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "inwhale_hw.plugins.uniform",
+    "inwhale_hw.plugins.tensor",
     "inwhale_hw.plugins.g711",
-    "inwhale_hw.plugins.companding",
     "inwhale_hw.plugins.delta",
     "inwhale_hw.plugins.cvsd",
     "inwhale_hw.plugins.dpcm",
-    "inwhale_hw.plugins.adpcm.plugin",
-    "inwhale_hw.plugins.affine",
-    "inwhale_hw.plugins.pow2",
+    "inwhale_hw.plugins.adpcm",
+    "inwhale_hw.plugins.accel_blocks",
 )
 
 
@@ -59,6 +58,7 @@ class PluginInfo:
     version: str
     builtin: bool
     quantizers: list[str] = field(default_factory=list)
+    hardware: list[str] = field(default_factory=list)
     error: str | None = None
     traceback: str | None = None
 
@@ -87,6 +87,7 @@ class PluginHost:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.registry = QuantizerRegistry()
+        self.hardware = HardwareRegistry(self.registry)
         self.plugins: dict[str, PluginInfo] = {}
         from . import __version__
 
@@ -114,22 +115,26 @@ class PluginHost:
         except BaseException as exc:  # noqa: BLE001 - any plugin failure (even sys.exit) is recorded, not fatal
             self._fail(info, exc)
             return
-        registry = self.registry
-        registry.current_plugin = info.name
+        registries = {"register_quantizers": self.registry, "register_hardware": self.hardware}
         try:
-            for impl in self.pm.hook.register_quantizers.get_hookimpls():
-                if impl.plugin_name == info.name:
-                    impl.function(registry=registry)
+            for hook_name, registry in registries.items():
+                registry.current_plugin = info.name
+                for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                    if impl.plugin_name == info.name:
+                        impl.function(registry=registry)
         except (KeyboardInterrupt, SignalExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - SystemExit at registration too
-            registry.remove_plugin(info.name)
+            for registry in registries.values():
+                registry.remove_plugin(info.name)
             self.pm.unregister(name=info.name)
             self._fail(info, exc)
             return
         finally:
-            registry.current_plugin = "<direct>"
-        info.quantizers = [e.name for e in registry.entries() if e.plugin == info.name]
+            for registry in registries.values():
+                registry.current_plugin = "<direct>"
+        info.quantizers = [e.name for e in self.registry.entries() if e.plugin == info.name]
+        info.hardware = [e.name for e in self.hardware.entries() if e.plugin == info.name]
 
     def _fail(self, info: PluginInfo, exc: BaseException) -> None:
         info.error = f"{type(exc).__name__}: {exc}"

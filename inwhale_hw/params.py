@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from .errors import ParameterError
 
-__all__ = ["Param", "NO_DEFAULT"]
+__all__ = ["Param", "NO_DEFAULT", "bind_params"]
 
 
 class _NoDefault:
@@ -118,6 +118,28 @@ class Param:
             return kind(value)
         except (TypeError, ValueError, KeyError, AttributeError, OverflowError):
             raise self._error(value, owner) from None
+
+
+def bind_params(specs: tuple[Param, ...], params: dict[str, Any], owner: str) -> dict[str, Any]:
+    """Validate keyword ``params`` against ``specs``: every value checked, defaults filled in.
+
+    Raises :class:`ParameterError` for an unknown name (listing the allowed ones), a missing
+    required parameter or a bad value, each message starting with ``owner``.
+    """
+    known = {p.name: p for p in specs}
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        allowed = ", ".join(known) or "none"
+        raise ParameterError(f"{owner}: unknown parameter {unknown[0]!r}; allowed parameters: {allowed}")
+    values: dict[str, Any] = {}
+    for spec in specs:
+        if spec.name in params:
+            values[spec.name] = spec.validate(params[spec.name], owner)
+        elif spec.required:
+            raise ParameterError(f"{owner}: parameter {spec.name!r} is required ({spec.allowed()})")
+        else:
+            values[spec.name] = spec.default
+    return values
 
 
 def _plain(value: Any) -> Any:

@@ -24,12 +24,15 @@ streaming objects that call them chunk by chunk.
 from __future__ import annotations
 
 import enum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import numpy as np
 
-from .errors import AudioFormatError, InputError, ParameterError, UnsupportedError
-from .params import Param
+from .errors import AudioFormatError, InputError, UnsupportedError
+from .params import Param, bind_params
+
+if TYPE_CHECKING:
+    from .hardware import Golden
 
 __all__ = ["Quantizer", "StreamEncoder", "StreamDecoder", "KINDS", "check_integer_array", "check_frames_channels"]
 
@@ -62,22 +65,7 @@ class Quantizer:
     stateful: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
-        owner = f"quantizer {self.name!r}"
-        known = {p.name: p for p in self.params}
-        unknown = sorted(set(params) - set(known))
-        if unknown:
-            allowed = ", ".join(known) or "none"
-            raise ParameterError(
-                f"{owner}: unknown parameter {unknown[0]!r}; allowed parameters: {allowed}"
-            )
-        values: dict[str, Any] = {}
-        for spec in self.params:
-            if spec.name in params:
-                values[spec.name] = spec.validate(params[spec.name], owner)
-            elif spec.required:
-                raise ParameterError(f"{owner}: parameter {spec.name!r} is required ({spec.allowed()})")
-            else:
-                values[spec.name] = spec.default
+        values = bind_params(self.params, params, f"quantizer {self.name!r}")
         self.params = values  # type: ignore[misc]  # instance attribute shadows the spec tuple
         for key, value in values.items():
             if not _is_member(type(self), key):
@@ -155,6 +143,22 @@ class Quantizer:
             f"quantizer {self.name!r} has no hardware datapath"
             + (f" for block {block!r}; available blocks: {', '.join(self.blocks)}" if self.blocks else "")
         )
+
+    def vectors(self, block: str, *, seed: int = 0, **opts: Any) -> "Mapping[str, np.ndarray] | None":
+        """Stimulus for ``block`` (see :mod:`inwhale_hw.hardware`); ``None``: the default.
+
+        The default is every input combination of a map block of at most 16 input bits.
+        Families with stream blocks or wider inputs override this.
+        """
+        return None
+
+    def reference(self, block: str, vectors: "Mapping[str, np.ndarray]") -> "Golden | None":
+        """Golden outputs and coverage for ``vectors``; ``None``: ``encode``/``decode``.
+
+        The default applies ``encode`` (block ``"encoder"``) or ``decode`` (``"decoder"``) to
+        the block's single input; blocks with more ports override this.
+        """
+        return None
 
     @classmethod
     def capabilities(cls) -> list[str]:

@@ -27,6 +27,19 @@ It raises ``AssertionError`` naming the first broken rule, and returns a
   codes (and, for tensor quantizers, non-integer codes; for audio codecs, 3-D arrays and
   out-of-range samples);
 * audio containers: ``unpack_codes(pack_codes(c))`` returns ``c``.
+
+For hardware, :func:`check_hardware` runs one block of a hardware model
+(:mod:`inwhale_hw.hardware`) in Amaranth's simulator against the model's own reference::
+
+    from inwhale_hw.testing import check_hardware
+
+    def test_hardware():
+        check_hardware(MyBlocks(), "neg")
+
+It checks that ``block`` is declared, ``datapath`` returns a Component, ``vectors`` gives the
+same stimulus for the same seed, ``reference`` covers every output port with integer coverage
+counters, and that every simulated output equals the reference; it raises ``AssertionError``
+quoting the first mismatching vectors and returns the :class:`~inwhale_hw.hdlsim.Report`.
 """
 
 from __future__ import annotations
@@ -36,11 +49,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import InputError, ParameterError
+from .errors import InputError, InwhaleError, ParameterError
+from .hardware import HardwareModel
+from .hdlsim.ports import describe
+from .hdlsim.protocol import build_block, golden_vectors
+from .hdlsim.verify import Report, verify
 from .params import Param
 from .quantizer import KINDS, Quantizer
 
-__all__ = ["check_quantizer", "ConformanceReport"]
+__all__ = ["check_quantizer", "check_hardware", "ConformanceReport"]
 
 
 @dataclass
@@ -276,3 +293,41 @@ def _check_bad_input(q: Quantizer, report: ConformanceReport) -> None:
         _expect_input_error(q, lambda: q.decode(np.array([1 << 40], dtype=np.int64)), "decode() of code 2**40")
         _expect_input_error(q, lambda: q.decode(np.array([0.5])), "decode() of non-integer codes")
     report.passed("bad input errors")
+
+
+def check_hardware(
+    model: HardwareModel, block: str, *, seed: int = 0, hw: dict[str, Any] | None = None, **opts: Any
+) -> Report:
+    """Simulate ``model``'s ``block`` in Amaranth on its vectors; assert it matches ``reference``.
+
+    ``hw`` holds hardware-only options for ``datapath``; ``seed`` and ``opts`` go to ``vectors``.
+    """
+    where = f"{type(model).__name__} block {block!r}"
+    if not isinstance(model, HardwareModel):
+        raise AssertionError(
+            f"{type(model).__name__} is not a hardware model: it needs name, blocks, datapath, vectors and reference"
+        )
+    if block not in tuple(model.blocks):
+        raise AssertionError(f"{where}: not among the declared blocks {tuple(model.blocks)}")
+    try:
+        component = build_block(model, block, **(hw or {}))
+        harness = describe(component)
+        first = golden_vectors(model, block, harness, seed=seed, **opts)
+        again = golden_vectors(model, block, harness, seed=seed, **opts)
+    except InwhaleError as exc:
+        raise AssertionError(f"{where}: {type(exc).__name__}: {exc}") from exc
+    for key, values in first.inputs.items():
+        if not _same(values, again.inputs[key]):
+            raise AssertionError(f"{where}: vectors(seed={seed}) gave different stimulus for {key!r} on a second call")
+    for key, values in first.expected.items():
+        if not _same(values, again.expected[key]):
+            raise AssertionError(f"{where}: reference gave different outputs for {key!r} on a second call")
+    bad = [k for k, v in first.coverage.items() if not isinstance(v, int) or v < 0]
+    if bad:
+        raise AssertionError(f"{where}: coverage counters {bad} are not non-negative integers")
+    report = verify(component, vectors=first, simulator="amaranth")
+    report.design = f"{model!r} {block}"
+    report.coverage = dict(first.coverage)
+    if not report.ok:
+        raise AssertionError(f"{where}: the datapath differs from the reference\n{report}")
+    return report

@@ -8,7 +8,7 @@ Usage::
 Rows: the int8 processing element (wrap, saturate, with the product register), the
 multiplier-free pow2 and apot elements, an R x C MAC array of each weight format, and the
 gemmlowp and shift-only requantizers, all with 32-bit accumulators and int8 outputs.  Each
-is built through the ``mac`` / ``requant`` block sets of :mod:`inwhale_hw.accel.hw_blocks`
+is built through the ``mac`` / ``requant`` block sets of :mod:`inwhale_hw.plugins.accel_blocks.hardware`
 (the blocks ``inwhale-hw verify`` proves) and synthesized with
 :func:`inwhale_hw.hdlsim.synthesize` (Yosys ``synth_ice40``; Fmax from nextpnr-ice40 with
 every port registered, seed 1).  An array has more ports than an iCE40 package has pins,
@@ -33,7 +33,7 @@ from amaranth.hdl import Cat, Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from inwhale_hw.accel.hw_blocks import get_accel_blocks
+from inwhale_hw import get_hardware
 from inwhale_hw.hdlsim import SynthReport, synthesize
 from inwhale_hw.hdlsim.synth import DEVICES
 
@@ -81,7 +81,7 @@ class Row:
     hw: dict[str, Any] = field(default_factory=dict)
 
     def build(self):
-        return get_accel_blocks(self.name, **self.params).datapath(self.block, **self.hw)
+        return get_hardware(self.name, **self.params).datapath(self.block, **self.hw)
 
 
 def rows(r: int, c: int, only: tuple[str, ...] = GROUPS) -> list[Row]:

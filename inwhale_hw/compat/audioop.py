@@ -16,7 +16,7 @@ CPython 3.11's ``audioop`` for every width:
     or 4) in native byte order; the result holds one G.711 code byte per sample.  audioop
     keeps only the top 14 (µ-law) or 13 (A-law) bits of each sample, a floor, so a sample
     is encoded from its top 16 bits with the ``audioop`` flavor tables of
-    :mod:`inwhale_hw.plugins.g711_tables` (µ-law: 508 negative inputs differ from the ITU
+    :mod:`inwhale_hw.plugins.g711.tables` (µ-law: 508 negative inputs differ from the ITU
     G.191 STL; A-law equals it).
 ``ulaw2lin(fragment, width)``, ``alaw2lin(fragment, width)``
     one code byte per sample in, ``width``-byte native-order samples out: the 16-bit G.711
@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from inwhale_hw.errors import InputError
-from inwhale_hw.plugins import g711_tables
+from inwhale_hw.plugins.g711 import tables as g711_tables
 
 __all__ = ["error", "lin2ulaw", "ulaw2lin", "lin2alaw", "alaw2lin"]
 

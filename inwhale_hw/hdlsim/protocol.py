@@ -1,81 +1,88 @@
-"""What a quantizer provides so its hardware blocks can be built and verified.
+"""Build, stimulate and check any hardware model (:mod:`inwhale_hw.hardware`).
 
-The quantizer side of the protocol (all but the first two are optional):
+:func:`build_block` checks the block name and that ``datapath`` returned a Component;
+:func:`golden_vectors` gets the stimulus from ``model.vectors(block, seed=..., **opts)`` and the
+expected outputs and coverage counters from ``model.reference(block, inputs)``.
 
-``blocks`` (class attribute)
-    Names of the blocks :meth:`~inwhale_hw.Quantizer.datapath` builds, e.g.
-    ``("encoder", "decoder")``.
-``datapath(block, **hw)``
-    A fresh ``amaranth.lib.wiring.Component`` for ``block``, bit-exact with the quantizer as
-    configured (its parameters, e.g. ``flavor``, select the variant).  ``hw`` holds
-    hardware-only options that do not change the bits (e.g. ``pipeline=2``); unknown ones
-    raise :class:`~inwhale_hw.errors.ParameterError`.  The component describes itself to
-    the runners through its signature (map or stream block, see :mod:`.ports`) and its
-    ``latency`` attribute.
-``hdl_vectors(block) -> dict[str, array]``
-    Default input vectors, keyed like the block's inputs (port names; ``"i"`` for a
-    stream's payload).  Without it, a map block whose inputs total at most 16 bits gets
-    every input combination (exhaustive), anything else must define it.  Sequential codecs
-    return real signals here (speech, music, full-scale edge cases) and reset or load
-    their state through sideband ports as their blocks require.
-``hdl_reference(block, inputs) -> dict[str, array]``
-    The golden outputs for ``inputs``, keyed like the block's outputs (``"o"`` and the
-    observed state ports for a stream, one entry per output transfer).  Without it, block
-    ``"encoder"`` is ``encode`` and ``"decoder"`` is ``decode`` applied to the block's single
-    input, giving its single output (``"o"`` for a stream); blocks with more ports, or
-    with other names, must define it.  A stateful codec returns the state after every
-    sample here, computed by its bit-accurate model.
+Defaults for quantizers whose ``vectors`` / ``reference`` return ``None``: a map block whose
+inputs total at most 16 bits gets every input combination (exhaustive); block ``"encoder"`` is
+``encode`` and ``"decoder"`` is ``decode`` applied to the block's single input, giving its
+single output (inputs cast to ``sample_dtype`` / ``code_dtype`` first).  Blocks with more
+ports, other names or wider inputs must define the methods.
 
-Inputs are cast to the quantizer's ``sample_dtype`` (encoder) or ``code_dtype`` (decoder)
-before the default reference runs, since those are the types ``encode``/``decode`` take.
+Deprecated (one release): a quantizer that still defines ``hdl_vectors(block)`` /
+``hdl_reference(block, inputs)`` instead of ``vectors`` / ``reference`` keeps working, with a
+:class:`DeprecationWarning`.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Mapping
 
 import numpy as np
 from amaranth.lib import wiring
 
 from ..errors import ParameterError, UnsupportedError
+from ..hardware import Golden, HardwareModel, check_vector_options
 from ..quantizer import Quantizer
 from .ports import Harness, describe
 from .vectors import Vectors, check_inputs
 
-__all__ = ["build_block", "default_inputs", "reference_outputs", "golden_vectors", "EXHAUSTIVE_BITS"]
+__all__ = ["build_block", "default_inputs", "reference_golden", "reference_outputs", "golden_vectors", "EXHAUSTIVE_BITS"]
 
 #: map blocks whose inputs total at most this many bits are checked exhaustively by default
 EXHAUSTIVE_BITS = 16
 
 
-def build_block(quantizer: Quantizer, block: str, **hw: Any) -> wiring.Component:
-    """``quantizer.datapath(block, **hw)``, after checking ``block`` is one it declares."""
-    if not quantizer.blocks:
-        raise UnsupportedError(f"quantizer {quantizer.name!r} has no hardware blocks")
-    if block not in quantizer.blocks:
+def build_block(model: HardwareModel, block: str, **hw: Any) -> wiring.Component:
+    """``model.datapath(block, **hw)``, after checking ``block`` is one it declares."""
+    if not model.blocks:
+        raise UnsupportedError(f"{_what(model)} {model.name!r} has no hardware blocks")
+    if block not in model.blocks:
         raise ParameterError(
-            f"quantizer {quantizer.name!r}: block {block!r} is not allowed; expected one of "
-            + ", ".join(repr(b) for b in quantizer.blocks)
+            f"{_what(model)} {model.name!r}: block {block!r} is not allowed; expected one of "
+            + ", ".join(repr(b) for b in model.blocks)
         )
-    component = quantizer.datapath(block, **hw)
+    component = model.datapath(block, **hw)
     if not isinstance(component, wiring.Component):
         raise UnsupportedError(
-            f"{quantizer.name}.datapath({block!r}) returned {type(component).__name__}, "
+            f"{model.name}.datapath({block!r}) returned {type(component).__name__}, "
             "not an amaranth.lib.wiring.Component"
         )
     return component
 
 
-def default_inputs(quantizer: Quantizer, block: str, harness: Harness) -> dict[str, np.ndarray]:
-    """The block's default input vectors (``hdl_vectors`` or the exhaustive set)."""
-    hook = getattr(quantizer, "hdl_vectors", None)
-    if hook is not None:
-        return {key: np.asarray(value) for key, value in hook(block).items()}
+def _what(model: Any) -> str:
+    return "quantizer" if isinstance(model, Quantizer) else "hardware model"
+
+
+def _deprecated(model: Any, old: str, new: str) -> None:
+    warnings.warn(
+        f"{type(model).__name__}.{old}() is deprecated and will be removed in the next release; "
+        f"implement {new}() (see inwhale_hw.hardware)",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+
+
+def default_inputs(
+    model: HardwareModel, block: str, harness: Harness, *, seed: int = 0, **opts: Any
+) -> dict[str, np.ndarray]:
+    """The block's stimulus: ``model.vectors`` or, for a small map block, every combination."""
+    chosen = model.vectors(block, seed=seed, **opts)
+    if chosen is None and callable(getattr(model, "hdl_vectors", None)):
+        _deprecated(model, "hdl_vectors", "vectors")
+        check_vector_options(model.name, opts, ())
+        chosen = model.hdl_vectors(block)  # type: ignore[attr-defined]
+    if chosen is not None:
+        return {key: np.asarray(value) for key, value in chosen.items()}
+    check_vector_options(model.name, opts, ())
     total = sum(port.width for port in harness.inputs.values())
     if harness.kind != "map" or total > EXHAUSTIVE_BITS:
         raise UnsupportedError(
-            f"quantizer {quantizer.name!r}, block {block!r}: no default vectors (a {harness.kind} "
-            f"block with {total} input bits); define hdl_vectors(block) or pass vectors"
+            f"{_what(model)} {model.name!r}, block {block!r}: no default vectors (a {harness.kind} "
+            f"block with {total} input bits); define vectors(block, seed=..., **opts) or pass vectors"
         )
     index = np.arange(1 << total, dtype=np.int64)
     inputs, shift = {}, 0
@@ -85,46 +92,68 @@ def default_inputs(quantizer: Quantizer, block: str, harness: Harness) -> dict[s
     return inputs
 
 
-def reference_outputs(
-    quantizer: Quantizer, block: str, harness: Harness, inputs: Mapping[str, np.ndarray]
-) -> dict[str, np.ndarray]:
-    """Golden outputs for ``inputs`` (``hdl_reference`` or encode/decode)."""
-    hook = getattr(quantizer, "hdl_reference", None)
-    if hook is not None:
-        result = hook(block, inputs)
-    else:
-        single_in = len(harness.inputs) == 1
-        single_out = len(harness.outputs) == 1
-        if block not in ("encoder", "decoder") or not (single_in and single_out):
-            raise UnsupportedError(
-                f"quantizer {quantizer.name!r}, block {block!r}: no default golden model for a block "
-                f"with inputs {list(harness.inputs)} and outputs {list(harness.outputs)}; "
-                "define hdl_reference(block, inputs)"
-            )
-        (values,) = inputs.values()
-        (out_key,) = harness.outputs
-        if block == "encoder":
-            result = {out_key: quantizer.encode(np.asarray(values).astype(quantizer.sample_dtype))}
-        else:
-            result = {out_key: quantizer.decode(np.asarray(values).astype(quantizer.code_dtype))}
-    missing = [key for key in harness.outputs if key not in result]
+def reference_golden(
+    model: HardwareModel, block: str, harness: Harness, inputs: Mapping[str, np.ndarray]
+) -> Golden:
+    """Expected outputs (flattened int64, keyed like ``harness.outputs``) and coverage counters."""
+    result: Any = model.reference(block, inputs)
+    if result is None and callable(getattr(model, "hdl_reference", None)):
+        _deprecated(model, "hdl_reference", "reference")
+        result = model.hdl_reference(block, inputs)  # type: ignore[attr-defined]
+    if result is None:
+        result = _codec_reference(model, block, harness, inputs)
+    golden = result if isinstance(result, Golden) else Golden(dict(result))
+    missing = [key for key in harness.outputs if key not in golden.outputs]
     if missing:
-        raise UnsupportedError(f"{quantizer.name}.hdl_reference({block!r}) gave no values for {missing}")
-    return {key: np.asarray(result[key]).astype(np.int64).reshape(-1) for key in harness.outputs}
+        raise UnsupportedError(f"{model.name}.reference({block!r}) gave no values for {missing}")
+    outputs = {key: np.asarray(golden.outputs[key]).astype(np.int64).reshape(-1) for key in harness.outputs}
+    return Golden(outputs, {str(k): int(v) for k, v in golden.coverage.items()})
+
+
+def _codec_reference(model: Any, block: str, harness: Harness, inputs: Mapping[str, np.ndarray]) -> dict:
+    single_in = len(harness.inputs) == 1
+    single_out = len(harness.outputs) == 1
+    if not isinstance(model, Quantizer) or block not in ("encoder", "decoder") or not (single_in and single_out):
+        raise UnsupportedError(
+            f"{_what(model)} {model.name!r}, block {block!r}: no default golden model for a block "
+            f"with inputs {list(harness.inputs)} and outputs {list(harness.outputs)}; "
+            "define reference(block, vectors)"
+        )
+    (values,) = inputs.values()
+    (out_key,) = harness.outputs
+    if block == "encoder":
+        return {out_key: model.encode(np.asarray(values).astype(model.sample_dtype))}
+    return {out_key: model.decode(np.asarray(values).astype(model.code_dtype))}
+
+
+def reference_outputs(
+    model: HardwareModel, block: str, harness: Harness, inputs: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Only the expected outputs of :func:`reference_golden`."""
+    return reference_golden(model, block, harness, inputs).outputs
 
 
 def golden_vectors(
-    quantizer: Quantizer,
+    model: HardwareModel,
     block: str,
     target: Harness | wiring.Component,
     inputs: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    **opts: Any,
 ) -> Vectors:
-    """Inputs (``inputs`` or the defaults) and the golden outputs for the block ``target``.
+    """Inputs (``inputs`` or the model's stimulus for ``seed``/``opts``) and the golden outputs.
 
-    ``target`` is the component that will run (typically ``quantizer.datapath(block)``) or
-    its :class:`~.ports.Harness`; its ports key the vectors.
+    ``target`` is the component that will run (typically ``model.datapath(block)``) or its
+    :class:`~.ports.Harness`; its ports key the vectors.  The model's coverage counters are
+    in ``Vectors.coverage``.
     """
     harness = target if isinstance(target, Harness) else describe(target)
-    chosen = default_inputs(quantizer, block, harness) if inputs is None else inputs
+    if inputs is None:
+        chosen = default_inputs(model, block, harness, seed=seed, **opts)
+    else:
+        check_vector_options(model.name, opts, ())
+        chosen = inputs
     checked = check_inputs(harness, chosen)
-    return Vectors(checked, reference_outputs(quantizer, block, harness, checked))
+    golden = reference_golden(model, block, harness, checked)
+    return Vectors(checked, golden.outputs, golden.coverage)

@@ -28,6 +28,8 @@ class Vectors:
 
     inputs: dict[str, np.ndarray]
     expected: dict[str, np.ndarray]
+    #: corner cases the inputs reach, from the model's ``reference`` (name -> count)
+    coverage: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(next(iter(self.inputs.values()))) if self.inputs else 0

@@ -8,10 +8,13 @@
     report = verify(get_quantizer("mulaw", flavor="audioop"), "encoder", simulator="icarus")
     assert report.ok, report
 
-The source is a quantizer (its block is built by ``datapath``, the default vectors and the
-golden outputs come from the protocol in :mod:`.protocol`), or a component / component
-factory together with :class:`~inwhale_hw.hdlsim.vectors.Vectors` holding the expected
-outputs.  A vector mismatches when any of its outputs differs; for a stream block, output
+The source is a hardware model (:mod:`inwhale_hw.hardware`: a quantizer with ``blocks`` or
+a registered block set such as ``mac``; its block is built by ``datapath``, the stimulus comes
+from ``vectors(block, seed=..., **options)`` and the golden outputs and coverage counters from
+``reference``, see :mod:`.protocol`), or a component / component factory together with
+:class:`~inwhale_hw.hdlsim.vectors.Vectors` holding the expected outputs.  Vector settings
+(``seed``, ``count``, model-specific ``options`` such as ``sweep``) are options of
+:func:`verify`, not parameters of the model.  A vector mismatches when any of its outputs differs; for a stream block, output
 transfer ``k`` is compared with expected entry ``k`` and every expected transfer the block
 did not produce counts as a mismatch.
 """
@@ -26,7 +29,7 @@ import numpy as np
 from amaranth.lib import wiring
 
 from ..errors import InputError, ParameterError, VerificationError
-from ..quantizer import Quantizer
+from ..hardware import HardwareModel
 from .amaranth_runner import run_amaranth
 from .icarus_runner import run_icarus
 from .ports import describe
@@ -65,6 +68,8 @@ class Report:
     first_mismatches: list[Mismatch] = field(default_factory=list)
     seconds: float = 0.0
     sim_seconds: float = 0.0
+    #: corner cases the vectors reached (from the model's ``reference``)
+    coverage: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -80,7 +85,8 @@ class Report:
             f"{self.mismatches} mismatches ({self.seconds:.2f} s, simulation {self.sim_seconds:.2f} s, "
             f"{self.vectors_per_second:,.0f} vectors/s)"
         )
-        return "\n".join([head, *(f"  {m}" for m in self.first_mismatches)])
+        cover = ["  coverage: " + ", ".join(f"{k}={v}" for k, v in self.coverage.items())] if self.coverage else []
+        return "\n".join([head, *cover, *(f"  {m}" for m in self.first_mismatches)])
 
     def raise_for_mismatch(self) -> "Report":
         """Return self, or raise VerificationError when any vector mismatched."""
@@ -90,14 +96,14 @@ class Report:
 
 
 def _label(component: wiring.Component, source: Any, block: str | None, hw: Mapping[str, Any]) -> str:
-    if isinstance(source, Quantizer):
+    if isinstance(source, HardwareModel):
         options = "".join(f" {k}={v!r}" for k, v in hw.items())
         return f"{source!r} {block}{options}"
     return repr(component)
 
 
 def verify(
-    source: Quantizer | wiring.Component | Callable[[], wiring.Component],
+    source: HardwareModel | wiring.Component | Callable[[], wiring.Component],
     block: str | None = None,
     vectors: Vectors | Mapping[str, Any] | None = None,
     *,
@@ -105,13 +111,17 @@ def verify(
     hw: Mapping[str, Any] | None = None,
     vcd: str | os.PathLike | None = None,
     keep: int = 10,
+    seed: int = 0,
+    count: int | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Report:
     """Simulate a block and compare it with its golden model; return a :class:`Report`.
 
-    ``source``: a quantizer (then ``block`` names one of its ``blocks`` and ``hw`` holds
+    ``source``: a hardware model (then ``block`` names one of its ``blocks`` and ``hw`` holds
     hardware-only options for ``datapath``), or a component / zero-argument factory (then
     ``vectors`` must be a :class:`Vectors` with expected outputs).  ``vectors`` for a
-    quantizer may be ``None`` (the block's default vectors) or a mapping of inputs.
+    model may be ``None`` (the model's stimulus for ``seed``, ``count`` and ``options``) or a
+    mapping of inputs.
     ``simulator`` is ``"amaranth"`` or ``"icarus"``; ``vcd`` writes a waveform trace;
     ``keep`` mismatches are kept in the report.
     """
@@ -120,16 +130,21 @@ def verify(
             f"simulator {simulator!r} is not allowed; expected one of " + ", ".join(map(repr, SIMULATORS))
         )
     hw = dict(hw or {})
-    if isinstance(source, Quantizer):
+    opts = dict(options or {})
+    if count is not None:
+        opts["count"] = count
+    if isinstance(source, HardwareModel):
         if block is None:
-            raise ParameterError(f"quantizer {source.name!r}: a block is required; one of {source.blocks}")
+            raise ParameterError(f"hardware model {source.name!r}: a block is required; one of {source.blocks}")
         component = build_block(source, block, **hw)
         harness = describe(component)
         if not isinstance(vectors, Vectors):
-            vectors = golden_vectors(source, block, harness, vectors)
+            vectors = golden_vectors(source, block, harness, vectors, seed=seed, **opts)
     else:
-        if hw:
-            raise ParameterError(f"hardware options {sorted(hw)} apply only when the source is a quantizer")
+        if hw or opts:
+            raise ParameterError(
+                f"options {sorted([*hw, *opts])} apply only when the source is a hardware model"
+            )
         if not isinstance(vectors, Vectors):
             raise InputError("verifying a component needs Vectors with the expected outputs")
         component = source() if callable(source) and not isinstance(source, wiring.Component) else source
@@ -141,7 +156,9 @@ def verify(
     n_out = len(next(iter(vectors.expected.values())))
     runner = run_amaranth if simulator == "amaranth" else run_icarus
     run = runner(component, vectors.inputs, outputs=n_out, vcd=vcd)
-    return compare(_label(component, source, block, hw), vectors, run, keep=keep)
+    report = compare(_label(component, source, block, hw), vectors, run, keep=keep)
+    report.coverage = dict(vectors.coverage)
+    return report
 
 
 def compare(design: str, vectors: Vectors, run: SimRun, *, keep: int = 10) -> Report:

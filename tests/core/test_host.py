@@ -38,7 +38,7 @@ def test_builtins_load_through_the_registration_path():
     failed = {p.name: p.error for p in host.unavailable()}
     assert failed == {}
     for info in host.plugins.values():
-        assert info.builtin and info.distribution == "inwhale_hw" and info.quantizers
+        assert info.builtin and info.distribution == "inwhale_hw" and (info.quantizers or info.hardware)
 
 
 def test_failed_import_is_recorded_and_others_work(monkeypatch):
@@ -116,3 +116,47 @@ def test_registry_rejects_non_quantizers_and_bad_kinds():
     bad = type("Bad", (Quantizer,), {"name": "bad", "summary": "s", "kind": "video"})
     with pytest.raises(ParameterError, match="kind 'video'"):
         reg.add(bad)
+
+
+def _hardware_module(monkeypatch, modname: str, hname: str, fail: bool = False) -> str:
+    from inwhale_hw import HardwareBlocks
+
+    mod = types.ModuleType(modname)
+
+    @hookimpl
+    def register_hardware(registry):
+        registry.add(type(f"H_{hname}", (HardwareBlocks,), {"name": hname, "summary": "t", "blocks": ("b",)}))
+        if fail:
+            raise RuntimeError(f"{modname} broke after registering {hname}")
+
+    mod.register_hardware = register_hardware
+    monkeypatch.setitem(sys.modules, modname, mod)
+    return modname
+
+
+def test_hardware_models_register_through_their_own_hook(monkeypatch):
+    good = _hardware_module(monkeypatch, "fake_hw", "gizmo")
+    broken = _hardware_module(monkeypatch, "fake_hw_broken", "widget", fail=True)
+    host = PluginHost(builtins=(good, broken), entry_points=False, strict=False)
+    assert host.hardware.names() == ["gizmo"]
+    assert host.plugins[good].hardware == ["gizmo"] and host.plugins[good].quantizers == []
+    assert "broke after registering widget" in host.plugins[broken].error
+
+
+def test_duplicate_hardware_names_name_both_plugins(monkeypatch):
+    first = _hardware_module(monkeypatch, "fake_hw_a", "gizmo")
+    second = _hardware_module(monkeypatch, "fake_hw_b", "gizmo")
+    clash = _module(monkeypatch, "fake_q_gizmo", "gizmo2")
+    third = _hardware_module(monkeypatch, "fake_hw_c", "gizmo2")
+    host = PluginHost(builtins=(first, second, clash, third), entry_points=False, strict=False)
+    assert host.hardware.entry("gizmo").plugin == "fake_hw_a"
+    assert "DuplicateQuantizerError" in host.plugins[second].error
+    assert "'fake_hw_a'" in host.plugins[second].error and "'fake_hw_b'" in host.plugins[second].error
+    assert "'fake_q_gizmo'" in host.plugins[third].error  # a quantizer already owns the name
+
+
+def test_builtin_hardware_models_are_listed():
+    host = PluginHost(entry_points=False)
+    assert host.hardware.names() == ["mac", "requant"]
+    assert "mac" in inwhale_hw.list_hardware() and "mulaw" in inwhale_hw.list_hardware()
+    assert "nibble" not in inwhale_hw.list_hardware()

@@ -59,7 +59,7 @@ def test_broken_plugins_unavailable_and_everything_else_works(site):
     assert "not_installed_anywhere" in plugins["broken_import"]["error"]
     duplicate = plugins["duplicate_name"]
     assert not duplicate["available"]
-    assert "'uniform'" in duplicate["error"] and "inwhale_hw.plugins.uniform" in duplicate["error"]
+    assert "'uniform'" in duplicate["error"] and "inwhale_hw.plugins.tensor" in duplicate["error"]
     builtins_ok = [p for p in plugins.values() if p["builtin"]]
     assert builtins_ok and all(p["available"] for p in builtins_ok)
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from inwhale_hw.cli import cli
 from inwhale_hw.hdl.g711 import MuLawEncoder
 from inwhale_hw.hdlsim import synth as synth_module
-from inwhale_hw.plugins.g711 import MuLaw
+from inwhale_hw.plugins.g711.model import MuLaw
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -14,7 +14,7 @@ from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from inwhale_hw import Quantizer
+from inwhale_hw import Golden, Quantizer
 from inwhale_hw.errors import InputError, ParameterError, UnsupportedError
 from inwhale_hw.hdlsim import Vectors, describe, golden_vectors, run_amaranth, run_icarus, verify
 
@@ -161,12 +161,26 @@ class RunningSum(Quantizer):
             raise ParameterError(f"runningsum: hardware option {sorted(hw)[0]!r} is not allowed")
         return Accumulator()
 
+    def vectors(self, block, *, seed=0, **opts):
+        return _stream_vectors(opts.get("count", 400), seed=3 + seed)[0]
+
+    def reference(self, block, inputs):
+        totals = _accumulate(inputs["i"], inputs["load"], inputs["load_value"])
+        outputs = {"o": totals, "total": totals, "count": np.arange(1, len(totals) + 1)}
+        return Golden(outputs, {"loads": int(np.count_nonzero(inputs["load"]))})
+
+
+class OldRunningSum(RunningSum):
+    """The same model through the deprecated hook names ``hdl_vectors`` / ``hdl_reference``."""
+
+    vectors = Quantizer.vectors
+    reference = Quantizer.reference
+
     def hdl_vectors(self, block):
-        return _stream_vectors(400, seed=3)[0]
+        return RunningSum.vectors(self, block)
 
     def hdl_reference(self, block, inputs):
-        totals = _accumulate(inputs["i"], inputs["load"], inputs["load_value"])
-        return {"o": totals, "total": totals, "count": np.arange(1, len(totals) + 1)}
+        return RunningSum.reference(self, block, inputs).outputs
 
 
 class Nibble(Quantizer):
@@ -202,6 +216,22 @@ def test_protocol_hooks_drive_a_stateful_quantizer(simulator, require_tool):
         require_tool("iverilog")
     report = verify(RunningSum(), "encoder", simulator=simulator)
     assert report.ok and report.vectors_checked == 400, str(report)
+    assert report.coverage["loads"] > 0 and "coverage: loads=" in str(report)
+
+
+def test_deprecated_hook_names_still_work_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="hdl_vectors"):
+        report = verify(OldRunningSum(), "encoder")
+    assert report.ok and report.vectors_checked == 400, str(report)
+
+
+def test_vector_options_reach_the_model_and_change_the_stimulus():
+    assert verify(RunningSum(), "encoder", count=50).vectors_checked == 50
+    a = golden_vectors(RunningSum(), "encoder", Accumulator(), seed=1)
+    b = golden_vectors(RunningSum(), "encoder", Accumulator(), seed=2)
+    assert not np.array_equal(a.inputs["i"], b.inputs["i"])
+    with pytest.raises(ParameterError, match="'count'"):
+        verify(Nibble(), "decoder", count=5)
 
 
 def test_default_vectors_are_exhaustive_for_small_map_blocks():
@@ -214,7 +244,7 @@ def test_default_vectors_are_exhaustive_for_small_map_blocks():
 
 
 def test_missing_hooks_and_bad_blocks_are_clear_errors():
-    with pytest.raises(UnsupportedError, match="hdl_vectors"):
+    with pytest.raises(UnsupportedError, match=r"define vectors\(block"):
         golden_vectors(Nibble(), "decoder", Accumulator())
     with pytest.raises(ParameterError, match="'encoder'"):
         verify(Nibble(), "encoder")

@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import given, settings
 
 from inwhale_hw.errors import AudioFormatError, InputError
-from inwhale_hw.plugins.cvsd import CVSD
-from inwhale_hw.plugins.delta import DeltaModulation
-from inwhale_hw.plugins.dpcm import DPCM
+from inwhale_hw.plugins.cvsd.model import CVSD
+from inwhale_hw.plugins.delta.model import DeltaModulation
+from inwhale_hw.plugins.dpcm.model import DPCM
 
 CODECS = st.sampled_from([
     (DeltaModulation, {}),

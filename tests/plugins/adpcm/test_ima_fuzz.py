@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from inwhale_hw.compat import audioop as compat
 from inwhale_hw.errors import AudioFormatError, InputError
-from inwhale_hw.plugins.adpcm.plugin import ImaAdpcm
+from inwhale_hw.plugins.adpcm.model import ImaAdpcm
 from inwhale_hw.plugins.adpcm.raw import RawDecoder
 from ima_files import build_ima_wav, parse_ima_wav
 from inwhale_hw.plugins.adpcm.wav import decode_payload

@@ -9,7 +9,7 @@ import pytest
 
 from inwhale_hw import get_quantizer
 from inwhale_hw.errors import AudioFormatError, InputError
-from inwhale_hw.plugins.adpcm.plugin import ImaAdpcm
+from inwhale_hw.plugins.adpcm.model import ImaAdpcm
 from inwhale_hw.plugins.adpcm.raw import RawDecoder, RawEncoder, pack_nibbles, unpack_nibbles
 from inwhale_hw.plugins.adpcm.scan import _chunked, clamp_add_scan
 from inwhale_hw.plugins.adpcm.stream import ImaState, decode_stream, encode_stream
