@@ -34,7 +34,7 @@ __all__ = [
 DB_RANGE = (-120.0, 0.0)
 #: most time columns an image gets (twice the 900-pixel figure's width); longer inputs average
 #: groups of STFT frames per column.  Drawing costs memory in proportion (matplotlib resamples
-#: in float64 RGBA): 4000 columns at 1024-point frames took 180 MB to draw, 1800 take 60 MB.
+#: in float64 RGBA): 4000 columns at 1024-point frames took 180 MB to draw, 1800 take 87 MB.
 MAX_COLUMNS = 1800
 
 
