@@ -23,11 +23,16 @@ import numpy as np
 
 from .blocks import decode_blocks, encode_lanes, frames_to_lanes, lanes_to_frames, pack_blocks, samples_per_block
 from .blocks import unpack_blocks
+from .lookahead import PARALLEL_MIN
 from .sndfile_tail import sndfile_last_block
 from .trellis import DEFAULT_NODES
 from .wav import encode_payload, payload_frames
 
-__all__ = ["ImaWavEncoder", "ImaWavDecoder"]
+__all__ = ["ImaWavEncoder", "ImaWavDecoder", "BATCH_SAMPLES"]
+
+#: samples (all channels) gathered before coding: large enough for the ``search`` coder's
+#: thread pool (:data:`.lookahead.PARALLEL_MIN`) and to make re-coding the context block cheap
+BATCH_SAMPLES = PARALLEL_MIN
 
 
 class ImaWavEncoder:
@@ -70,9 +75,12 @@ class ImaWavEncoder:
         return data
 
     def encode(self, pcm: np.ndarray) -> bytes:
-        """Code ``pcm`` (n, channels); returns the bytes of the blocks that are complete."""
+        """Code ``pcm`` (n, channels); returns the bytes of the whole blocks coded so far (frames
+        are gathered up to :data:`BATCH_SAMPLES` first)."""
         pcm = np.asarray(pcm, dtype=np.int16).reshape(-1, self.channels)
         self._pending = np.concatenate([self._pending, pcm]) if len(self._pending) else pcm
+        if self._pending.size < BATCH_SAMPLES:
+            return b""
         whole = len(self._pending) // self.samples_per_block * self.samples_per_block
         ready, self._pending = self._pending[:whole], self._pending[whole:]
         return self._code(ready)
@@ -80,9 +88,13 @@ class ImaWavEncoder:
     def flush(self) -> bytes:
         """The final partial block (if any): zero-padded, or libsndfile's padding for that method."""
         rest, self._pending = self._pending, self._pending[:0]
-        if self.method == "libsndfile" and len(rest):
-            return sndfile_last_block(rest, self._previous, self.block_align, self.channels)
-        return self._code(rest)
+        if self.method != "libsndfile":
+            return self._code(rest)
+        whole = len(rest) // self.samples_per_block * self.samples_per_block
+        data = self._code(rest[:whole])
+        if whole < len(rest):
+            data += sndfile_last_block(rest[whole:], self._previous, self.block_align, self.channels)
+        return data
 
 
 class ImaWavDecoder:

@@ -145,3 +145,16 @@ def test_streaming_roundtrip_equals_the_one_call_roundtrip(tmp_path, name, param
         assert ours[key] == theirs[key], key
     record = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert record["codec_rate"] == record["rate"] == 16000
+
+
+@pytest.mark.parametrize("method", ["search", "libsndfile"])
+def test_ima_wav_streaming_over_several_batches(tmp_path, method):
+    from inwhale_hw.plugins.adpcm.wav_stream import BATCH_SAMPLES
+
+    x = _signal(BATCH_SAMPLES + 77777, 2, 9)  # more than two coding batches, a partial last block
+    q = coded.make_codec("ima-adpcm", {"encoder": method})
+    blob, _ = coded.encode_to_bytes(Audio(x, 44100), q, "wav")
+    with CodedWriter(tmp_path / "s.wav", q, 44100, 2, len(x)) as writer:
+        for block in _random_blocks(x, np.random.default_rng(4), 90000):
+            writer.write(block)
+    assert (tmp_path / "s.wav").read_bytes() == blob
