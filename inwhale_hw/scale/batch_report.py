@@ -104,6 +104,7 @@ def _pages(rows, configs: Sequence[CodecConfig], items: Sequence[CorpusItem], ra
             continue
         names = list(dict.fromkeys(picks[k] for k in ("best", "median", "worst")))
         inputs = [PageInput(name, functools.partial(open_audio, by_name[name].path, rate=rate)) for name in names]
+        (out / "pages").mkdir(exist_ok=True)  # atomic outputs never create parents themselves
         page = build_listening_page(inputs, [config.build()], out / "pages" / str(n))
         links[config.label] = (page.relative_to(out).as_posix(), picks)
         progress(config.label)
