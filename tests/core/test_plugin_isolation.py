@@ -182,9 +182,9 @@ def test_listen_shows_failed_codecs_and_completes_the_others(tmp_path):
 
 def test_listen_without_timeout_isolates_exceptions_in_process(tmp_path):
     inputs = [PageInput("in.wav", lambda: open_audio(_input(tmp_path)))]
-    broken = _codec("raise")
-    index = build_listening_page(inputs, [broken, coded.make_codec("alaw")], tmp_path / "page")
+    index = build_listening_page(inputs, [_codec("raise"), _codec("exit"), coded.make_codec("alaw")], tmp_path / "page")
     assert "failed: RuntimeError: decoder exploded" in index.read_text()
+    assert "failed: SystemExit: 4" in index.read_text()
     assert (tmp_path / "page" / "in" / "alaw" / "metrics.json").is_file()
 
 
