@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import numpy as np
 
-from .errors import AudioFormatError, InputError, UnsupportedError
+from .errors import AudioFormatError, InputError, ParameterError, UnsupportedError
 from .params import Param, bind_params
 
 if TYPE_CHECKING:
