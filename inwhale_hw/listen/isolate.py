@@ -3,8 +3,9 @@
 :func:`run_isolated` calls ``fn`` and returns its result, or raises :class:`CodecFailed` with a
 one-line reason:
 
-* without a timeout, in this process: any ``Exception`` from the codec (a plugin bug, a typed
-  error) becomes ``CodecFailed``;
+* without a timeout, in this process: any ``Exception`` or ``SystemExit`` from the codec (a
+  plugin bug, a typed error, ``sys.exit()``) becomes ``CodecFailed``; ``KeyboardInterrupt`` and
+  the CLI's :class:`~inwhale_hw.errors.SignalExit` still stop the run;
 * with ``timeout`` seconds, in a forked child process (POSIX ``fork``: the codec, the open
   input and the page's temporary directory are inherited, nothing is re-imported).  The child
   sends the result back through a pipe; a child still running after ``timeout`` seconds is
@@ -23,6 +24,8 @@ import signal
 import sys
 import traceback
 from typing import Callable, TypeVar
+
+from ..errors import SignalExit
 
 __all__ = ["CodecFailed", "run_isolated", "can_time_out"]
 
@@ -63,7 +66,9 @@ def run_isolated(fn: Callable[[], T], timeout: float | None = None) -> T:
     if timeout is None or not can_time_out():
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - a broken codec is shown on the page, not fatal
+        except SignalExit:
+            raise
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - a broken codec is shown on the page, not fatal
             raise CodecFailed(_one_line(exc)) from exc
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)

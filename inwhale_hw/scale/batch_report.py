@@ -97,7 +97,6 @@ def _pages(rows, configs: Sequence[CodecConfig], items: Sequence[CorpusItem], ra
     from ..listen import PageInput, build_listening_page
 
     by_name = {item.name: item for item in items}
-    (out / "pages").mkdir(exist_ok=True)
     links = {}
     for n, config in enumerate(configs):
         picks = pick_examples(rows, config.label)
@@ -105,6 +104,7 @@ def _pages(rows, configs: Sequence[CodecConfig], items: Sequence[CorpusItem], ra
             continue
         names = list(dict.fromkeys(picks[k] for k in ("best", "median", "worst")))
         inputs = [PageInput(name, functools.partial(open_audio, by_name[name].path, rate=rate)) for name in names]
+        (out / "pages").mkdir(exist_ok=True)  # atomic outputs never create parents themselves
         page = build_listening_page(inputs, [config.build()], out / "pages" / str(n))
         links[config.label] = (page.relative_to(out).as_posix(), picks)
         progress(config.label)
@@ -145,7 +145,6 @@ def write_batch_outputs(result: BatchResult, configs: Sequence[CodecConfig], ite
                         progress: Callable[[str], None] = lambda label: None) -> dict[str, Path]:
     """Write every output of the module docstring into ``out_dir``; return the paths written."""
     out = Path(out_dir)
-    out.mkdir(exist_ok=True)  # the command's own output directory; a missing parent is refused
     written = {"results.csv": write_csv(out / "results.csv", result.rows, FIRST_COLUMNS)}
     if parquet_available():
         written["results.parquet"] = write_parquet(out / "results.parquet", result.rows, FIRST_COLUMNS)

@@ -147,6 +147,7 @@ def _kill_when(proc: subprocess.Popen, ready, timeout: float = 60.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["roundtrip", "listen"])
 def test_sigterm_during_directory_build_leaves_nothing(tmp_path, command):
     src = _long_input(tmp_path)
@@ -163,6 +164,7 @@ def test_sigterm_during_directory_build_leaves_nothing(tmp_path, command):
     assert _temps(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_sigterm_during_encode_leaves_no_temporary(tmp_path):
     """Signals at several moments: each run either completed or left neither output nor temporary."""
     src = _long_input(tmp_path)
