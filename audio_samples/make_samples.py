@@ -3,7 +3,7 @@
     .venv/bin/python audio_samples/make_samples.py
 
 speech_8k.wav   espeak-ng (Debian package) speaking SPEECH_TEXT, resampled 22050 -> 8000 Hz
-                with inwhale_hw.audio.pcm.read_audio (scipy resample_poly, round half to even)
+                with inwhale_hw.audio.stream.read_audio (scipy resample_poly, round half to even)
 music_44k.wav   a synthesized stereo clip (NumPy only, seed MUSIC_SEED): plucked chords, a
                 bass line and noise hi-hats, peak -3 dBFS, TPDF-dithered to int16
 """
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inwhale_hw.audio.pcm import float_to_int16, read_audio, write_pcm
+from inwhale_hw.audio.pcm import float_to_int16, write_pcm
+from inwhale_hw.audio.stream import read_audio
 
 HERE = Path(__file__).resolve().parent
 SPEECH_TEXT = "The quick brown fox jumps over the lazy dog."

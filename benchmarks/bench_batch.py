@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from inwhale_hw.audio.pcm import read_audio
+from inwhale_hw.audio.stream import read_audio
 from inwhale_hw.scale import CodecConfig, discover, open_engine, run_batch
 
 ONE_THREAD = {"INWHALE_HW_THREADS": "1", "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}

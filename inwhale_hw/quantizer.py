@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Quantizer", "StreamEncoder", "StreamDecoder", "TensorStream", "TensorEncoder", "TensorDecoder", "KINDS",
-    "check_integer_array",
+    "check_integer_array", "check_frames_channels",
 ]
 
 KINDS = ("audio", "tensor")
@@ -80,6 +80,11 @@ class Quantizer:
     #: default whole-byte payload of ``pack_codes``
     wav_encode: ClassVar[Callable[..., Any] | None] = None
     wav_decode: ClassVar[Callable[..., Any] | None] = None
+    #: streaming forms of the two above (same bytes for any chunking): ``wav_encoder(rate,
+    #: channels) -> (encoder, WavPayload)`` and ``wav_decoder(fmt, size, frames) -> decoder``
+    #: with ``decode``/``flush``/``notes``; ``None``: the containers call the one-shot hooks
+    wav_encoder: ClassVar[Callable[..., Any] | None] = None
+    wav_decoder: ClassVar[Callable[..., Any] | None] = None
 
     def __init__(self, **params: Any) -> None:
         params = _renamed(type(self), params)
@@ -149,6 +154,7 @@ class Quantizer:
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
         """Inverse of :meth:`pack_codes`: ``frames`` x ``channels`` codes from ``data``."""
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         dtype = np.dtype(self.code_dtype).newbyteorder("<")
         needed = frames * channels * dtype.itemsize
         if len(data) < needed:
@@ -202,6 +208,13 @@ class Quantizer:
     def _check_codes(self, codes: Any, lo: int, hi: int) -> np.ndarray:
         """Validate integer codes in [lo, hi] of shape (n,) or (n, channels)."""
         return check_integer_array(codes, f"{self.name}.decode", lo, hi, "codes")
+
+
+def check_frames_channels(frames: Any, channels: Any, where: str) -> None:
+    """Raise :class:`ParameterError` unless ``frames >= 0`` and ``channels >= 1`` are integers."""
+    for name, value, low in (("frames", frames, 0), ("channels", channels, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ParameterError(f"{where}: {name}={value!r} is not allowed; expected an integer >= {low}")
 
 
 def check_integer_array(x: Any, where: str, lo: int, hi: int, what: str) -> np.ndarray:

@@ -92,7 +92,7 @@ def load_grid(path: str | os.PathLike) -> list[CodecConfig]:
 
 def evaluate(source: str | bytes, suffix: str, config: CodecConfig, rate: int | None) -> dict[str, Any]:
     """One task: the row for ``config`` on one input (a path, or the file's bytes)."""
-    from ..audio.pcm import read_audio
+    from ..audio.stream import read_audio
     from ..audio.roundtrip import run_roundtrip
 
     q = config.build()

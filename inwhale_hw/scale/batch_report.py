@@ -12,6 +12,8 @@ files of best, median and worst segmental SNR.
 
 from __future__ import annotations
 
+import functools
+
 import html
 import math
 from pathlib import Path
@@ -91,7 +93,7 @@ def _plots(rows: Sequence[dict[str, Any]], summary: Sequence[dict[str, Any]], ou
 
 def _pages(rows, configs: Sequence[CodecConfig], items: Sequence[CorpusItem], rate, out: Path,
            progress: Callable[[str], None]) -> dict[str, tuple[str, dict[str, str]]]:
-    from ..audio.pcm import read_audio
+    from ..audio.stream import open_audio
     from ..listen import PageInput, build_listening_page
 
     by_name = {item.name: item for item in items}
@@ -101,7 +103,8 @@ def _pages(rows, configs: Sequence[CodecConfig], items: Sequence[CorpusItem], ra
         if not picks:
             continue
         names = list(dict.fromkeys(picks[k] for k in ("best", "median", "worst")))
-        inputs = [PageInput(name, read_audio(by_name[name].path, rate=rate)) for name in names]
+        inputs = [PageInput(name, functools.partial(open_audio, by_name[name].path, rate=rate)) for name in names]
+        (out / "pages").mkdir(exist_ok=True)  # atomic outputs never create parents themselves
         page = build_listening_page(inputs, [config.build()], out / "pages" / str(n))
         links[config.label] = (page.relative_to(out).as_posix(), picks)
         progress(config.label)

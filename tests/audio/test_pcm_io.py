@@ -14,7 +14,8 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from inwhale_hw.audio import pcm
-from inwhale_hw.audio.pcm import AudioSaturationWarning, float_to_int16, read_audio, write_pcm
+from inwhale_hw.audio.pcm import AudioSaturationWarning, float_to_int16, write_pcm
+from inwhale_hw.audio.stream import read_audio
 from inwhale_hw.errors import AudioFormatError, ParameterError
 
 

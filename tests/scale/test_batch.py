@@ -15,7 +15,7 @@ import soundfile as sf
 from click.testing import CliRunner
 from corpus_data import make_corpus
 
-from inwhale_hw.audio.pcm import read_audio
+from inwhale_hw.audio.stream import read_audio
 from inwhale_hw.audio.roundtrip import run_roundtrip
 from inwhale_hw.cli import cli
 from inwhale_hw.errors import InputError, ParameterError
