@@ -192,7 +192,7 @@ class ImaAdpcm(SequentialCodec):
         block_align = default_block_align(rate, channels) if self.block_size is None else self.block_size
         spb = check_block_align(block_align, channels)
         layout = WavPayload(b"", 0, block_align, 4, struct.pack("<H", spb), spb)
-        return ImaWavEncoder(channels, block_align, self.encoder_mode, self.trellis_nodes), layout
+        return ImaWavEncoder(channels, block_align, self.method, self.trellis_nodes), layout
 
     def wav_decoder(self, fmt, size: int, frames: int | None) -> ImaWavDecoder:
         """Streaming form of :meth:`wav_decode` for a data body of ``size`` bytes."""
