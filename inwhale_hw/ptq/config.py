@@ -128,18 +128,18 @@ class PTQConfig(_TomlMixin):
 
 @dataclass(frozen=True)
 class DynamicConfig(_TomlMixin):
-    """Dynamic PTQ: weights quantized offline, activations at run time (DynamicQuantizeLinear)."""
+    """Dynamic PTQ: weights quantized offline (per tensor), activations at run time
+    (DynamicQuantizeLinear); ``op_types`` from MatMul (Gemm is rewritten to MatMul + Add) and Conv."""
 
     weight_type: str = "int8"
-    per_channel: bool = False
     reduce_range: bool = False
-    op_types: tuple[str, ...] = ("MatMul",)
+    op_types: tuple[str, ...] = ("MatMul", "Conv")
     exclude_nodes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _choice("weight_type", self.weight_type, ("uint8", "int8"))
         for op in self.op_types:
-            _choice("op_types entry", op, ("MatMul", "Gemm", "Conv"))
+            _choice("op_types entry", op, ("MatMul", "Conv"))
 
 
 @dataclass(frozen=True)
