@@ -9,8 +9,9 @@ in one call.  Configs: :mod:`inwhale_hw.ptq.config`; observers and their formula
 
 from .config import DynamicConfig, GPTQConfig, PTQConfig, SmoothQuantConfig, WeightOnlyConfig, load_config
 from .dynamic import quantize_dynamic
+from .weight_only import quantize_weight_only
 from .static import PreparedModel, observed_model, prepare, quantize, save_model, simulator_runner
 
 __all__ = ["PTQConfig", "DynamicConfig", "WeightOnlyConfig", "GPTQConfig", "SmoothQuantConfig", "load_config",
            "PreparedModel", "prepare", "quantize", "observed_model", "simulator_runner", "save_model",
-           "quantize_dynamic"]
+           "quantize_dynamic", "quantize_weight_only"]
