@@ -32,9 +32,11 @@ Range selection:
   window merged into ``Q`` quantized bins and spread back uniformly over the non-empty bins
   (integer division), both smoothed (zeros -> ``1e-4``, the mass taken evenly off the non-zero
   bins); the window minimising ``KL(P || Q) = sum P log(P / Q)`` (float32, normalised) wins.
-* :func:`mse_range`: the symmetric threshold ``t`` (a bin edge) minimising the expected squared
-  error ``sum_j h_j (c_j - Q_t(c_j))^2`` over the bin centres ``c_j``, where ``Q_t`` is the
-  uniform quantizer with ``L`` levels covering ``[-t, t]`` (clipping included).
+* :func:`mse_range`: the range ``[r lo0, r hi0]`` (``lo0 = min(x_min, 0)``, ``hi0 =
+  max(x_max, 0)``; for a histogram of ``|x|``: ``-+max|x|``), ``r = k / 100`` for ``k = 1..100``,
+  minimising the expected squared error ``sum_j h_j (c_j - Q_r(c_j))^2`` over the bin centres
+  ``c_j``, where ``Q_r`` is the uniform quantizer with ``L`` levels, step ``(hi - lo) / (L - 1)``
+  and zero point ``rint(-lo / step)``, clipping included; the first (smallest) ``r`` wins ties.
 """
 
 from __future__ import annotations
@@ -247,21 +249,22 @@ def entropy_range(h: Histogram, quantized_bins: int = 128) -> tuple[np.ndarray, 
     return lo, hi
 
 
-def mse_range(h: Histogram, levels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric ``(-t, t)`` minimising the histogram-weighted squared error (module doc)."""
-    centres = ((h.edges[:-1] + h.edges[1:]) * 0.5).astype(np.float64)
+def mse_range(h: Histogram, levels: int, grid: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """``(r lo0, r hi0)`` minimising the histogram-weighted squared error (module doc)."""
+    centres = ((h.edges[:-1].astype(np.float64) + h.edges[1:]) * 0.5)
+    counts = h.hist.astype(np.float64)
     if h.absolute:
-        centres = np.concatenate([centres, -centres])
-        counts = np.concatenate([h.hist, h.hist]).astype(np.float64)
+        centres, counts = np.concatenate([centres, -centres]), np.concatenate([counts, counts])
+        lo0, hi0 = -float(h.edges[-1]), float(h.edges[-1])
     else:
-        counts = h.hist.astype(np.float64)
-    candidates = np.unique(np.abs(h.edges.astype(np.float64)))
-    candidates = candidates[candidates > 0]
-    if not candidates.size:
-        z = np.array(0, dtype=h.edges.dtype)
-        return z, z
-    steps = 2 * candidates / (levels - 1)
-    q = np.clip(np.round(centres[None, :] / steps[:, None]), -(levels // 2), (levels - 1) // 2) * steps[:, None]
+        lo0, hi0 = min(float(h.lo), 0.0), max(float(h.hi), 0.0)
+    if hi0 - lo0 <= 0:
+        return np.array(lo0, dtype=h.edges.dtype), np.array(hi0, dtype=h.edges.dtype)
+    r = np.arange(1, grid + 1)[:, None] / grid
+    lo, hi = r * lo0, r * hi0
+    step = (hi - lo) / (levels - 1)
+    zero = np.rint(-lo / step)
+    q = (np.clip(np.rint(centres[None, :] / step) + zero, 0, levels - 1) - zero) * step
     err = (counts[None, :] * (centres[None, :] - q) ** 2).sum(axis=1)
-    t = np.array(candidates[int(np.argmin(err))], dtype=h.edges.dtype)
-    return -t, t
+    best = float(r[int(np.argmin(err)), 0])
+    return np.array(best * lo0, dtype=h.edges.dtype), np.array(best * hi0, dtype=h.edges.dtype)

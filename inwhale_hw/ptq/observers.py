@@ -11,8 +11,8 @@ Each observer takes float32 batches with :meth:`update` and gives the clipping r
   percentile_range`); symmetric uses the histogram of ``|x|``.
 * ``entropy``: TensorRT's KL-divergence threshold search over the histogram
   (:func:`~inwhale_hw.ptq.histogram.entropy_range`).
-* ``mse``: the symmetric threshold minimising the histogram-weighted squared quantization error
-  at the activation type's number of levels (:func:`~inwhale_hw.ptq.histogram.mse_range`).
+* ``mse``: the clip ratio of the observed range minimising the histogram-weighted squared
+  quantization error at the activation type's number of levels (:func:`~inwhale_hw.ptq.histogram.mse_range`).
 
 Histogram observers either merge batch by batch (:meth:`Histogram.update`) or, when
 ``two_pass`` is set, take all batches in two passes (:func:`~inwhale_hw.ptq.histogram.

@@ -99,19 +99,22 @@ def test_minmax_and_moving_average_formulas():
 
 
 def test_mse_range_is_the_brute_force_minimum():
+    """Restated from the definition with the element-wise quantizer of qparams (a float64 loop)."""
     x = np.concatenate(_batches(4, 3))
     h = Histogram(absolute=False, bins=64)
     h.update(x)
     lo, hi = mse_range(h, 256)
     centres = (h.edges[:-1].astype(np.float64) + h.edges[1:]) / 2
-    best, best_t = np.inf, None
-    for t in sorted(set(abs(float(e)) for e in h.edges if e != 0)):
-        step = 2 * t / 255
-        q = np.clip(np.round(centres / step), -128, 127) * step
-        err = float((h.hist * (centres - q) ** 2).sum())
+    lo0, hi0 = min(float(x.min()), 0.0), max(float(x.max()), 0.0)
+    best, best_r = np.inf, None
+    for k in range(1, 101):
+        a, b = k / 100 * lo0, k / 100 * hi0
+        step = (b - a) / 255
+        z = round(-a / step)
+        err = sum(c * (m - (min(max(round(m / step) + z, 0), 255) - z) * step) ** 2 for c, m in zip(h.hist, centres))
         if err < best:
-            best, best_t = err, t
-    assert -lo == hi and float(hi) == pytest.approx(best_t, rel=1e-7)
+            best, best_r = err, k / 100
+    assert float(hi) == pytest.approx(best_r * hi0, rel=1e-6) and float(lo) == pytest.approx(best_r * lo0, rel=1e-6)
 
 
 def test_config_from_toml_and_typed_errors(tmp_path):
