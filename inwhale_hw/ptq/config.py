@@ -30,7 +30,8 @@ CALIBRATIONS = ("minmax", "moving_average", "percentile", "entropy", "mse")
 #: operator types the static quantizer knows (onnxruntime's QDQ registry for these ops)
 QUANTIZABLE_OPS = ("Conv", "Gemm", "MatMul", "Relu", "Clip", "Add", "Mul", "MaxPool", "AveragePool",
                    "GlobalAveragePool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze",
-                   "Concat", "Sigmoid", "Softmax")
+                   "Concat", "Sigmoid", "Softmax", "BatchNormalization", "LayerNormalization",
+                   "InstanceNormalization")
 
 
 def _choice(name: str, value: Any, allowed) -> Any:
@@ -63,8 +64,9 @@ class _TomlMixin:
 class PTQConfig(_TomlMixin):
     """Static PTQ: activations calibrated on data, weights quantized offline.
 
-    ``calibration`` applies to activations; ``weight_calibration`` ("minmax" or "mse") to
-    weights.  ``percentile`` (percent), ``num_bins`` / ``num_quantized_bins`` (histograms),
+    ``calibration`` applies to activations; ``weight_calibration`` to weights: "minmax" (the
+    extremes, onnxruntime's rule) or "mse" (the clip ratio of the extremes minimising the
+    squared error over a 2048-bin histogram of the weight, per tensor or per channel).  ``percentile`` (percent), ``num_bins`` / ``num_quantized_bins`` (histograms),
     ``momentum`` (moving average), ``two_pass_histogram`` (collect the histogram over fixed
     edges found in a first pass: onnxruntime's all-batches-at-once result in constant memory;
     needs a calibration source that can be iterated twice).  ``keep_removable_activations``:
@@ -89,7 +91,6 @@ class PTQConfig(_TomlMixin):
     op_types: tuple[str, ...] = QUANTIZABLE_OPS
     exclude_nodes: tuple[str, ...] = ()
     keep_removable_activations: bool = False
-    qoperator: bool = False
     opset: int | None = None
 
     def __post_init__(self) -> None:
@@ -149,13 +150,11 @@ class WeightOnlyConfig(_TomlMixin):
     bits: int = 4
     group_size: int = 32
     symmetric: bool = True
-    output: str = "dequantize_linear"
     exclude_nodes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _choice("bits", self.bits, (4, 8))
         _number("group_size", self.group_size, 2, 1 << 16)
-        _choice("output", self.output, ("dequantize_linear", "matmul_nbits"))
 
 
 @dataclass(frozen=True)
@@ -179,9 +178,12 @@ class SmoothQuantConfig(_TomlMixin):
 
     alpha: float = 0.5
     op_types: tuple[str, ...] = field(default=("MatMul", "Gemm"))
+    exclude_nodes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _number("alpha", self.alpha, 0, 1)
+        for op in self.op_types:
+            _choice("op_types entry", op, ("MatMul", "Gemm"))
 
 
 _KINDS = {"static": PTQConfig, "dynamic": DynamicConfig, "weight_only": WeightOnlyConfig,

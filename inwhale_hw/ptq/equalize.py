@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
+from .config import SmoothQuantConfig
 from .static import _batches, load_float_model, simulator_runner
 
 __all__ = ["smoothquant_scales", "smoothquant", "equalize_pair", "cross_layer_equalize", "bias_correct", "linear_layers"]
@@ -123,13 +124,15 @@ def _input_stats(proto, names: list[str], data, runner, batch: int, what: str):
     return acc if what == "absmax" else {a: s / c for a, (s, c) in acc.items()}
 
 
-def smoothquant(model: Any, data: Any, alpha: float = 0.5, *, runner=None, batch: int = 64):
-    """Smooth every linear layer's input (module doc): a ``Mul`` by ``1/s``, ``W <- diag(s) W``."""
+def smoothquant(model: Any, data: Any, config: SmoothQuantConfig | None = None, *, runner=None, batch: int = 64):
+    """Smooth the selected linear layers' inputs (module doc): a ``Mul`` by ``1/s``, ``W <- diag(s) W``."""
     from onnx import helper
 
+    config = config or SmoothQuantConfig()
+    alpha = config.alpha
     proto = load_float_model(model)
     inits, nh = _init_map(proto)
-    layers = linear_layers(proto)
+    layers = [n for n in linear_layers(proto) if n.op_type in config.op_types and n.name not in config.exclude_nodes]
     targets = {n.output[0] for n in layers}
     absmax = _input_stats(proto, sorted({n.input[0] for n in layers}), data, runner, batch, "absmax")
     nodes = []

@@ -7,6 +7,8 @@ The placement rules are onnxruntime's ``QDQQuantizer`` (1.32.0) for the operator
   with the weight type (per channel on axis 0 for Conv, on the output axis for Gemm / MatMul);
   a Conv / Gemm bias initializer becomes int32 with scale ``s_x s_w`` and zero point 0
   (:func:`~inwhale_hw.ptq.qparams.quantize_bias`); the output is an activation.
+* BatchNormalization / LayerNormalization / InstanceNormalization: the data input and the
+  outputs are activations, an initializer scale is a weight, the bias an int32 bias as above.
 * Relu / Clip after a quantized tensor with one consumer: the node is dropped and its
   producer writes the activation's output directly (asymmetric activations only, unless
   ``keep_removable_activations``); before calibration ranges are used, the input of such a
@@ -32,12 +34,14 @@ from collections import Counter
 import numpy as np
 
 from ..errors import ModelError
+from .histogram import Histogram, mse_range
 from .qparams import QTYPES, qrange, quantize_array, quantize_bias, scale_zero_point
 
 __all__ = ["to_qdq"]
 
 WEIGHTED = ("Conv", "Gemm", "MatMul")
 REMOVABLE = ("Relu", "Clip")
+NORMALIZATION = ("BatchNormalization", "LayerNormalization", "InstanceNormalization")
 SAME_AS_INPUT = ("Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "AveragePool", "MaxPool")
 
 
@@ -83,6 +87,16 @@ class _Plan:
             if op != "MatMul" and len(node.input) > 2 and self._float_init(node.input[2]):
                 self.biases[node.input[2]] = (node.input[0], w)
             self.activation(node.output[0])
+        elif op in NORMALIZATION:
+            self.activation(node.input[0])
+            if self._float_init(node.input[1]):
+                self.weights.setdefault(node.input[1], 0 if self.cfg.per_channel else None)
+            else:
+                self.activation(node.input[1])
+            if len(node.input) > 2 and self._float_init(node.input[2]):
+                self.biases[node.input[2]] = (node.input[0], node.input[1])
+            for t in node.output:
+                self.activation(t)
         elif op in REMOVABLE:
             src, out = node.input[0], node.output[0]
             if not self.quantized(src):
@@ -161,12 +175,15 @@ def to_qdq(model, ranges: dict, config):
     def weight(name: str, axis, qtype: str, sym: bool):
         data = numpy_helper.to_array(plan.inits[name])
         qmin, qmax = qrange(qtype, sym, config.reduce_range and qtype == w_type)
+        mse = config.weight_calibration == "mse" and qtype == w_type
         if axis is None:
-            zp, s = scale_zero_point(np.array(data.min(), data.dtype), np.array(data.max(), data.dtype), qmin, qmax, sym)
+            lo, hi = _weight_range(data.ravel()[None, :], mse, sym, qmin, qmax)
+            zp, s = scale_zero_point(lo[0], hi[0], qmin, qmax, sym)
             q = quantize_array(data, s, zp, qtype)
         else:
             moved = np.moveaxis(data, axis, 0).reshape(data.shape[axis], -1)
-            zp, s = scale_zero_point(moved.min(axis=1), moved.max(axis=1), qmin, qmax, sym)
+            lo, hi = _weight_range(moved, mse, sym, qmin, qmax)
+            zp, s = scale_zero_point(lo, hi, qmin, qmax, sym)
             shape = [1] * data.ndim
             shape[axis] = -1
             q = quantize_array(data, s.reshape(shape), zp.reshape(shape), qtype)
@@ -244,6 +261,20 @@ def to_qdq(model, ranges: dict, config):
     g.initializer.extend(kept + new_inits)
     _ensure_opset(model, QTYPES[a_type][2] == 16 or QTYPES[w_type][2] == 4, config.opset)
     return model
+
+
+def _weight_range(rows: np.ndarray, mse: bool, sym: bool, qmin, qmax) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row ``(lo, hi)``: the extremes, or the MSE clip of them (:func:`~inwhale_hw.ptq.histogram.mse_range`)."""
+    lo, hi = rows.min(axis=1), rows.max(axis=1)
+    if not mse:
+        return lo, hi
+    levels = int(qmax) - int(qmin) + 1
+    out_lo, out_hi = lo.copy(), hi.copy()
+    for i, row in enumerate(rows):
+        h = Histogram(absolute=sym, bins=2048)
+        h.update(row)
+        out_lo[i], out_hi[i] = mse_range(h, levels)
+    return out_lo, out_hi
 
 
 def _ensure_opset(model, wide: bool, opset: int | None) -> None:

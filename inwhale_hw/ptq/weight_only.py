@@ -59,8 +59,6 @@ def quantize_weight_only(model: Any, config: WeightOnlyConfig | None = None, cal
     from onnx import TensorProto, helper, numpy_helper
 
     config = config or WeightOnlyConfig()
-    if config.output != "dequantize_linear":
-        raise ParameterError(f"output {config.output!r}: only 'dequantize_linear' is written so far")
     proto = load_float_model(model)
     g = proto.graph
     targets = weight_targets(proto, config)

@@ -58,3 +58,25 @@ def test_exclude_nodes_and_int16_activations(tmp_path_factory):
     out8 = ort_outputs(prepare(paths["cnn_float"], PTQConfig(), x, runner=ort_runner).convert(), {"x": images})[0]
     # 16-bit activations and weights: far closer to float than 8-bit ones
     assert np.abs(out16 - float_out).max() < np.abs(out8 - float_out).max() / 10
+
+
+def test_mse_weight_calibration_never_loses_sqnr(tmp_path_factory):
+    """Weights by MSE clip: per-tensor SQNR (float64, from the definition) at least min-max's."""
+    import onnx
+    from onnx import numpy_helper
+
+    paths = built_models(tmp_path_factory)
+    x = calibration_images(paths)[:256]
+    floats = {t.name: numpy_helper.to_array(t).astype(np.float64)
+              for t in onnx.load(str(paths["res_float"])).graph.initializer}
+    gains = []
+    for w in ("w1", "w2", "wd"):
+        sqnr = []
+        for method in ("minmax", "mse"):
+            q = prepare(paths["res_float"], PTQConfig(weight_calibration=method), x, runner=ort_runner).convert()
+            i = {t.name: numpy_helper.to_array(t) for t in q.graph.initializer}
+            deq = (i[f"{w}_quantized"].astype(np.float64) - i[f"{w}_zero_point"]) * i[f"{w}_scale"].astype(np.float64)
+            sqnr.append(10 * np.log10(np.sum(floats[w] ** 2) / np.sum((floats[w] - deq) ** 2)))
+        assert sqnr[1] >= sqnr[0] - 0.05, (w, sqnr)
+        gains.append(sqnr[1] - sqnr[0])
+    assert max(gains) > 0

@@ -14,7 +14,7 @@ pytest.importorskip("sklearn", reason="the digits models need scikit-learn (test
 
 from ptq_support import built_models, calibration_images, ort_outputs, ort_runner  # noqa: E402
 
-from inwhale_hw.ptq import PTQConfig, quantize  # noqa: E402
+from inwhale_hw.ptq import PTQConfig, SmoothQuantConfig, quantize  # noqa: E402
 from inwhale_hw.ptq.equalize import bias_correct, cross_layer_equalize, smoothquant  # noqa: E402
 from inwhale_hw.ptq.qparams import qrange, quantize_array, scale_zero_point  # noqa: E402
 from inwhale_hw.ptq.static import load_float_model  # noqa: E402
@@ -80,7 +80,7 @@ def test_smoothquant_keeps_the_float_output(tmp_path_factory):
     paths = built_models(tmp_path_factory)
     x, calib = np.load(paths["x"]), calibration_images(paths)
     ref = ort_outputs(paths["res_float"], {"x": x})[0]
-    smooth = smoothquant(paths["res_float"], calib, 0.5, runner=ort_runner)
+    smooth = smoothquant(paths["res_float"], calib, SmoothQuantConfig(alpha=0.5), runner=ort_runner)
     np.testing.assert_allclose(ort_outputs(smooth, {"x": x})[0], ref, rtol=1e-4, atol=1e-4)
     assert sum(n.op_type == "Mul" for n in smooth.graph.node) == 1
 
