@@ -71,7 +71,8 @@ class PTQConfig(_TomlMixin):
     edges found in a first pass: onnxruntime's all-batches-at-once result in constant memory;
     needs a calibration source that can be iterated twice).  ``keep_removable_activations``:
     keep a Relu / Clip that follows a quantized producer (onnxruntime drops it by default and
-    gives the producer's output the activation's range).
+    gives the producer's output the activation's range).  ``qoperator``: convert the QDQ model
+    to integer operators (QLinearConv, QGemm, ...; :mod:`inwhale_hw.ptq.qoperator`).
     """
 
     activation_type: str = "uint8"
@@ -91,6 +92,7 @@ class PTQConfig(_TomlMixin):
     op_types: tuple[str, ...] = QUANTIZABLE_OPS
     exclude_nodes: tuple[str, ...] = ()
     keep_removable_activations: bool = False
+    qoperator: bool = False
     opset: int | None = None
 
     def __post_init__(self) -> None:

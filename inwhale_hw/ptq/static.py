@@ -32,6 +32,7 @@ from .config import PTQConfig
 from .histogram import TwoPassHistogram
 from .observers import HistogramObserver, make_observer
 from .qdq import to_qdq
+from .qoperator import to_qoperator
 
 __all__ = ["PreparedModel", "prepare", "quantize", "observed_model", "simulator_runner", "load_float_model", "save_model"]
 
@@ -168,10 +169,11 @@ class PreparedModel:
         return {t: o.range() for t, o in self.observers.items()}
 
     def convert(self):
-        """The QDQ ModelProto."""
+        """The QDQ ModelProto (the QOperator form when ``config.qoperator``)."""
         if not self.batches_seen:
             raise ParameterError("convert() before calibrate(): feed at least one calibration batch")
-        return to_qdq(self.proto, self.ranges(), self.config)
+        model = to_qdq(self.proto, self.ranges(), self.config)
+        return to_qoperator(model) if self.config.qoperator else model
 
 
 def save_model(proto, path: Any) -> None:

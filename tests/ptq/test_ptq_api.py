@@ -80,3 +80,20 @@ def test_mse_weight_calibration_never_loses_sqnr(tmp_path_factory):
         assert sqnr[1] >= sqnr[0] - 0.05, (w, sqnr)
         gains.append(sqnr[1] - sqnr[0])
     assert max(gains) > 0
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "res"])
+def test_qoperator_form_gives_the_qdq_models_integers(tmp_path_factory, name):
+    paths = built_models(tmp_path_factory)
+    x = calibration_images(paths)
+    qdq = prepare(paths[f"{name}_float"], PTQConfig(per_channel=True), x, runner=ort_runner).convert()
+    qop = prepare(paths[f"{name}_float"], PTQConfig(per_channel=True, qoperator=True), x, runner=ort_runner).convert()
+    ops = {n.op_type for n in qop.graph.node}
+    assert ops & {"QLinearConv", "QGemm", "QLinearMatMul"} and not ops & {"Conv", "Gemm", "MatMul"}
+    images = np.load(paths["x"])
+    ref = ort_outputs(qdq, {"x": images})[0]
+    assert np.array_equal(ort_outputs(qop, {"x": images})[0], ref)
+    from inwhale_hw.accel import simulate
+
+    out, report = simulate(qop, {"x": images})
+    assert np.array_equal(out["logits"], ref) and report.outputs[0].ort_mismatches == 0
