@@ -147,16 +147,21 @@ class DynamicConfig(_TomlMixin):
 
 @dataclass(frozen=True)
 class WeightOnlyConfig(_TomlMixin):
-    """Weight-only quantization of MatMul weights in blocks of ``group_size`` along K (RTN)."""
+    """Weight-only quantization of MatMul weights in blocks of ``group_size`` along K (RTN);
+    ``output``: blocked DequantizeLinear (opset 21) or com.microsoft MatMulNBits (MatMul only)."""
 
     bits: int = 4
     group_size: int = 32
     symmetric: bool = True
+    output: str = "dequantize_linear"
     exclude_nodes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _choice("bits", self.bits, (4, 8))
         _number("group_size", self.group_size, 2, 1 << 16)
+        _choice("output", self.output, ("dequantize_linear", "matmul_nbits"))
+        if self.output == "matmul_nbits" and (self.group_size < 16 or self.group_size & (self.group_size - 1)):
+            raise ParameterError(f"group_size = {self.group_size}: MatMulNBits needs a power of two >= 16")
 
 
 @dataclass(frozen=True)

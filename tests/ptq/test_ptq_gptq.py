@@ -105,3 +105,29 @@ def test_gptq_beats_rtn_on_every_layer_and_decodes_in_onnxruntime(tmp_path_facto
             errors.setdefault(node, []).append(float(np.sum((xa @ weights[w] - xa @ expect.astype(np.float64)) ** 2)))
     for node, (err_rtn, err_gptq) in errors.items():
         assert err_gptq < err_rtn, (node, err_rtn, err_gptq)
+
+
+@pytest.mark.parametrize("sym", [True, False])
+def test_matmul_nbits_output_decodes_to_the_same_weights(tmp_path_factory, sym):
+    """The MatMulNBits form (accuracy_level 1: float32 compute) gives x @ s (q - z) of the
+    DequantizeLinear form's codes, in onnxruntime and in our simulator."""
+    import onnx
+    from onnx import numpy_helper
+
+    from inwhale_hw.accel import simulate
+
+    paths = built_models(tmp_path_factory)
+    x = np.load(paths["x"])[:200]
+    dq = quantize_weight_only(paths["res_float"], GPTQConfig(group_size=16, symmetric=sym), x)
+    nb = quantize_weight_only(paths["res_float"], GPTQConfig(group_size=16, symmetric=sym, output="matmul_nbits"), x)
+    assert [n.op_type for n in nb.graph.node].count("MatMulNBits") == 1
+    i = {t.name: numpy_helper.to_array(t) for t in dq.graph.initializer}
+    w = np.repeat(i["wd_scale"], 16, axis=0) * (i["wd_quantized"].astype(np.float32) - np.repeat(i["wd_zero_point"], 16, axis=0))
+    probe = onnx.ModelProto.FromString(nb.SerializeToString())
+    for t in ("s_flat", "mm"):
+        probe.graph.output.append(onnx.helper.make_tensor_value_info(t, 1, None))
+    sess = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {"x": x})))
+    np.testing.assert_allclose(got["mm"], got["s_flat"].astype(np.float64) @ w, rtol=1e-5, atol=1e-5)
+    out, report = simulate(nb, {"x": x})
+    np.testing.assert_allclose(out["logits"], got["logits"], rtol=1e-5, atol=1e-5)
