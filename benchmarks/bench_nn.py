@@ -1,6 +1,7 @@
-"""Exact integer matmul throughput: inwhale_hw.nn against onnxruntime and APyTypes, same run.
+"""Exact integer matmul throughput: inwhale_hw.nn against onnxruntime and APyTypes, same run;
+narrow saturating / wrapping accumulators against the exact path.
 
-    python benchmarks/bench_nn.py [--size 256] [--repeat 30]
+    python benchmarks/bench_nn.py [--size 256] [--repeat 30] [--conv-repeat 3] [--no-conv]
 
 On seeded int8 operands of M = K = N = size (default 256), best-of-R wall time (interleaved
 rounds) of:
@@ -15,17 +16,31 @@ rounds) of:
 
 Every result is checked equal to the exact product first.  Prints GMAC/s (M*K*N / time) and
 the ratio of inwhale_hw to each reference.  Goal (issue 6): exact int8 matmul >= 9 GMAC/s.
+
+Narrow accumulators (issue 12 section 3): ``nn.matmul`` on the same operands and ``nn.conv2d``
+on a ResNet50-sized layer (int8 activations 1x256x56x56, 3x3 int8 weights 256 -> 256, pad 1,
+1.85 G MAC) with the default exact 32-bit accumulator against an 18-bit (matmul) / 16-bit (conv)
+register under ``sat`` and ``wrap``.  Every path returns the same statistics
+(:class:`~inwhale_hw.nn.AccumulatorStats`: overflowed outputs, final sums out of range, peak,
+bounds); the narrow paths run the compiled running sums (:mod:`inwhale_hw.fixed.running`) on
+the outputs the bound analysis cannot clear.  Goal: each narrow path <= 5x the exact path's
+time, measured in the same run (best of N, interleaved).  The narrow results are checked
+against the NumPy path on a slice first.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Callable
 
 import numpy as np
 
-from inwhale_hw.nn import matmul, qlinear_matmul
+from inwhale_hw.fixed import running
+from inwhale_hw.nn import conv2d, matmul, qlinear_matmul
 from timing import best_times
+
+NARROW_GOAL = 5.0
 
 
 
@@ -63,6 +78,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--conv-repeat", type=int, default=3)
+    parser.add_argument("--no-conv", action="store_true", help="skip the ResNet50-sized convolution")
     args = parser.parse_args()
     n = args.size
     rng = np.random.default_rng(args.seed)
@@ -106,6 +123,44 @@ def main() -> None:
     print(f"{'implementation':44s} {'ms':>8s} {'GMAC/s':>8s} {'speed of nn.matmul vs this':>26s}")
     for (name, _), t in zip(rows, times):
         print(f"{name:44s} {t * 1e3:8.3f} {macs / t / 1e9:8.2f} {t / ours:25.2f}x")
+    worst = narrow_accumulators("matmul", lambda **kw: matmul(a, b, **kw), 18, macs, args.repeat,
+                                lambda **kw: matmul(a[:8], b, **kw))
+    if not args.no_conv:
+        x = rng.integers(-128, 128, (1, 256, 56, 56)).astype(np.int8)
+        w = rng.integers(-127, 128, (256, 256, 3, 3)).astype(np.int8)
+        worst = max(worst, narrow_accumulators(
+            "conv2d 1x256x56x56 * 256x256x3x3", lambda **kw: conv2d(x, w, padding=1, **kw), 16,
+            256 * 56 * 56 * 256 * 9, args.conv_repeat, lambda **kw: conv2d(x[:, :, :6, :6], w, padding=1, **kw)))
+    print(f"narrow-accumulator goal (<= {NARROW_GOAL:g}x the exact path): "
+          f"{'met' if worst <= NARROW_GOAL else 'MISSED'} (worst {worst:.2f}x)")
+
+
+def narrow_accumulators(label: str, run, bits: int, macs: int, repeat: int, small) -> float:
+    """Time ``run(**accumulator)`` exact (32-bit wrap) and at ``bits`` under sat and wrap; print
+    the ratios and return the worst.  ``small`` runs a slice, checked against the NumPy path."""
+    configs = [("exact, 32-bit wrap (default)", {}),
+               (f"{bits}-bit sat", {"acc_bits": bits, "overflow": "sat"}),
+               (f"{bits}-bit wrap", {"acc_bits": bits, "overflow": "wrap"})]
+    for _, kw in configs[1:]:
+        compiled = small(**kw)
+        enabled, running.ENABLED = running.ENABLED, False
+        try:
+            reference = small(**kw)
+        finally:
+            running.ENABLED = enabled
+        assert np.array_equal(compiled.values, reference.values) and compiled.stats == reference.stats
+    results = [run(**kw) for _, kw in configs]
+    fns = [lambda kw=kw: run(**kw) for _, kw in configs]
+    times = best_times(fns, repeat)
+    cpu = best_times(fns, repeat, time.process_time)
+    print(f"{label} ({macs / 1e6:.0f} M MAC), best of {repeat}; compiled running sums: {running.ENABLED}")
+    print(f"{'accumulator':30s} {'wall ms':>9s} {'GMAC/s':>7s} {'vs exact':>8s} {'CPU ms':>9s} {'vs exact':>8s}"
+          f"  overflowed / final out of range / peak bits")
+    for (name, _), t, c, r in zip(configs, times, cpu, results):
+        st = r.stats
+        print(f"{name:30s} {t * 1e3:9.2f} {macs / t / 1e9:7.2f} {t / times[0]:7.2f}x {c * 1e3:9.2f} "
+              f"{c / max(cpu[0], 1e-9):7.2f}x  {st.overflowed} / {st.final_out_of_range} / {st.bits_needed}")
+    return max(t / times[0] for t in times[1:])
 
 
 if __name__ == "__main__":

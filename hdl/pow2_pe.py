@@ -33,7 +33,7 @@ from amaranth.hdl import Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib.wiring import In
 
 from inwhale_hw.errors import ParameterError
-from inwhale_hw.plugins.tensor.pow2 import APOT_TERMS
+from inwhale_hw.nn.shiftadd import APOT_TERMS
 
 from .pe import AccumulatingElement, check_choice, validating
 

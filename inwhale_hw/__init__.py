@@ -17,8 +17,8 @@ from .hardware import Golden, HardwareBlocks, HardwareModel
 from .hookspecs import hookimpl
 from .params import Param
 from .quantizer import Quantizer, StreamDecoder, StreamEncoder
+from .version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",

@@ -29,6 +29,7 @@ import pluggy
 from . import hookspecs
 from .errors import PluginLoadError
 from .registry import HardwareRegistry, QuantizerRegistry
+from .version import __version__
 
 __all__ = ["DEFAULT_PLUGINS", "ENTRY_POINT_GROUP", "PluginHost", "PluginInfo", "get_host", "reset_host"]
 
@@ -43,6 +44,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "inwhale_hw.plugins.dpcm",
     "inwhale_hw.plugins.adpcm",
     "inwhale_hw.plugins.accel_blocks",
+    "inwhale_hw.plugins.gguf",
+    "inwhale_hw.plugins.minifloat",
+    "inwhale_hw.plugins.mx",
+    "inwhale_hw.plugins.bnb",
 )
 
 
@@ -86,8 +91,6 @@ class PluginHost:
         self.registry = QuantizerRegistry()
         self.hardware = HardwareRegistry(self.registry)
         self.plugins: dict[str, PluginInfo] = {}
-        from . import __version__
-
         for module_name in builtins:
             info = PluginInfo(module_name, "inwhale_hw", __version__, builtin=True)
             self._load(info, lambda name=module_name: importlib.import_module(name))

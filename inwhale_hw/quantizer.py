@@ -24,11 +24,12 @@ streaming objects that call them chunk by chunk.
 from __future__ import annotations
 
 import enum
+import warnings
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 import numpy as np
 
-from .errors import AudioFormatError, InputError, UnsupportedError
+from .errors import AudioFormatError, InputError, ParameterError, UnsupportedError
 from .params import Param, bind_params
 
 if TYPE_CHECKING:
@@ -45,8 +46,9 @@ class Quantizer:
     Subclasses set the class attributes below and implement :meth:`encode` and
     :meth:`decode`.  Parameters are declared in ``params``; the constructor validates them
     and stores all of them in ``self.params``, and each as an attribute of the same name
-    unless that name is a method or property of the class (IMA-ADPCM's ``encoder``
-    parameter must not hide the ``encoder()`` streaming method).
+    unless that name is a method or property of the class.  ``renamed_params`` maps a
+    deprecated parameter name to its new one: the old name still works for one release, with
+    a :class:`DeprecationWarning`.
     Cross-parameter checks go in :meth:`_check_params`, which runs after validation.
     """
 
@@ -63,8 +65,11 @@ class Quantizer:
     sample_dtype: ClassVar[Any] = np.int16
     #: True when encoding one sample depends on earlier samples
     stateful: ClassVar[bool] = False
+    #: deprecated parameter name -> its new name (accepted with a DeprecationWarning)
+    renamed_params: ClassVar[dict[str, str]] = {}
 
     def __init__(self, **params: Any) -> None:
+        params = _renamed(type(self), params)
         values = bind_params(self.params, params, f"quantizer {self.name!r}")
         self.params = values  # type: ignore[misc]  # instance attribute shadows the spec tuple
         for key, value in values.items():
@@ -198,6 +203,26 @@ def check_integer_array(x: Any, where: str, lo: int, hi: int, what: str) -> np.n
                 f"{where}: value {bad} at flat index {index} is outside the {what} range [{lo}, {hi}]"
             )
     return arr
+
+
+def _renamed(cls: type[Quantizer], params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with deprecated names replaced by their new ones (warning once per call)."""
+    for old, new in cls.renamed_params.items():
+        if old not in params:
+            continue
+        if new in params:
+            raise ParameterError(
+                f"quantizer {cls.name!r}: parameters {old!r} and {new!r} are the same setting; "
+                f"pass only {new!r} ({old!r} is deprecated)"
+            )
+        warnings.warn(
+            f"quantizer {cls.name!r}: parameter {old!r} is deprecated and will be removed in the next "
+            f"release; use {new!r} (e.g. -p {new}={params[old]})",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        params = {new if key == old else key: value for key, value in params.items()}
+    return params
 
 
 def _is_member(cls: type, name: str) -> bool:

@@ -16,7 +16,8 @@ It raises ``AssertionError`` naming the first broken rule, and returns a
   :class:`~inwhale_hw.errors.ParameterError` quoting the bad value;
 * round trip: ``decode(encode(x))`` keeps the shape of ``x``; audio codes are integers of
   ``code_dtype`` with the input's shape and decoded samples are ``sample_dtype``; mono and
-  stereo, including the int16 extremes; tensor quantizers take 1-D, 2-D and 4-D arrays;
+  stereo, including the int16 extremes; tensor quantizers take 1-D, 2-D and 4-D arrays (whose
+  last axis is a multiple of ``last_axis_multiple`` when the quantizer declares one: block formats);
 * determinism: repeated calls and fresh instances give identical bits;
 * streaming: over several seeded random chunkings (including 1-sample chunks) the streaming
   encoder and decoder give exactly the one-shot result;
@@ -91,7 +92,7 @@ def check_quantizer(
     _check_parameters(cls, params, report)
     rng = np.random.default_rng(seed)
     q = cls(**params)
-    inputs = [signal] if signal is not None else _default_inputs(cls.kind, rng)
+    inputs = [signal] if signal is not None else _default_inputs(cls.kind, rng, getattr(q, "last_axis_multiple", 1))
     for x in inputs:
         label = f"shape {np.shape(x)}"
         if hasattr(q, "fit"):
@@ -160,7 +161,7 @@ def _bad_values(spec: Param) -> list[Any]:
     return bad
 
 
-def _default_inputs(kind: str, rng: np.random.Generator) -> list[np.ndarray]:
+def _default_inputs(kind: str, rng: np.random.Generator, multiple: int = 1) -> list[np.ndarray]:
     if kind == "audio":
         n = 2053
         t = np.arange(n)
@@ -170,6 +171,8 @@ def _default_inputs(kind: str, rng: np.random.Generator) -> list[np.ndarray]:
         mono[:6] = [-32768, 32767, 0, -1, 1, -32768]
         stereo = np.stack([mono, rng.integers(-32768, 32768, n).astype(np.int16)], axis=1)
         return [mono, stereo]
+    if multiple > 1:  # block formats: the last axis holds whole blocks
+        return [rng.normal(0, 1, 16 * multiple), rng.normal(0, 1, (24, 2 * multiple)), rng.normal(0, 0.1, (4, 3, 2, multiple))]
     return [rng.normal(0, 1, 4096), rng.normal(0, 1, (64, 48)), rng.normal(0, 0.1, (8, 4, 3, 3))]
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from amaranth.back import rtlil
 
-from inwhale_hw.errors import ParameterError
+from inwhale_hw.errors import ParameterError, UnsupportedError
 from inwhale_hw.hdlsim import describe, golden_vectors, run_amaranth, synthesize
 from inwhale_hw.hdlsim.synth import DEVICES
 from inwhale_hw.host import get_host
@@ -69,6 +69,8 @@ def collect_rows(depths: list[int]) -> list[Row]:
                     try:
                         component = quantizer.datapath(block, pipeline=depth)
                         pipeline: int | None = depth
+                    except UnsupportedError:  # a software-only variant (e.g. G.711 flavor sox's encoder)
+                        continue
                     except ParameterError:
                         if depth != depths[0]:
                             continue

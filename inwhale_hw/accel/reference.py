@@ -17,7 +17,7 @@ from ..errors import InputError
 from ._deps import require
 from .graph import Graph
 
-__all__ = ["reference_model", "reference_versions", "run_float_model", "run_onnxruntime"]
+__all__ = ["match_inputs", "reference_model", "reference_versions", "run_onnxruntime"]
 
 
 def reference_model(graph: Graph):
@@ -74,26 +74,8 @@ def reference_versions() -> dict[str, str]:
     return {"onnxruntime": require("onnxruntime").__version__, "onnx": require("onnx").__version__}
 
 
-def run_float_model(model, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Outputs of a float ONNX model on the quantized model's ``feeds`` (matched by name, or
-    positionally for single-input models): onnxruntime when installed (any operator it runs),
-    else the simulator's own float executors (errors then name the float model)."""
-    from ._deps import available
-    from .loader import _read_model, load_model
-
-    if available("onnxruntime"):
-        proto = _read_model(model)
-        constants = {t.name for t in proto.graph.initializer}
-        names = [i.name for i in proto.graph.input if i.name not in constants]
-        outputs = [o.name for o in proto.graph.output]
-        return dict(zip(outputs, _session(proto, require("onnxruntime")).run(outputs, _match(names, feeds))))
-    graph = load_model(model, role="float")
-    from .simulate import execute
-
-    return execute(graph, _match([i.name for i in graph.inputs], feeds)).outputs
-
-
-def _match(names: list[str], feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def match_inputs(names: list[str], feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``feeds`` for a model whose inputs are ``names``: by name, or positionally for one input."""
     if set(names) <= set(feeds):
         return {n: feeds[n] for n in names}
     if len(names) == 1 and len(feeds) == 1:

@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ._deps import available
+from ._deps import available, require
 from .config import AccelConfig
 from .batching import PROBE_IMAGES, NotSeparable, check_separable, run_chunked
 from .context import ExecContext
 from .cycles import mac_cycles, vector_cycles
 from .graph import Graph
-from .loader import load_model
+from .loader import _read_model, load_model
 from .ops_conv_transpose import EXECUTORS as CONV_TRANSPOSE_EXECUTORS
 from .ops_elementwise import EXECUTORS as ELEMENTWISE_EXECUTORS
 from .ops_float import EXECUTORS as FLOAT_EXECUTORS
@@ -33,11 +33,11 @@ from .ops_resize import EXECUTORS as RESIZE_EXECUTORS
 from .ops_shape import EXECUTORS as SHAPE_EXECUTORS
 from .ops_softmax import EXECUTORS as SOFTMAX_EXECUTORS
 from .ops_weight_only import EXECUTORS as WEIGHT_ONLY_EXECUTORS
-from .reference import reference_versions, run_float_model, run_onnxruntime
+from .reference import _session, match_inputs, reference_versions, run_onnxruntime
 from .report import LayerStats, OutputStats, Report
 from .weights import apply_config
 
-__all__ = ["Execution", "execute", "simulate"]
+__all__ = ["Execution", "execute", "simulate", "run_float_model"]
 
 EXECUTORS = {**FLOAT_EXECUTORS, **ELEMENTWISE_EXECUTORS, **REDUCE_EXECUTORS, **SHAPE_EXECUTORS, **QUANT_EXECUTORS,
              **QLINEAR_EXECUTORS, **SOFTMAX_EXECUTORS, **WEIGHT_ONLY_EXECUTORS,
@@ -178,3 +178,17 @@ def simulate(model: Any, inputs: Any, config: AccelConfig | None = None, *, refe
         flt = list(float_out.values())[i] if float_out and i < len(float_out) else None
         report.outputs.append(OutputStats.compare(info.name, ours, ref, flt, labels if i == 0 else None))
     return run.outputs, report
+
+
+def run_float_model(model, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Outputs of a float ONNX model on the quantized model's ``feeds`` (matched by name, or
+    positionally for single-input models): onnxruntime when installed (any operator it runs),
+    else the simulator's own float executors (errors then name the float model)."""
+    if available("onnxruntime"):
+        proto = _read_model(model)
+        constants = {t.name for t in proto.graph.initializer}
+        names = [i.name for i in proto.graph.input if i.name not in constants]
+        outputs = [o.name for o in proto.graph.output]
+        return dict(zip(outputs, _session(proto, require("onnxruntime")).run(outputs, match_inputs(names, feeds))))
+    graph = load_model(model, role="float")
+    return execute(graph, match_inputs([i.name for i in graph.inputs], feeds)).outputs

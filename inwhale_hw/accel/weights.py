@@ -38,6 +38,7 @@ import math
 import numpy as np
 
 from ..errors import ModelError
+from ..nn.shiftadd import pow2_multiply
 from .config import AccelConfig
 from .f32 import dequantize_linear
 from .graph import MAC_KINDS, MAC_SLOTS, SCALE_SLOTS, Graph, Op
@@ -74,8 +75,6 @@ def _int_weights(w: np.ndarray, axis: int, bits: int, scale: np.ndarray | None) 
 
 def _pow2_weights(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel 4-bit ``pow2`` codes as the shift-multiplier integers ``±2^(E-1)``."""
-    from inwhale_hw.plugins.tensor.pow2 import pow2_multiply
-
     moved = np.moveaxis(w, axis, 0)
     ints = np.empty(moved.shape, dtype=np.int8)
     scales = np.empty(moved.shape[0], dtype=np.float32)

@@ -153,7 +153,7 @@ def encode_to_bytes(audio: Audio, q: Quantizer, kind: str) -> tuple[bytes, int]:
         return payload.data, len(payload.data)
     codes = q.encode(pcm)
     data = q.pack_codes(codes)
-    from .. import __version__
+    from ..version import __version__
 
     header = container.ContainerHeader(
         codec=q.name, params=dict(q.params), rate=audio.rate, channels=audio.channels,

@@ -32,6 +32,7 @@ from .codecs import (
     writes_wav,
 )
 from .pcm import Audio, check_rate
+from .sniff import sniff_coded
 
 __all__ = ["DecodedFile", "read_coded", "decode_blob", "sniff_coded"]
 
@@ -48,28 +49,6 @@ class DecodedFile:
     description: str = ""
     #: one-line notes about recoveries (e.g. a truncated data chunk), for the CLI to print
     warnings: tuple[str, ...] = ()
-
-
-def sniff_coded(path: str | os.PathLike) -> str | None:
-    """A short description if ``path`` looks like one of our coded files, else ``None``."""
-    path = Path(path)
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(12)
-    except OSError:
-        return None
-    if head.startswith(container.MAGIC):
-        return "inwhale coded container"
-    if wav.is_riff_wave(head):
-        try:
-            fmt = wav.read_wav(path.read_bytes(), str(path)).fmt
-        except AudioFormatError:
-            return None
-        if fmt.format_tag not in (wav.WAVE_FORMAT_PCM, wav.WAVE_FORMAT_IEEE_FLOAT):
-            return f"coded WAV ({fmt.describe()})"
-    if path.suffix.lower() in RAW_TAGS:
-        return f"raw {'mu-law' if RAW_TAGS[path.suffix.lower()] == 7 else 'A-law'} file"
-    return None
 
 
 def read_coded(

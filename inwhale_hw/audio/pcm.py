@@ -44,6 +44,7 @@ import soundfile as sf
 from ..errors import AudioFormatError, FixedPointOverflowError, ParameterError
 from ..fixed import Overflow, QFormat, Rounding, quantize
 from .atomic import atomic_path
+from .sniff import sniff_coded
 
 __all__ = [
     "Audio",
@@ -209,8 +210,6 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _coded_hint(path: Path) -> str:
-    from .coded_read import sniff_coded  # local import: coded_read.py imports this module
-
     kind = sniff_coded(path)
     return f" - it is a {kind}; decode it first with `inwhale-hw decode`" if kind else ""
 

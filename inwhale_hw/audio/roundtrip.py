@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from ..version import __version__
 from ..errors import ParameterError
 from ..metrics import Metrics, compare
 from ..quantizer import Quantizer

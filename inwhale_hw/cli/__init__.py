@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from .. import __version__
+from ..version import __version__
 from ..errors import InwhaleError
 
 __all__ = ["cli", "main", "COMMAND_MODULES"]

@@ -19,7 +19,9 @@ import click
 
 from .. import get_hardware
 from ..errors import ToolNotFoundError
+from ..hdlsim.formal import find_formal_yosys
 from ..hdlsim.icarus_runner import find_icarus
+from ..hdlsim.matrix import formal_sweep, variants
 from ..hdlsim.protocol import build_block
 from ..hdlsim.synth import DEVICES, synthesize
 from ..hdlsim.verify import SIMULATORS, verify
@@ -73,7 +75,8 @@ def verilog_command(name, block, params, hw, module, output) -> None:
 @_block_options
 @click.option(
     "--simulator", type=click.Choice([*SIMULATORS, "all"]), default="all", show_default=True,
-    help="Amaranth's simulator, Icarus Verilog on the generated Verilog, or both.",
+    help="Amaranth's simulator, Icarus Verilog or Verilator on the generated Verilog; 'all' is "
+    "Amaranth and Icarus (Verilator compiles first, so it is opt-in).",
 )
 @click.option(
     "--vcd", type=click.Path(dir_okay=False), default=None,
@@ -85,30 +88,46 @@ def verilog_command(name, block, params, hw, module, output) -> None:
               help="Number of random vectors (default: the model's).")
 @click.option("-o", "--option", "vector_options", multiple=True, metavar="KEY=VALUE",
               help="Model-specific vector option, e.g. -o sweep=0 (repeatable).")
+@click.option("--matrix", is_flag=True,
+              help="Run every variant: each choice of flavor/overflow/weights/dtype/code_format not fixed "
+              "with -p, times each pipeline depth 0-3 the block accepts.")
+@click.option("--formal", is_flag=True,
+              help="Instead of simulating, prove each pipeline depth (-H pipeline=N, or every accepted depth "
+              "1-3) equivalent to the unpipelined block with Yosys (needs the 'synth' extra).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def verify_command(name, block, params, hw, simulator, vcd, seed, count, vector_options, as_json) -> None:
+def verify_command(name, block, params, hw, simulator, vcd, seed, count, vector_options, matrix, formal,
+                   as_json) -> None:
     """Check NAME's BLOCK against its golden model on the model's vectors.
 
+    Stream blocks run with seeded stalls on both sides, clocked blocks start from a real
+    reset, and exhaustive vectors of pipelined blocks run again in a seeded random order.
     Prints the vectors checked, the mismatches and the coverage counters per simulator;
-    exits 1 on any mismatch.
+    exits 1 on any mismatch (or, with --formal, on a counterexample or a failed proof).
     """
     hw_params = parse_hw(hw)
     options = parse_hw(vector_options)
     model, _ = _model_and_label(name, block, params, hw_params)
-    chosen = list(SIMULATORS) if simulator == "all" else [simulator]
+    if formal:
+        _formal(model, block, hw_params, as_json)
+        return
+    chosen = ["amaranth", "icarus"] if simulator == "all" else [simulator]
     if "icarus" in chosen:
         try:
             find_icarus()
         except ToolNotFoundError as exc:
             raise ToolNotFoundError(f"{exc} (or run only --simulator amaranth)") from exc
+    if matrix and vcd is not None:
+        raise click.UsageError("--vcd traces one configuration; it cannot be combined with --matrix")
+    configs = variants(model, block, parse_params(params)) if matrix else [(model, hw_params)]
     reports = []
-    for sim in chosen:
-        trace = vcd
-        if vcd is not None and sim == "icarus" and simulator == "all":
-            path = Path(vcd)
-            trace = str(path.with_name(f"{path.stem}-icarus{path.suffix or '.vcd'}"))
-        reports.append(verify(model, block, simulator=sim, hw=hw_params, vcd=trace, seed=seed, count=count,
-                              options=options))
+    for variant, variant_hw in configs:
+        for sim in chosen:
+            trace = vcd
+            if vcd is not None and sim == "icarus" and simulator == "all":
+                path = Path(vcd)
+                trace = str(path.with_name(f"{path.stem}-icarus{path.suffix or '.vcd'}"))
+            reports.append(verify(variant, block, simulator=sim, hw={**hw_params, **variant_hw}, vcd=trace,
+                                  seed=seed, count=count, options=options))
     if as_json:
         click.echo(json.dumps([_report_json(r) for r in reports], indent=2))
     else:
@@ -118,6 +137,26 @@ def verify_command(name, block, params, hw, simulator, vcd, seed, count, vector_
     if failed:
         raise click.ClickException(
             "; ".join(f"{r.simulator}: {r.mismatches} of {r.vectors_checked} vectors mismatch" for r in failed)
+        )
+
+
+def _formal(model: Any, block: str, hw: dict[str, Any], as_json: bool) -> None:
+    find_formal_yosys()
+    unknown = sorted(set(hw) - {"pipeline"})
+    if unknown:
+        raise click.UsageError(f"--formal takes only -H pipeline=N, not {unknown}")
+    reports = formal_sweep(model, block, [hw["pipeline"]] if "pipeline" in hw else None)
+    if as_json:
+        click.echo(json.dumps([{"design": r.design, "pipeline": r.depth, "method": r.method, "proven": r.proven,
+                                "counterexample": r.counterexample, "steps": r.steps,
+                                "seconds": round(r.seconds, 3), "detail": r.detail} for r in reports], indent=2))
+    else:
+        for report in reports:
+            click.echo(str(report))
+    failed = [r for r in reports if not r.ok]
+    if failed:
+        raise click.ClickException(
+            "; ".join(f"pipeline={r.depth}: " + ("counterexample" if r.counterexample else "not proven") for r in failed)
         )
 
 

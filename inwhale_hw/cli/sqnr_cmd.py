@@ -9,6 +9,19 @@ matplotlib) draws, per quantizer, the histogram of the weights with the levels t
 quantized to.  ``--json`` prints the results; ``sqnr_db`` is null when the error is zero.
 :func:`sqnr_table` is the computation, for use from Python.
 
+Bits per weight (``bpw``) count what must be stored, scales included: a quantizer's own
+``bits_per_weight`` (block formats: ``8 * bytes per block / block size``, so Q4_0 4.5, Q8_0
+8.5, MXFP4 4.25; ``bnb`` NF4 with double quantization ``4 + 8/64 + 32/(64*256)`` plus its
+offset, about 4.127; ``minifloat``: element bits plus a float32 scale per tensor/channel),
+else ``bits`` plus a float32 scale per scale group and, for asymmetric quantizers, a zero point
+of the code width.  The block formats are ``gguf`` (``-p L.type=Q4_0``), ``mx``
+(``-p L.format=mxfp4_e2m1``), ``bnb`` and ``minifloat``; block formats need the last axis to be a
+multiple of their block size.
+
+WEIGHTS is a ``.npy``/``.npz`` file, or a GGUF file (``.gguf``) with ``--key TENSOR``: the
+tensor is read with ``gguf.GGUFReader`` and dequantized with ``gguf.quants`` (needs the
+``gguf`` package), in the GGUF shape order (row = last axis).
+
 The figures usually quoted for 1M samples of N(0, 1) (``default_rng(0).standard_normal``)
 come out of the defaults plus one setting each (``tests/cli/test_sqnr_cmd.py`` checks them)::
 
@@ -33,7 +46,7 @@ import numpy as np
 from ..errors import InputError, ParameterError, UnsupportedError
 from ..host import get_host
 
-__all__ = ["command", "sqnr_db", "sqnr_table", "parse_specs", "load_tensor"]
+__all__ = ["command", "sqnr_db", "sqnr_table", "parse_specs", "load_tensor", "bits_per_weight"]
 
 
 def sqnr_db(x: np.ndarray, x_hat: np.ndarray) -> float:
@@ -73,8 +86,46 @@ def parse_specs(specs: tuple[str, ...], params: tuple[str, ...], bits: int | Non
     return [(label, name, p) for label, (name, p) in entries.items()]
 
 
+def _load_gguf(path: str, key: str | None) -> np.ndarray:
+    try:
+        from gguf import GGUFReader
+        from gguf.quants import dequantize
+    except ImportError as exc:
+        raise UnsupportedError(f"{path}: reading GGUF files needs the gguf package ({exc}); pip install gguf") from None
+    try:
+        reader = GGUFReader(path)
+    except (ValueError, OSError, KeyError) as exc:
+        raise InputError(f"{path}: not a readable GGUF file ({exc})") from None
+    names = [t.name for t in reader.tensors]
+    if key is None:
+        raise InputError(f"{path}: choose a tensor with --key; the file holds {', '.join(names[:20])}"
+                         + (" ..." if len(names) > 20 else ""))
+    if key not in names:
+        raise InputError(f"{path}: no tensor {key!r}; the file holds {', '.join(names[:20]) or 'nothing'}")
+    t = reader.tensors[names.index(key)]
+    with np.errstate(invalid="ignore", over="ignore"):
+        data = dequantize(t.data, t.tensor_type)
+    return np.asarray(data, dtype=np.float32).reshape(tuple(int(d) for d in reversed(t.shape.tolist())))
+
+
+def bits_per_weight(q: Any, size: int) -> float:
+    """Stored bits per value of a fitted quantizer on ``size`` values, scales included (module doc)."""
+    own = getattr(q, "bits_per_weight", None)
+    if own is not None:
+        return float(own)
+    bits = q.params.get("bits")
+    if bits is None:
+        return math.nan
+    groups = int(np.size(getattr(q, "scale", None))) if getattr(q, "scale", None) is not None else 1
+    extra = 32 * groups + (bits * groups if q.params.get("symmetric") is False else 0)
+    return bits + extra / size
+
+
 def load_tensor(path: str, key: str | None = None) -> np.ndarray:
-    """A real array from a ``.npy`` file, or from a ``.npz`` archive (``key``, or its only array)."""
+    """A real array from a ``.npy`` file, a ``.npz`` archive (``key``, or its only array) or a
+    ``.gguf`` file (tensor ``key``, dequantized)."""
+    if str(path).endswith(".gguf"):
+        return _load_gguf(path, key)
     try:
         data = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
@@ -111,6 +162,7 @@ def sqnr_table(x: np.ndarray, entries: list[tuple[str, str, dict[str, Any]]]) ->
                 "mse": float(np.mean(err * err)),
                 "max_abs_error": float(np.max(np.abs(err))),
                 "levels_used": int(np.unique(x_hat).size),
+                "bits_per_weight": bits_per_weight(q, x.size),
                 "x_hat": x_hat,
             }
         )
@@ -153,13 +205,13 @@ def _plot(x: np.ndarray, results: list[dict[str, Any]], path: str) -> None:
               help="Tensor quantizer NAME or LABEL=NAME; repeat to compare.")
 @click.option("--bits", type=click.IntRange(1, 64), default=None, help="Set bits of every quantizer that has it.")
 @click.option("-p", "--param", "params", multiple=True, help="LABEL.KEY=VALUE parameter of one quantizer.")
-@click.option("--key", default=None, help="Array name inside a .npz archive.")
+@click.option("--key", default=None, help="Array name inside a .npz archive, or tensor name in a .gguf file.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write a PNG of the weight histogram and each quantizer's levels (plot extra).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 def command(weights: str, specs: tuple[str, ...], bits: int | None, params: tuple[str, ...], key: str | None,
             plot_path: str | None, as_json: bool) -> None:
-    """SQNR of tensor quantizers on the weights in WEIGHTS (.npy or .npz)."""
+    """SQNR and bits per weight of tensor quantizers on the weights in WEIGHTS (.npy, .npz or .gguf)."""
     entries = parse_specs(specs, params, bits)
     x = load_tensor(weights, key).astype(np.float64)
     results = sqnr_table(x, entries)
@@ -167,14 +219,16 @@ def command(weights: str, specs: tuple[str, ...], bits: int | None, params: tupl
         _plot(x, results, plot_path)
     if as_json:
         out = {"file": str(Path(weights)), "shape": list(x.shape),
-               "results": [{k: (None if k == "sqnr_db" and math.isinf(v) else v) for k, v in r.items() if k != "x_hat"}
+               "results": [{k: (None if k in ("sqnr_db", "bits_per_weight") and not math.isfinite(v) else v)
+                            for k, v in r.items() if k != "x_hat"}
                            for r in results]}
         click.echo(json.dumps(out, indent=2))
         return
     click.echo(f"{weights}: {x.size} values, shape {x.shape}")
-    click.echo(f"  {'label':<14} {'quantizer':<10} {'bits':>4} {'SQNR dB':>9} {'MSE':>11} {'levels':>6}")
+    click.echo(f"  {'label':<14} {'quantizer':<10} {'bits':>4} {'bpw':>7} {'SQNR dB':>9} {'MSE':>11} {'levels':>6}")
     for r in results:
         b = r["params"].get("bits", "")
-        click.echo(f"  {r['label']:<14} {r['quantizer']:<10} {b!s:>4} {r['sqnr_db']:>9.2f} {r['mse']:>11.4g} {r['levels_used']:>6}")
+        click.echo(f"  {r['label']:<14} {r['quantizer']:<10} {b!s:>4} {r['bits_per_weight']:>7.3f} {r['sqnr_db']:>9.2f} "
+                   f"{r['mse']:>11.4g} {r['levels_used']:>6}")
     if plot_path is not None:
         click.echo(f"plot written to {plot_path}")

@@ -14,7 +14,10 @@ are exact (format ``mul_format(fa, fb)``), the accumulator has that many fractio
   output leaves the range (``count`` = such outputs, ``first_index`` = the first, flat).
 
 Speed: when the bound ``L`` of :mod:`.matmul` shows no partial sum can leave the range, the
-exact product is the answer (one BLAS call).  Otherwise K is processed in blocks of up to 64:
+exact product is the answer (one BLAS call).  Otherwise the saturating policies run the compiled
+running sums of :mod:`.running` (numba; float32/float64/int64 arithmetic proved exact for the
+values at hand) and, without numba or with ``INWHALE_HW_NUMBA=0``, the NumPy path, which gives
+the same bits: K is processed in blocks of up to 64:
 outputs whose block cannot reach a limit (checked exactly with ``|a| @ |b|``) take the block sum
 in one step; the others get their exact prefix sums (``cumsum``), and only outputs whose prefix
 really leaves the range are stepped through ``k`` one at a time (vectorized over those outputs,
@@ -29,9 +32,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import InputError, ParameterError, WidthLimitError
+from . import running
 from .arith import mul_format
 from .format import MAX_BITS, QFormat
-from .matmul import matmul_bound, matmul_int, wide_matmul
+from .matmul import matmul_bound, matmul_int, max_abs, wide_matmul
 from .modes import Overflow, as_overflow
 from .overflow import as_raw, overflow_error, wrap
 
@@ -161,7 +165,38 @@ def _saturating_steps(run, hit, steps, product, mode, lo, hi):
 
 
 def _running(a, b, acc, mode, lo, hi):
-    """Partial sums in order k = 0..K-1 with the overflow policy applied to each.
+    """Partial sums in order k = 0..K-1 with the overflow policy applied to each: compiled
+    (:mod:`.running`) when numba is available and the values fit its exact arithmetic, else
+    :func:`_running_numpy` (the same bits)."""
+    if running.ENABLED:
+        compiled = _running_compiled(a, b, mode, lo, hi)
+        if compiled is not None:
+            return compiled
+    return _running_numpy(a, b, acc, mode, lo, hi)
+
+
+def _running_compiled(a, b, mode, lo, hi):
+    """:func:`.running.running_products` over every output, or None when its arithmetic could
+    not hold the values exactly."""
+    per_term = max_abs(a) * max_abs(b)
+    dtype = running.compute_dtype(a.shape[-1] * per_term, per_term, 0, max(-lo, hi), False)
+    if dtype is None:
+        return None
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    m, k = a.shape[-2:]
+    n = b.shape[-1]
+    a3 = np.broadcast_to(a, batch + (m, k)).reshape(-1, m, k)
+    b3 = np.broadcast_to(b, batch + (k, n)).reshape(-1, k, n)
+    c3 = np.broadcast_to(np.zeros((), np.int64), (max(a3.shape[0], b3.shape[0]), m, n))
+    values = np.empty(c3.shape, dtype=np.int64)
+    policy = "zero" if mode is Overflow.SAT_ZERO else "sat"
+    over, _ = running.running_products(a3, b3, c3, None, values, lo, hi, policy, False, dtype)
+    count = int(np.count_nonzero(over))
+    return values.reshape(batch + (m, n)), count, (int(np.argmax(over)) if count else None)
+
+
+def _running_numpy(a, b, acc, mode, lo, hi):
+    """The NumPy path of :func:`_running`.
 
     Per block of K: when most outputs could reach a limit, every output is stepped through k on
     preallocated buffers; otherwise outputs whose block cannot reach a limit (exact ``|a| @ |b|``

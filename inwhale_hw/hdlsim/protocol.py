@@ -10,6 +10,10 @@ inputs total at most 16 bits gets every input combination (exhaustive); block ``
 single output (inputs cast to ``sample_dtype`` / ``code_dtype`` first).  Blocks with more
 ports, other names or wider inputs must define the methods.
 
+Stream sideband inputs are all 0 on an element that loads no state (the block codes it from
+the state it holds); :func:`golden_vectors` relies on that to start the default vectors from
+the block's reset state.
+
 Deprecated (one release): a quantizer that still defines ``hdl_vectors(block)`` /
 ``hdl_reference(block, inputs)`` instead of ``vectors`` / ``reference`` keeps working, with a
 :class:`DeprecationWarning`.
@@ -27,6 +31,7 @@ from ..errors import ParameterError, UnsupportedError
 from ..hardware import Golden, HardwareModel, check_vector_options
 from ..quantizer import Quantizer
 from .ports import Harness, describe
+from .seeded import from_reset, shuffled
 from .vectors import Vectors, check_inputs
 
 __all__ = ["build_block", "default_inputs", "reference_golden", "reference_outputs", "golden_vectors", "EXHAUSTIVE_BITS"]
@@ -140,20 +145,36 @@ def golden_vectors(
     inputs: Mapping[str, Any] | None = None,
     *,
     seed: int = 0,
+    strengthen: bool = False,
     **opts: Any,
 ) -> Vectors:
     """Inputs (``inputs`` or the model's stimulus for ``seed``/``opts``) and the golden outputs.
 
     ``target`` is the component that will run (typically ``model.datapath(block)``) or its
     :class:`~.ports.Harness`; its ports key the vectors.  The model's coverage counters are
-    in ``Vectors.coverage``.
+    in ``Vectors.coverage``.  With ``strengthen``, the model's stimulus is made stronger
+    (:mod:`.seeded`): a stream's first element loads no state, so the run starts from the
+    reset state, and exhaustive-sized vectors of a pipelined map block (``2^bits`` vectors
+    for ``bits`` <= 16 input bits) are followed by the same vectors in an order drawn from
+    ``seed``.
     """
     harness = target if isinstance(target, Harness) else describe(target)
     if inputs is None:
         chosen = default_inputs(model, block, harness, seed=seed, **opts)
+        if strengthen:
+            chosen = _strengthened(harness, chosen, seed)
     else:
         check_vector_options(model.name, opts, ())
         chosen = inputs
     checked = check_inputs(harness, chosen)
     golden = reference_golden(model, block, harness, checked)
     return Vectors(checked, golden.outputs, golden.coverage)
+
+
+def _strengthened(harness: Harness, inputs: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
+    chosen = from_reset(harness, inputs)
+    total = sum(port.width for port in harness.inputs.values())
+    count = len(next(iter(chosen.values())))
+    if harness.kind == "map" and harness.latency > 0 and total <= EXHAUSTIVE_BITS and count == 1 << total:
+        chosen = shuffled(chosen, seed)
+    return chosen

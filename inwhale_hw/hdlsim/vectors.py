@@ -50,6 +50,8 @@ class SimRun:
     sim_seconds: float
     cycles: int = 0
     notes: list[str] = field(default_factory=list)
+    #: a clocked map block's outputs right after reset, before the first clock edge
+    reset_outputs: dict[str, int] | None = None
 
 
 #: value recorded for an output that was not a valid number (``x``/``z`` in Icarus)

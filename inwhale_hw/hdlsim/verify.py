@@ -35,10 +35,13 @@ from .icarus_runner import run_icarus
 from .ports import describe
 from .protocol import build_block, golden_vectors
 from .vectors import UNDEFINED, SimRun, Vectors
+from .verilator_runner import run_verilator
 
-__all__ = ["verify", "Report", "Mismatch", "SIMULATORS"]
+__all__ = ["verify", "Report", "Mismatch", "SIMULATORS", "RUNNERS", "expected_reset"]
 
-SIMULATORS = ("amaranth", "icarus")
+#: simulators ``verify`` accepts; ``all`` in the CLI means the first two (Verilator compiles first)
+SIMULATORS = ("amaranth", "icarus", "verilator")
+RUNNERS = {"amaranth": run_amaranth, "icarus": run_icarus, "verilator": run_verilator}
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class Mismatch:
         def show(values: Mapping[str, int | None]) -> str:
             return ", ".join(f"{k}={'x' if v is None else v}" for k, v in values.items())
 
+        if self.index < 0:
+            return f"after reset: expected({show(self.expected)}) got({show(self.got)})"
         return f"#{self.index}: in({show(self.inputs)}) expected({show(self.expected)}) got({show(self.got)})"
 
 
@@ -112,6 +117,7 @@ def verify(
     vcd: str | os.PathLike | None = None,
     keep: int = 10,
     seed: int = 0,
+    stalls: bool = True,
     count: int | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> Report:
@@ -122,8 +128,13 @@ def verify(
     ``vectors`` must be a :class:`Vectors` with expected outputs).  ``vectors`` for a
     model may be ``None`` (the model's stimulus for ``seed``, ``count`` and ``options``) or a
     mapping of inputs.
-    ``simulator`` is ``"amaranth"`` or ``"icarus"``; ``vcd`` writes a waveform trace;
-    ``keep`` mismatches are kept in the report.
+    ``simulator`` is ``"amaranth"``, ``"icarus"`` or ``"verilator"``; ``vcd`` writes a
+    waveform trace; ``keep`` mismatches are kept in the report.
+
+    ``seed`` also drives the seeded parts of the check (:mod:`.seeded`): the stalls on both
+    sides of a stream block (``stalls=False`` turns them off), and for the model's stimulus
+    the start from reset and the random order of exhaustive pipelined vectors.  A clocked
+    map block's outputs right after reset must equal :func:`expected_reset`.
     """
     if simulator not in SIMULATORS:
         raise ParameterError(
@@ -139,7 +150,7 @@ def verify(
         component = build_block(source, block, **hw)
         harness = describe(component)
         if not isinstance(vectors, Vectors):
-            vectors = golden_vectors(source, block, harness, vectors, seed=seed, **opts)
+            vectors = golden_vectors(source, block, harness, vectors, seed=seed, strengthen=vectors is None, **opts)
     else:
         if hw or opts:
             raise ParameterError(
@@ -154,15 +165,24 @@ def verify(
             f"expected outputs {sorted(vectors.expected)} do not match the block's outputs {list(harness.outputs)}"
         )
     n_out = len(next(iter(vectors.expected.values())))
-    runner = run_amaranth if simulator == "amaranth" else run_icarus
-    run = runner(component, vectors.inputs, outputs=n_out, vcd=vcd)
-    report = compare(_label(component, source, block, hw), vectors, run, keep=keep)
+    run = RUNNERS[simulator](component, vectors.inputs, outputs=n_out, vcd=vcd, seed=seed, stalls=stalls)
+    report = compare(_label(component, source, block, hw), vectors, run, keep=keep,
+                     reset=expected_reset(component, harness) if run.reset_outputs is not None else None)
     report.coverage = dict(vectors.coverage)
     return report
 
 
-def compare(design: str, vectors: Vectors, run: SimRun, *, keep: int = 10) -> Report:
-    """Count the vectors whose simulated outputs differ from ``vectors.expected``."""
+def expected_reset(component: wiring.Component, harness) -> dict[str, int]:
+    """A clocked map block's outputs right after reset: its ``reset_outputs`` attribute
+    (a mapping of output names to values) or 0 for every output (registers reset to 0)."""
+    declared = dict(getattr(component, "reset_outputs", None) or {})
+    return {key: int(declared.get(key, 0)) for key in harness.outputs}
+
+
+def compare(design: str, vectors: Vectors, run: SimRun, *, keep: int = 10,
+            reset: Mapping[str, int] | None = None) -> Report:
+    """Count the vectors whose simulated outputs differ from ``vectors.expected``; with
+    ``reset``, a difference of ``run.reset_outputs`` from it counts as one more mismatch."""
     n_expected = len(next(iter(vectors.expected.values())))
     n_got = min(len(run.outputs[key]) for key in vectors.expected)
     common = min(n_expected, n_got)
@@ -173,11 +193,14 @@ def compare(design: str, vectors: Vectors, run: SimRun, *, keep: int = 10) -> Re
     missing = n_expected - common
     first = [_mismatch(int(i), vectors, run) for i in indices[:keep]]
     first += [_mismatch(i, vectors, run) for i in range(common, min(n_expected, common + keep - len(first)))]
+    reset_bad = reset is not None and run.reset_outputs != dict(reset)
+    if reset_bad:
+        first.insert(0, Mismatch(-1, {}, dict(reset), dict(run.reset_outputs or {})))
     return Report(
         design=design,
         simulator=run.simulator,
         vectors_checked=n_expected,
-        mismatches=len(indices) + missing,
+        mismatches=len(indices) + missing + int(reset_bad),
         first_mismatches=first,
         seconds=run.seconds,
         sim_seconds=run.sim_seconds,

@@ -18,19 +18,19 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import __version__
 from ..audio.atomic import atomic_write_text
 from ..audio.pcm import Audio, write_pcm
 from ..audio.roundtrip import RoundTrip, run_roundtrip
 from ..quantizer import Quantizer
 from . import spectrogram
 from .html import render_page
+from .views import CodecView, InputView, PageView, TrackView
 
 __all__ = ["PageInput", "TrackView", "CodecView", "InputView", "PageView", "build_listening_page"]
 
@@ -41,48 +41,6 @@ class PageInput:
 
     name: str
     audio: Audio
-
-
-@dataclass(frozen=True)
-class TrackView:
-    label: str
-    wav: str
-    png: str | None
-    caption: str = ""
-
-
-@dataclass(frozen=True)
-class CodecView:
-    codec: str
-    slug: str
-    params: dict[str, Any]
-    summary: str
-    coded_description: str
-    record: dict[str, Any]
-    decoded: TrackView
-    residual: TrackView
-    coded_link: str
-    metrics_link: str
-    gain_text: str
-    histogram: tuple[list[float], list[int]]
-
-
-@dataclass(frozen=True)
-class InputView:
-    name: str
-    slug: str
-    description: str
-    conversion: str
-    original: TrackView
-    codecs: list[CodecView] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class PageView:
-    inputs: list[InputView]
-    codecs: list[str]
-    spectrogram_note: str | None
-    generator: str = f"inwhale_hw {__version__}"
 
 
 def _slug(text: str, taken: set[str]) -> str:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import html
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .build import CodecView, InputView, PageView, TrackView
+from .views import CodecView, InputView, PageView, TrackView
 
 __all__ = ["render_page"]
 

@@ -4,6 +4,7 @@
   (``acc_bits``, overflow ``wrap``/``sat``/``error``) and :class:`AccumulatorStats`.
 * :data:`PROFILES`: requantization conventions, each bit-exact with its namesake runtime.
 * :func:`qlinear_matmul`, :func:`qlinear_conv`: the ONNX QLinearMatMul / QLinearConv operators.
+* :mod:`inwhale_hw.nn.shiftadd`: products with power-of-two and APoT weight codes (shift-add).
 * :mod:`inwhale_hw.nn.ibert`: integer-only GELU, exp, softmax, sqrt and LayerNorm (I-BERT).
 """
 

@@ -17,7 +17,8 @@ Overflow policies, applied to every partial sum ``S_k`` in that order:
 ``sat``
     clamp to the range after every addition.  Order matters, so when a static bound says a
     partial sum *might* leave the range, the running sums of the outputs concerned are
-    computed sequentially in the order above (vectorized across outputs).
+    computed sequentially in the order above (compiled by :mod:`inwhale_hw.fixed.running`
+    when numba is available, else by :func:`running_sums`: the same bits).
 ``error``
     raise :class:`~inwhale_hw.errors.FixedPointOverflowError` if any partial sum of any output
     leaves the range, naming how many outputs did and the flat index of the first one.

@@ -15,8 +15,15 @@ applied without a sequential pass whenever it provably cannot matter:
 
 1. global bound ``max|bias| + K max|a| max|b|`` inside the range: no partial sum can overflow;
 2. otherwise the per-output bound ``|bias| + (|a| @ |b|)`` (one more exact matmul) selects the
-   outputs that might overflow, and only those get exact running sums
-   (:func:`~inwhale_hw.nn.accumulate.running_sums`).
+   outputs that might overflow, and only those get running sums.  With numba (the default
+   when installed) they are compiled (:func:`inwhale_hw.fixed.running.running_products`:
+   whole rows of outputs, SIMD across columns, threads across rows; float32 arithmetic for a
+   narrow register, proved exact), and the per-output bound is skipped when a sample of
+   :data:`_SAMPLE_ROWS` rows shows every row would be run anyway; under ``wrap``/``error``
+   the overflow statistic comes from the saturating recurrence, whose first excursion is the
+   exact sums' first one.  Without numba, or with ``INWHALE_HW_NUMBA=0``, the same bits come
+   from :func:`~inwhale_hw.nn.accumulate.running_sums` (NumPy, vectorized across outputs).
+   Measured in ``benchmarks/bench_nn.py``.
 
 Broadcasting follows ``numpy.matmul`` (and ONNX MatMul): ``(..., M, K) @ (..., K, N)``, 1-D
 operands promoted and the added axis removed.  Values are returned as int64.
@@ -30,6 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import InputError, WidthLimitError
+from ..fixed import running
 from ..fixed.matmul import exact_product, matmul_shapes, max_abs
 from .accumulate import (
     AccumulatorStats,
@@ -42,6 +50,10 @@ from .accumulate import (
 )
 
 __all__ = ["MatmulResult", "accumulate_product", "as_integer_array", "matmul"]
+
+
+#: rows whose per-output bounds decide whether the full bound is worth computing
+_SAMPLE_ROWS = 8
 
 
 class MatmulResult(NamedTuple):
@@ -147,16 +159,24 @@ def accumulate_product(
     peak = max_abs(exact)
     values = exact
     if track_partials or bound > hi:
-        if track_partials:
+        dtype = running.compute_dtype(bound, a_max * b_max, c_max, -lo, track_partials)
+        compiled = running.ENABLED and dtype is not None
+        if track_partials or (compiled and _all_rows_risky(a, b, bias, out_shape, hi, c_max, (a_max, b_max))):
             risky = np.ones(out_shape, dtype=bool)
         else:
-            per_output = exact_product(np.abs(a.astype(np.int64)), np.abs(b.astype(np.int64)),
-                                       None if bias is None else np.abs(bias), c_max, (a_max, b_max))
-            risky = np.broadcast_to(per_output > hi, out_shape)
-        flat = np.flatnonzero(risky)
-        if flat.size:
-            a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, a.shape[-2], k)
-            b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape(-1, k, b.shape[-1])
+            risky = np.broadcast_to(_output_bounds(a, b, bias, c_max, (a_max, b_max)) > hi, out_shape)
+        a3 = np.broadcast_to(a, batch + a.shape[-2:]).reshape(-1, a.shape[-2], k)
+        b3 = np.broadcast_to(b, batch + b.shape[-2:]).reshape(-1, k, b.shape[-1])
+        if compiled:
+            c3 = np.broadcast_to(np.zeros((), np.int64) if bias is None else bias, out_shape).reshape(-1, *out_shape[-2:])
+            values = exact.copy() if overflow == "sat" else exact
+            over, r_peak = running.running_products(
+                a3, b3, c3, risky.reshape(c3.shape), values.reshape(c3.shape) if overflow == "sat" else None,
+                lo, hi, "sat", track_partials, dtype)
+            overflowed = np.flatnonzero(over)
+            if track_partials:
+                peak = r_peak
+        elif (flat := np.flatnonzero(risky)).size:
             bi, i, j = np.unravel_index(flat, (a3.shape[0],) + out_shape[-2:])
             r_bias = np.broadcast_to(bias, out_shape)[np.unravel_index(flat, out_shape)] if bias is not None else None
             seq, over, r_peak = running_sums(
@@ -184,3 +204,31 @@ def accumulate_product(
         bound_bits=signed_bits_needed(bound),
     )
     return values, stats, overflowed
+
+
+def _output_bounds(a, b, bias, c_max, abs_max) -> np.ndarray:
+    """Per-output bound ``|bias| + |a| @ |b|`` on every partial sum (one more exact product)."""
+    return exact_product(_abs(a, abs_max[0]), _abs(b, abs_max[1]), None if bias is None else np.abs(bias),
+                         c_max, abs_max)
+
+
+def _all_rows_risky(a, b, bias, out_shape, hi, c_max, abs_max) -> bool:
+    """True when the per-output bound of :data:`_SAMPLE_ROWS` evenly spaced rows leaves a
+    risky output in every sampled row.  The compiled kernel runs whole rows (or whole columns of
+    a transposed product), so the full bound (a product as costly as the exact one) would then
+    most likely select all of them anyway and is skipped; running a provably safe output
+    changes no value and no statistic."""
+    m, n = out_shape[-2:]
+    if m < 4 * _SAMPLE_ROWS:
+        return False
+    rows = np.linspace(0, m - 1, _SAMPLE_ROWS).astype(np.intp)
+    bias_rows = None if bias is None else np.broadcast_to(bias, out_shape)[..., rows, :]
+    sample = np.broadcast_to(_output_bounds(a[..., rows, :], b, bias_rows, c_max, abs_max), out_shape[:-2] + (rows.size, n))
+    return bool((sample > hi).any(axis=-1).all())
+
+
+def _abs(x: np.ndarray, x_max: int) -> np.ndarray:
+    """``|x|`` in the narrowest safe integer type (``x``'s own unless ``max|x|`` is its ``-min``)."""
+    if x.dtype.kind == "u":
+        return x
+    return np.abs(x) if x_max <= np.iinfo(x.dtype).max else np.abs(x.astype(np.int64))

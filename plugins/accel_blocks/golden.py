@@ -7,8 +7,8 @@ are checked against these functions, which only arrange vectors and call the mod
   :mod:`inwhale_hw.nn.accumulate` (``running_sums``: ``S_0 = bias``,
   ``S_{k+1} = policy(S_k + p_k)``, wrap or saturate, and the per-output ``overflowed``
   flag) and reports it after every clock, the way a PE's register shows it;
-* products: ``a * b`` for int8 weights, :func:`~inwhale_hw.plugins.tensor.pow2.pow2_multiply` and
-  :func:`~inwhale_hw.plugins.tensor.pow2.apot_multiply` for power-of-two codes;
+* products: ``a * b`` for int8 weights, :func:`~inwhale_hw.nn.shiftadd.pow2_multiply` and
+  :func:`~inwhale_hw.nn.shiftadd.apot_multiply` for power-of-two codes;
 * requantization: :func:`gemmlowp_reference` is TFLite's ``MultiplyByQuantizedMultiplier``
   (:func:`~inwhale_hw.nn.requant.multiply_by_quantized_multiplier_double`) plus the zero
   point and the output clamp, i.e. the ``gemmlowp`` profile once its float scales became
@@ -22,6 +22,7 @@ import numpy as np
 
 from inwhale_hw.nn.accumulate import running_sums
 from inwhale_hw.nn.requant import integer_range, multiply_by_quantized_multiplier_double, shift_round_half_up
+from inwhale_hw.nn.shiftadd import apot_multiply, pow2_multiply
 
 __all__ = [
     "accumulator_trace",
@@ -37,8 +38,6 @@ BLOCK = 64
 
 def products(a: np.ndarray, b: np.ndarray, weights: str = "int8", bits: int = 4) -> np.ndarray:
     """The integer products a processing element accumulates (int64)."""
-    from inwhale_hw.plugins.tensor.pow2 import apot_multiply, pow2_multiply
-
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
     if weights == "int8":

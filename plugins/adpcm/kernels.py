@@ -1,6 +1,7 @@
 """Optional numba kernels for the sequential IMA ADPCM loops (the ``numba`` extra).
 
-Four loops cannot be vectorized along time: the raw-stream encoder (each code depends on
+Four loops cannot be vectorized along time (the raw-stream decoder, vectorized by
+saturating scans in :mod:`.stream`, is compiled too: a plain loop beats the scans): the raw-stream encoder (each code depends on
 the reconstruction so far), the lane encoder of :func:`~.blocks.encode_lanes`, the
 start-index search of :func:`~.search.search_start_indices` (``exhaustive``) and the
 ``search`` encoder of :mod:`.lookahead` (vectorized across blocks in NumPy, but one NumPy call
@@ -29,7 +30,7 @@ import os
 
 import numpy as np
 
-__all__ = ["ENABLED", "LOOKAHEAD", "stream_encode", "lanes_encode", "carried_encode", "lanes_search", "search_encode"]
+__all__ = ["ENABLED", "LOOKAHEAD", "stream_encode", "stream_decode", "lanes_encode", "carried_encode", "lanes_search", "search_encode"]
 
 try:  # pragma: no branch - depends on the environment
     import numba
@@ -79,6 +80,18 @@ if numba is not None:
             index = nexts[_u(index * 16 + code)]
             codes[k] = code
         return codes, predictor, index
+
+    @_jit
+    def stream_decode(codes, predictor, index, diffs, nexts):
+        """Raw-stream decoder: uint8 codes 0..15 -> (int16 samples, predictor, index); ``diffs``
+        is the flavor's signed reconstruction table (standard or ffmpeg)."""
+        out = np.empty(codes.size, dtype=np.int16)
+        for k in range(codes.size):
+            row = _u(index * 16 + codes[k])
+            predictor = _clamp16(predictor + diffs[row])
+            index = nexts[row]
+            out[k] = predictor
+        return out, predictor, index
 
     @_jit
     def lanes_encode(x, predictor, index, quantizer, thresholds, diffs, nexts, rows):

@@ -3,13 +3,13 @@
 Codes (:meth:`ImaAdpcm.encode`): one 4-bit code (uint8 0..15) per sample, each channel an
 independent stream starting from state (predictor 0, step index 0) -- bit-exact with
 CPython's ``audioop.lin2adpcm`` / ``adpcm2lin`` (see :mod:`.stream`).  The stream encoder is
-the IMA reference (greedy) coder; ``encoder`` only chooses how WAV blocks are coded.
+the IMA reference (greedy) coder; ``method`` only chooses how WAV blocks are coded.
 :meth:`ImaAdpcm.pack_codes` packs frames (channels interleaved) two codes per byte, the
 earlier in the HIGH nibble as audioop does; an odd final code fills the high nibble of a
 last byte (audioop drops it).
 
 WAV (:mod:`.wav`): blocks of ``block_size`` bytes (default: libsndfile's rule), each
-restarting the coder from a stored sample and step index; ``encoder`` picks how blocks are
+restarting the coder from a stored sample and step index; ``method`` picks how blocks are
 coded (``search``: a short start-index search, then per sample the better of two codes by a
 two-sample lookahead -- fast, and above sox's SNR on the speech and music measured;
 ``exhaustive``: the start index and quantizer of minimum block error, never worse than
@@ -33,7 +33,7 @@ from inwhale_hw.errors import AudioFormatError
 from inwhale_hw.codec import SequentialCodec
 from .blocks import default_block_align
 from .raw import pack_nibbles, unpack_nibbles
-from .stream import ImaState, decode_stream, encode_stream
+from .stream import ImaState, check_state, decode_stream, encode_stream
 from .tables import FLAVORS
 from .trellis import DEFAULT_NODES
 from .wav import ENCODERS, FORMAT_TAG, check_block_align, check_fmt, decode_payload, encode_payload
@@ -54,7 +54,7 @@ class ImaAdpcm(SequentialCodec):
     )
     params = (
         Param(
-            "encoder", "search",
+            "method", "search",
             "how WAV blocks are coded: 'search' (start-index search and two-option lookahead "
             "per sample; fast), 'exhaustive' (start index and quantizer of minimum block "
             "error; slow), 'libsndfile' (carried index, byte-identical to libsndfile), "
@@ -84,6 +84,8 @@ class ImaAdpcm(SequentialCodec):
     code_range = (0, 15)
     wav_format_tag = FORMAT_TAG
     blocks = ("encoder", "decoder")
+    #: ``encoder=`` is the deprecated name of ``method`` (it hid the ``encoder()`` stream method)
+    renamed_params = {"encoder": "method"}
 
     # -- hardware (inwhale_hw.hdl.ima_adpcm: one-sample-per-clock stream blocks, state checked per sample)
 
@@ -104,10 +106,23 @@ class ImaAdpcm(SequentialCodec):
 
         return golden(block, inputs, self.flavor)
 
-    @property
-    def encoder_mode(self) -> str:
-        """The WAV block encoder (the ``encoder`` parameter)."""
-        return self.params["encoder"]
+    # -- one channel from an explicit state (audioop's lin2adpcm / adpcm2lin carry it) -----------
+
+    def encode_from(self, pcm: Any, state: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, tuple[int, int]]:
+        """Mono int16 PCM coded from ``state`` = (predictor, step index): the codes and the
+        state after the last sample.  The encoder tracks the standard reconstruction."""
+        check_state(int(state[0]), int(state[1]), f"{self.name}.encode_from")
+        start = ImaState(int(state[0]), int(state[1]))
+        codes, end = encode_stream(self._check_pcm(pcm).reshape(-1), start)
+        return codes, (end.predictor, end.index)
+
+    def decode_from(self, codes: Any, state: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, tuple[int, int]]:
+        """Mono codes decoded from ``state`` with this quantizer's ``flavor``: int16 samples and
+        the state after the last code."""
+        check_state(int(state[0]), int(state[1]), f"{self.name}.decode_from")
+        start = ImaState(int(state[0]), int(state[1]))
+        samples, end = decode_stream(self._check_codes(codes, 0, 15).reshape(-1).astype(np.uint8), start, self.flavor)
+        return samples, (end.predictor, end.index)
 
     @property
     def bits_per_sample(self) -> float:
@@ -153,14 +168,14 @@ class ImaAdpcm(SequentialCodec):
     # -- WAV (the coded-file layer's protocol, inwhale_hw.audio.coded) ---------------------------
 
     def wav_encode(self, pcm: np.ndarray, rate: int):
-        """IMA ADPCM WAV payload: whole blocks coded with ``encoder``, ``block_size`` bytes each."""
+        """IMA ADPCM WAV payload: whole blocks coded with ``method``, ``block_size`` bytes each."""
         from inwhale_hw.audio.wav import WavPayload
 
         pcm = self._check_pcm(pcm)
         channels = 1 if pcm.ndim == 1 else pcm.shape[1]
         block_align = default_block_align(rate, channels) if self.block_size is None else self.block_size
         spb = check_block_align(block_align, channels)
-        data = encode_payload(pcm, block_align, self.encoder_mode, nodes=self.trellis_nodes)
+        data = encode_payload(pcm, block_align, self.method, nodes=self.trellis_nodes)
         return WavPayload(data, len(pcm), block_align, 4, struct.pack("<H", spb), spb)
 
     def wav_decode(self, fmt, data: bytes, frames: int | None) -> np.ndarray:

@@ -18,6 +18,7 @@ otherwise as a pure-Python loop over table look-ups (measured 1-4 M samples/s, 0
 ``benchmarks/bench_adpcm.py``).  Decoding is vectorized: the step-index recursion is a
 saturating prefix sum that needs no predictor, and, with every step size then known, the
 predictor recursion is another (:mod:`.scan`); measured 0.35-1x audioop's ``adpcm2lin``.
+With numba the decoder runs as a compiled loop instead (same bits).
 """
 
 from __future__ import annotations
@@ -105,16 +106,21 @@ def encode_stream(
 
 
 def decode_stream(
-    codes: np.ndarray, state: ImaState = ImaState(), flavor: str = "standard"
+    codes: np.ndarray, state: ImaState = ImaState(), flavor: str = "standard", use_kernels: bool = True
 ) -> tuple[np.ndarray, ImaState]:
     """Decode 1-D codes 0..15 from ``state``; return (int16 samples, end state).
 
+    Runs the compiled loop of :mod:`.kernels` when numba is available and ``use_kernels``
+    (same bits), else the vectorized scans below.
     ``flavor`` "ffmpeg" reconstructs with ``((2 m + 1) s) >> 3`` instead of the shift sum.
     The stream is processed in segments of :data:`SEGMENT` codes (the state carries), which
     keeps the prefix sums in int32 and the working set in cache.
     """
     codes = np.asarray(codes, dtype=np.uint8)
     table = SIGNED_DIFF_FFMPEG if flavor == "ffmpeg" else SIGNED_DIFF
+    if kernels.ENABLED and use_kernels:
+        out, predictor, index = kernels.stream_decode(codes, state.predictor, state.index, table, NEXT_INDEX)
+        return out, ImaState(int(predictor), int(index))
     out = np.empty(codes.size, dtype=np.int16)
     predictor, index = state.predictor, state.index
     for first in range(0, codes.size, SEGMENT):

@@ -20,7 +20,10 @@ from inwhale_hw.hardware import Golden
 from inwhale_hw.hdl.dpcm import DPCMEncoder, DPCMDecoder
 from inwhale_hw.hdlsim.stimulus import INT16_MAX, INT16_MIN, append_codes, bundled, edge_pcm, half_period, load_points, stepwise
 
-__all__ = ["datapath", "vectors", "reference", "golden"]
+__all__ = ["datapath", "vectors", "reference", "golden", "tie_histories"]
+
+#: elements of the directed predictor-tie segment at the end of the vectors
+TIE_COUNT = 64
 
 def datapath(quantizer: Any, block: str, **params: Any) -> DPCMEncoder | DPCMDecoder:
     """The component for a :class:`~inwhale_hw.plugins.dpcm.model.DPCM` quantizer's ``block``."""
@@ -67,6 +70,56 @@ def _sideband(quantizer: Any, values: np.ndarray, starts: np.ndarray) -> dict[st
     return ports
 
 
+def tie_histories(coeffs: tuple[int, ...], shift: int, count: int, seed: int = 13) -> list[tuple[int, ...]]:
+    """``count`` int16 histories ``y`` whose predictor sum is a rounding tie:
+    ``sum_i C_i y_i = 2^(F-1) (mod 2^F)`` (``F = shift``), so HALF_UP and HALF_DOWN differ there.
+
+    All but one history value are seeded random; the remaining one, ``y_j`` for the
+    coefficient with the fewest trailing zero bits ``v`` (``C_j = 2^v u``, ``u`` odd), solves
+    the congruence: ``y_j = ((t / 2^v) u^-1 mod 2^(F-v)) + k 2^(F-v)`` with ``t`` the target
+    minus the other terms, whenever ``2^v`` divides ``t`` and a solution lies in int16 (else
+    the other values are drawn again).  Empty when no tie exists (``F = 0``, all ``C_i = 0``,
+    or every ``C_i`` a multiple of ``2^F``).
+    """
+    nonzero = [i for i, c in enumerate(coeffs) if c % (1 << shift)] if shift else []
+    if not nonzero:
+        return []
+    j = min(nonzero, key=lambda i: (coeffs[i] & -coeffs[i]).bit_length())
+    v = (coeffs[j] & -coeffs[j]).bit_length() - 1
+    modulus = 1 << (shift - v)
+    inverse = pow((coeffs[j] >> v) % modulus, -1, modulus) if modulus > 1 else 0
+    rng = np.random.default_rng(seed)
+    found: list[tuple[int, ...]] = []
+    for _ in range(64 * count):
+        if len(found) == count:
+            break
+        y = [int(x) for x in rng.integers(INT16_MIN, INT16_MAX + 1, len(coeffs))]
+        target = ((1 << (shift - 1)) - sum(c * h for i, (c, h) in enumerate(zip(coeffs, y)) if i != j)) % (1 << shift)
+        if target % (1 << v):
+            continue
+        base = ((target >> v) * inverse) % modulus
+        low, high = -(-(INT16_MIN - base) // modulus), (INT16_MAX - base) // modulus
+        if low > high:
+            continue
+        y[j] = base + int(rng.integers(low, high + 1)) * modulus
+        found.append(tuple(y))
+    return found
+
+
+def _tie_segment(quantizer: Any) -> dict[str, np.ndarray]:
+    """:data:`TIE_COUNT` random PCM samples, each coded from a loaded tie history (and the
+    initial step)."""
+    d = quantizer.design
+    histories = tie_histories(d.coeffs, d.coeff_shift, TIE_COUNT)
+    n = len(histories)
+    ports = {"i": np.random.default_rng(17).integers(INT16_MIN, INT16_MAX + 1, n), "load": np.ones(n, dtype=np.int64)}
+    ports.update({f"load_history__{i}": np.asarray([h[i] for h in histories], dtype=np.int64).reshape(n)
+                  for i in range(len(d.coeffs))})
+    if d.multipliers is not None:
+        ports["load_step"] = np.full(n, d.step, dtype=np.int64)
+    return ports
+
+
 def vectors(quantizer: Any, block: str, speech_seconds: float = 1.0, music_seconds: float = 0.25,
             edge_length: int = 512) -> dict[str, np.ndarray]:
     """Speech and music at 8 kHz (1 s and 0.25 s by default) and :func:`edge_pcm` (its square
@@ -74,7 +127,9 @@ def vectors(quantizer: Any, block: str, speech_seconds: float = 1.0, music_secon
     decoder those signals' codes, then seeded random codes (``2 * edge_length``), runs of the
     outermost codes each as long as the square wave's half-period, and alternating innermost
     codes.  A state load at the start of each segment (the reset state at 0, a mixed state half
-    way through the speech, each rail with the extreme steps before music and edges)."""
+    way through the speech, each rail with the extreme steps before music and edges), then
+    :data:`TIE_COUNT` samples each coded from a predictor tie (:func:`tie_histories`) for the
+    configured coefficients."""
     d = quantizer.design
     speech = bundled("speech", RATE, speech_seconds)
     first = speech[: len(speech) // 2]
@@ -82,6 +137,8 @@ def vectors(quantizer: Any, block: str, speech_seconds: float = 1.0, music_secon
     hp = half_period(largest)
     segments = (first, speech[len(first):], bundled("music", RATE, music_seconds), edge_pcm(hp, edge_length))
     ports = _sideband(quantizer, np.concatenate(segments), load_points(*segments))
+    ties = _tie_segment(quantizer)
+    ports = {key: np.concatenate([value, ties[key]]).astype(np.int64) for key, value in ports.items()}
     if block == "encoder":
         return ports
     size, half = 1 << quantizer.bits, 1 << (quantizer.bits - 1)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from inwhale_hw.errors import ParameterError
+from inwhale_hw.errors import ParameterError, UnsupportedError
 from inwhale_hw.hdl.g711 import ALawDecoder, ALawEncoder, MuLawDecoder, MuLawEncoder
 
-__all__ = ["datapath", "HARDWARE_PARAMS"]
+__all__ = ["datapath", "HARDWARE_PARAMS", "HARDWARE_FLAVORS", "SOFTWARE_ONLY"]
 
 _BLOCKS = {
     ("mulaw", "encoder"): MuLawEncoder,
@@ -23,6 +23,10 @@ _BLOCKS = {
 
 #: hardware-only parameters :func:`datapath` accepts besides the flavor
 HARDWARE_PARAMS = ("pipeline",)
+#: flavors with a hardware encoder; the others (rounding or nearest-level encoders) are
+#: modelled in software only, their decoder is the common one
+HARDWARE_FLAVORS = ("itu", "audioop", "libsndfile")
+SOFTWARE_ONLY = ("sox", "ffmpeg")
 
 
 def datapath(law: str, block: str, flavor: str = "itu", **params: Any) -> Any:
@@ -43,4 +47,11 @@ def datapath(law: str, block: str, flavor: str = "itu", **params: Any) -> Any:
             f"{law} {block}: hardware parameter {unknown[0]!r} is not allowed; expected one of "
             + ", ".join(repr(p) for p in HARDWARE_PARAMS)
         )
+    if flavor in SOFTWARE_ONLY:
+        if block == "encoder":
+            raise UnsupportedError(
+                f"{law} encoder: no hardware for flavor {flavor!r}; flavors with hardware encoders: "
+                + ", ".join(repr(f) for f in HARDWARE_FLAVORS)
+            )
+        flavor = "itu"  # every flavor shares the decoder
     return cls(flavor=flavor, **params)

@@ -12,11 +12,14 @@ the bit layout:
 * A-law (Tables 1a/1b): 12-bit magnitude, segment 0 linear, 7 doubling segments, even bits
   inverted (XOR 0x55); decoded range ±32256.
 
-Parameter ``flavor`` picks whose bits the encoder reproduces, because common tools disagree
-on negative inputs: ``itu`` (default, the ITU-T G.191 STL ``g711.c``), ``audioop`` (CPython's
-``audioop``; differs from ``itu`` on 508 negative µ-law inputs, same A-law) and ``libsndfile``
-(sign-magnitude truncation; differs from ``itu`` on 127 negative inputs per law).  Every
-flavor decodes alike.
+Parameter ``flavor`` picks whose bits the encoder reproduces, because common tools disagree:
+``itu`` (default, the ITU-T G.191 STL ``g711.c``), ``audioop`` (CPython's ``audioop``;
+differs from ``itu`` on 508 negative µ-law inputs, same A-law), ``libsndfile``
+(sign-magnitude truncation; differs from ``itu`` on 127 negative inputs per law), ``sox``
+(rounds to 14/13 bits first: ``sox -D -e u-law/a-law``; 510 / 1020 inputs differ from
+``itu``) and ``ffmpeg`` (nearest reconstruction: ``pcm_mulaw`` / ``pcm_alaw``; 964 inputs
+per law differ from ``itu``).  Every flavor decodes alike.  Hardware encoders exist for
+``itu``, ``audioop`` and ``libsndfile``; the decoder (the same for all) for every flavor.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ _FLAVOR = Param(
     "flavor",
     "itu",
     "whose encoder bits to reproduce: 'itu' (ITU-T G.191 STL g711.c, the G.711 reference), "
-    "'audioop' (CPython audioop) or 'libsndfile' (libsndfile/soundfile ULAW and ALAW subtypes)",
+    "'audioop' (CPython audioop), 'libsndfile' (libsndfile/soundfile ULAW and ALAW subtypes), "
+    "'sox' (sox -e u-law/a-law without dither) or 'ffmpeg' (ffmpeg pcm_mulaw/pcm_alaw)",
     str,
     choices=g711_tables.FLAVORS,
 )
@@ -44,6 +48,9 @@ _COMMON_REFERENCES = (
     "ulaw_compress/ulaw_expand): flavor 'itu'",
     "CPython audioop.c (lin2ulaw/ulaw2lin, lin2alaw/alaw2lin; removed in Python 3.13): flavor 'audioop'",
     "libsndfile ulaw.c/alaw.c (s2ulaw_array, s2alaw_array): flavor 'libsndfile'",
+    "SoX sox.h SOX_SAMPLE_TO_ULAW_BYTE/SOX_SAMPLE_TO_ALAW_BYTE and g711.c "
+    "(sox_14linear2ulaw, sox_13linear2alaw): flavor 'sox'",
+    "FFmpeg libavcodec pcm_tablegen.h (build_xlaw_table) and pcm.c (pcm_mulaw, pcm_alaw encoders): flavor 'ffmpeg'",
 )
 
 

@@ -22,7 +22,9 @@ A-law (ITU-T G.711 (11/88), Tables 1a/1b; G.191 STL ``g711.c``, ``alaw_compress`
     samples: the even bits are inverted (0x55).  Decoding gives ``±(2 mant + 1) 8`` in
     segment 0 and ``±(2 mant + 33) 2^(seg + 2)`` above; the range is ±32256.
 
-The flavors differ only in how a negative sample becomes a magnitude (``x`` is int16):
+The flavors ``itu``, ``audioop`` and ``libsndfile`` differ only in how a negative sample
+becomes a magnitude (``x`` is int16); ``sox`` rounds instead of truncating and ``ffmpeg``
+places its own decision values:
 
 ``itu``
     the STL's ones' complement: ``m = ~x >> 2`` (µ-law) and ``~x >> 4`` (A-law), i.e.
@@ -41,8 +43,23 @@ The flavors differ only in how a negative sample becomes a magnitude (``x`` is i
     exactly one of the 127 decision values goes to the outer interval, where the STL's ones'
     complement puts it in the inner one (127 codes per law differ from ``itu``).
 
-Non-negative samples give the same magnitude, ``x >> 2`` or ``x >> 4``, in every flavor, and
-all flavors share one decoder per law.
+``sox``
+    sox's ``SOX_SAMPLE_TO_ULAW_BYTE`` / ``SOX_SAMPLE_TO_ALAW_BYTE`` (``-e u-law`` / ``-e
+    a-law`` written without dither, ``sox -D``): the sample is ROUNDED to 14 (µ-law) or 13
+    (A-law) bits, ``s = (x + 2) >> 2`` and ``(x + 4) >> 3`` (half up), clipped to the top value
+    (sox reports those as clipped), then coded by the CCITT routines ``sox_14linear2ulaw``
+    (``m = min(|s|, 8159)``, negative when ``s < 0``) and ``sox_13linear2alaw``
+    (``m = s >> 1``, or ``(-s - 1) >> 1`` for negative ``s``).
+``ffmpeg``
+    libavcodec's ``pcm_mulaw`` / ``pcm_alaw`` encoders (``pcm_tablegen.h``,
+    ``build_xlaw_table``): a 16384-entry table indexed by ``x >> 2`` (14 bits, both laws)
+    whose decision value between the reconstructions ``y_i < y_(i+1)`` of neighbouring
+    positive codes is ``(y_i + y_(i+1) + 4) >> 3`` in 14-bit units (the midpoint, rounded), so
+    every input goes to its nearest reconstruction; magnitudes are ``|x >> 2|`` (``-8192``
+    counts as ``8191``), the sign from ``x >> 2 < 0``.
+
+Non-negative samples give the same magnitude, ``x >> 2`` or ``x >> 4``, in the first three
+flavors.  All flavors share one decoder per law.
 """
 
 from __future__ import annotations
@@ -55,7 +72,7 @@ from inwhale_hw.errors import ParameterError
 
 __all__ = ["FLAVORS", "LAWS", "encode_table", "decode_table", "pair_decode_table", "encode", "decode"]
 
-FLAVORS = ("itu", "audioop", "libsndfile")
+FLAVORS = ("itu", "audioop", "libsndfile", "sox", "ffmpeg")
 LAWS = ("mulaw", "alaw")
 
 #: elements per ``np.take`` call: keeps the intp index temporary inside the L2 cache
@@ -102,9 +119,38 @@ def encode_table(law: str, flavor: str) -> np.ndarray:
             m = np.where(negative, ~x, x) >> 4
     elif flavor == "libsndfile":
         m = np.minimum(np.abs(x) >> shift, (1 << (16 - shift - 1)) - 1)
+    elif flavor == "sox":
+        return _sox_table(law, x)
+    elif flavor == "ffmpeg":
+        return _ffmpeg_table(law, x)
     else:
         raise ParameterError(f"unknown G.711 flavor {flavor!r}; allowed: {', '.join(FLAVORS)}")
     table = _ulaw_code(m, negative) if law == "mulaw" else _alaw_code(m, negative)
+    table.flags.writeable = False
+    return table
+
+
+def _sox_table(law: str, x: np.ndarray) -> np.ndarray:
+    """sox: round to 14 (µ-law) or 13 (A-law) bits, clip, then the CCITT coder."""
+    bits = 14 if law == "mulaw" else 13
+    s = np.minimum((x + (1 << (15 - bits))) >> (16 - bits), (1 << (bits - 1)) - 1)
+    negative = s < 0
+    if law == "mulaw":
+        table = _ulaw_code(np.minimum(np.abs(s), 8159), negative)
+    else:
+        table = _alaw_code(np.where(negative, -s - 1, s) >> 1, negative)
+    table.flags.writeable = False
+    return table
+
+
+def _ffmpeg_table(law: str, x: np.ndarray) -> np.ndarray:
+    """ffmpeg: nearest reconstruction of the 14-bit sample, decision values rounded to 14 bits."""
+    mask = 0xFF if law == "mulaw" else 0xD5  # code of +0 / the smallest positive level
+    positive = decode_table(law)[np.arange(128) ^ mask].astype(np.int32)  # increasing
+    decisions = (positive[:-1] + positive[1:] + 4) >> 3
+    j = x >> 2
+    level = np.searchsorted(decisions, np.minimum(np.abs(j), 8191), side="right")
+    table = (level ^ np.where(j < 0, mask ^ 0x80, mask)).astype(np.uint8)
     table.flags.writeable = False
     return table
 

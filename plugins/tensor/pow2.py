@@ -16,7 +16,7 @@ All three map a real tensor to sign + magnitude codes of ``bits`` bits, per tens
 ``pow2`` (Miyashita et al. 2016, arXiv:1603.01025): ``M = 2**(bits-1) - 1`` nonzero levels
 ``2**e`` for ``e = e_max - M + 1 .. e_max``; field ``E`` stands for ``2**(e_min + E - 1)``, so
 multiplying by a weight is the shift ``x << (E - 1)`` scaled by ``2**e_min``
-(:func:`pow2_multiply`).  ``scale = 2**e_max`` is itself a power of two, so every level is an
+(:func:`inwhale_hw.nn.shiftadd.pow2_multiply`).  ``scale = 2**e_max`` is itself a power of two, so every level is an
 exact power of two.  Rounding ``domain="linear"`` takes the nearest level (thresholds
 ``1.5 * 2**e``; zero below ``2**(e_min - 1)``); ``domain="log"`` is LogQuant's
 ``round(log2|x|)`` (thresholds ``sqrt(2) * 2**e``, zero below ``2**(e_min - 1/2)``; the float
@@ -40,7 +40,7 @@ official code: B=2 ``{1,2,3}``; B=3 ``{1,2,4},{3}``; B=4 ``{1,3,5},{2,4,6}``;
 B=5 ``{1,3,6},{2,4,7},{5}``; B=6 ``{1,4,7},{2,5,8},{3,6,9}``.  4-bit APoT (B=3) gives the
 levels ``{0, .1, .2, .3, .4, .6, .8, 1} * alpha``.  The magnitude field concatenates one
 selector per term, term 0 in the lowest bits (selector 0 = no term, ``j`` = the set's ``j``-th
-exponent), so multiplying is a shift-add (:func:`apot_multiply`).  ``alpha`` is a trained
+exponent), so multiplying is a shift-add (:func:`inwhale_hw.nn.shiftadd.apot_multiply`).  ``alpha`` is a trained
 clipping threshold in the paper; for a fixed tensor ``observer="mse"`` (default) picks it by
 the clip-ratio grid search of :mod:`.observers` applied to ``max|x|``, ``max`` uses
 ``alpha = max|x|``, and parameter ``alpha`` fixes it.
@@ -51,27 +51,20 @@ the clip-ratio grid search of :mod:`.observers` applied to ``max|x|``, ``max`` u
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from inwhale_hw import Param, Quantizer
-from inwhale_hw.errors import InputError, ParameterError, WidthLimitError
+from inwhale_hw.errors import InputError
+from inwhale_hw.nn.shiftadd import apot_integer_levels
 
 from . import observers
 from .packing import pack_codes, unpack_codes
 from .common import check_real
 
-__all__ = ["Pow2", "INQ", "APoT", "pow2_multiply", "apot_multiply", "APOT_TERMS"]
+__all__ = ["Pow2", "INQ", "APoT"]
 
-#: APoT term sets per magnitude width B: exponents k of the terms 2**-k (authors' code)
-APOT_TERMS: dict[int, tuple[tuple[int, ...], ...]] = {
-    2: ((1, 2, 3),),
-    3: ((1, 2, 4), (3,)),
-    4: ((1, 3, 5), (2, 4, 6)),
-    5: ((1, 3, 6), (2, 4, 7), (5,)),
-    6: ((1, 4, 7), (2, 5, 8), (3, 6, 9)),
-}
 _SQRT2 = math.sqrt(2.0)  # > sqrt(2), with no float64 in between
 
 
@@ -284,74 +277,3 @@ class APoT(_LevelQuantizer):
             np.array([-amax]), np.array([amax]), lambda lo, hi: np.array([sse(float(hi[0]) / self._top)]), self.grid
         )
         return float(hi[0])
-
-
-def apot_integer_levels(bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(u, fields)``: every APoT magnitude ``u = sum 2**-k`` of one term per set (float64,
-    exact) and its magnitude-field code, for ``bits`` = 1 + B."""
-    terms = APOT_TERMS[bits - 1]
-    widths = [len(t).bit_length() for t in terms]
-    sums, fields = np.zeros(1), np.zeros(1, dtype=np.int64)
-    shift = 0
-    for term, width in zip(terms, widths):
-        choices = np.array([0.0] + [2.0**-k for k in term])
-        sums = (sums[:, None] + choices[None, :]).reshape(-1)
-        fields = (fields[:, None] | (np.arange(len(choices)) << shift)[None, :]).reshape(-1)
-        shift += width
-    return sums, fields
-
-
-def _split(x_int: Any, codes: Any, bits: int, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = np.asarray(x_int)
-    c = np.asarray(codes)
-    if x.dtype.kind not in "iu" or c.dtype.kind not in "iu":
-        raise InputError(f"{where}: expected integer arrays, got dtypes {x.dtype} and {c.dtype}")
-    c = c.astype(np.int64)
-    if c.size and (c.min() < 0 or c.max() >= 1 << bits):
-        raise InputError(f"{where}: codes must lie in [0, {(1 << bits) - 1}] for bits={bits}; got [{c.min()}, {c.max()}]")
-    x, c = np.broadcast_arrays(x.astype(np.int64), c)
-    return x, c >> (bits - 1), c & ((1 << (bits - 1)) - 1)
-
-
-def _check_width(x: np.ndarray, shift: int, where: str) -> None:
-    top = int(np.abs(x).max()) if x.size else 0
-    if top.bit_length() + shift > 62:
-        raise WidthLimitError(f"{where}: |x| up to {top} shifted left by {shift} does not fit int64")
-
-
-def pow2_multiply(x_int: Any, codes: Any, bits: int = 4) -> np.ndarray:
-    """Integer products with ``pow2`` weights by shifts only: ``P = ±(x << (E - 1))``, 0 for ``E = 0``.
-
-    ``x * decode(code) == P * 2**min_exponent`` exactly (``min_exponent`` of the quantizer that
-    made the codes).  int64 result; :class:`~inwhale_hw.errors.WidthLimitError` if it cannot hold it.
-    """
-    if not 2 <= bits <= 8:
-        raise ParameterError(f"pow2_multiply: bits={bits!r} is not allowed; expected an int in [2, 8]")
-    x, sign, e = _split(x_int, codes, bits, "pow2_multiply")
-    _check_width(x, max(int(e.max()) - 1, 0) if e.size else 0, "pow2_multiply")
-    p = np.where(e > 0, np.left_shift(x, np.maximum(e - 1, 0)), 0)
-    return np.where(sign == 1, -p, p)
-
-
-def apot_multiply(x_int: Any, codes: Any, bits: int = 4) -> np.ndarray:
-    """Integer products with ``apot`` weights by shift-add: ``P = ±sum_i (x << (K - k_i))``.
-
-    ``k_i`` is the exponent the code selects from term set ``i`` and ``K`` the largest exponent
-    of any set (4 for 4-bit APoT), so ``P = x * u * 2**K`` exactly and
-    ``x * decode(code) = gamma * 2**-K * P`` (``gamma`` of the quantizer, up to decode's rounding).
-    """
-    if bits - 1 not in APOT_TERMS:
-        raise ParameterError(f"apot_multiply: bits={bits!r} is not allowed; expected an int in [3, 7]")
-    x, sign, field = _split(x_int, codes, bits, "apot_multiply")
-    terms = APOT_TERMS[bits - 1]
-    big = max(max(t) for t in terms)
-    _check_width(x, big - 1, "apot_multiply")
-    p = np.zeros(x.shape, dtype=np.int64)
-    shift = 0
-    for term in terms:
-        width = len(term).bit_length()
-        sel = (field >> shift) & ((1 << width) - 1)
-        for j, k in enumerate(term, start=1):
-            p += np.where(sel == j, np.left_shift(x, big - k), 0)
-        shift += width
-    return np.where(sign == 1, -p, p)

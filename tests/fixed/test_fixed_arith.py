@@ -13,6 +13,7 @@ from inwhale_hw.fixed import (
     Overflow, QFormat, Rounding, accumulator_format, add, dot, exact_matmul, matmul, mul, neg,
     shift_left, shift_right, sub,
 )
+from inwhale_hw.fixed import running
 from inwhale_hw.fixed.matmul import blas_threads, matmul_bound
 
 PAIRS = [
@@ -239,9 +240,18 @@ def _ref_accumulate(a, b, acc: QFormat, mode: str):
     return out, flags
 
 
+@pytest.fixture(params=["numpy", "compiled"])
+def running_path(request, monkeypatch):
+    """Run a test on the NumPy path and on the compiled running sums (inwhale_hw.fixed.running)."""
+    if request.param == "compiled" and not running.ENABLED:
+        pytest.skip("numba (optional extra) not installed or disabled")
+    monkeypatch.setattr(running, "ENABLED", request.param == "compiled")
+    return request.param
+
+
 @pytest.mark.parametrize("overflow", list(Overflow))
 @pytest.mark.parametrize("acc_bits", [12, 16, 20, 23])  # dense stepping, gathered lanes, no overflow
-def test_matmul_accumulator_policies_match_reference(overflow, acc_bits):
+def test_matmul_accumulator_policies_match_reference(overflow, acc_bits, running_path):
     rng = np.random.default_rng(acc_bits)
     fa, fb = QFormat(4, 4), QFormat(8, 0)
     a = rng.integers(fa.raw_min, fa.raw_max + 1, (9, 150))
@@ -274,7 +284,7 @@ def test_wide_accumulator_wraps_exactly_beyond_int64():
 
 
 @pytest.mark.parametrize("overflow", [Overflow.SAT, Overflow.SAT_ZERO, Overflow.WRAP])
-def test_unsigned_63_bit_accumulator_saturates_without_int64_wrap(overflow):
+def test_unsigned_63_bit_accumulator_saturates_without_int64_wrap(overflow, running_path):
     rng = np.random.default_rng(12)
     fa, fb, acc = QFormat(32, 0, False), QFormat(31, 0, False), QFormat(63, 0, False)
     a = rng.integers(0, 2**32, (4, 6))
@@ -283,6 +293,23 @@ def test_unsigned_63_bit_accumulator_saturates_without_int64_wrap(overflow):
     expected, flags = _ref_accumulate(a, b, acc, overflow.name)
     result = matmul(a, fa, b, fb, acc, overflow)
     assert result.raw.tolist() == expected and result.overflows == sum(map(sum, flags)) > 0
+
+
+@pytest.mark.parametrize("overflow", [Overflow.SAT, Overflow.SAT_SYM, Overflow.SAT_ZERO])
+def test_batched_saturating_matmul_matches_reference(overflow, running_path):
+    # batches broadcast; 5 columns < 9 rows: the compiled path runs the transposed products
+    rng = np.random.default_rng(13)
+    fa, fb, acc = QFormat(6, 2), QFormat(8, 0), QFormat(14, 2)
+    a = rng.integers(fa.raw_min, fa.raw_max + 1, (2, 1, 9, 60))
+    b = rng.integers(fb.raw_min, fb.raw_max + 1, (3, 60, 5))
+    result = matmul(a, fa, b, fb, acc, overflow)
+    count = 0
+    for i in range(2):
+        for j in range(3):
+            expected, flags = _ref_accumulate(a[i, 0], b[j], acc, overflow.name)
+            assert result.raw[i, j].tolist() == expected
+            count += sum(map(sum, flags))
+    assert result.overflows == count > 0
 
 
 def test_matmul_default_accumulator_is_exact_and_dot_works():

@@ -1,7 +1,8 @@
 """Exact integer matmul / conv2d and the accumulator policies, against plain Python integers.
 
 The reference accumulators below are written independently as scalar Python loops in the
-documented order (bias first, k = 0..K-1; conv k = (c*kH + i)*kW + j).
+documented order (bias first, k = 0..K-1; conv k = (c*kH + i)*kW + j).  Every test runs on both
+running-sum paths: NumPy and the compiled kernels of :mod:`inwhale_hw.fixed.running`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,16 @@ import numpy as np
 import pytest
 
 from inwhale_hw.errors import FixedPointOverflowError, InputError, ParameterError, WidthLimitError
+from inwhale_hw.fixed import running
 from inwhale_hw.nn import conv2d, matmul
+
+needs_numba = pytest.mark.skipif(not running.ENABLED, reason="numba (optional extra) not installed or disabled")
+
+
+@pytest.fixture(autouse=True, params=["numpy", pytest.param("compiled", marks=needs_numba)])
+def running_path(request, monkeypatch):
+    monkeypatch.setattr(running, "ENABLED", request.param == "compiled")
+    return request.param
 
 
 def _reference_dot(a_row, b_col, bias, bits, policy):
@@ -250,3 +260,50 @@ def test_conv2d_rejects_bad_geometry():
         conv2d(x, np.zeros((4, 4, 7, 7), np.int8))
     with pytest.raises(ParameterError, match="stride"):
         conv2d(x, np.zeros((4, 4, 3, 3), np.int8), stride=0)
+
+
+@pytest.mark.parametrize("policy", ["wrap", "sat", "error"])
+@pytest.mark.parametrize("shape", [((70, 30), (30, 3)), ((2, 40, 25), (25, 20)), ((3, 1, 5, 9), (2, 9, 4))])
+def test_narrow_wide_and_batched_products_match_scalar_reference(policy, shape):
+    # (70, 30) @ (30, 3): fewer than 16 columns, the compiled path runs the transposed product;
+    # batched shapes broadcast; bits chosen so that some outputs overflow and some do not
+    rng = np.random.default_rng(len(shape[0]))
+    a = rng.integers(-128, 128, shape[0]).astype(np.int8)
+    b = rng.integers(-128, 128, shape[1]).astype(np.int16)
+    bits = 16
+    a_full = np.broadcast_to(a, np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + a.shape[-2:])
+    b_full = np.broadcast_to(b, a_full.shape[:-2] + b.shape[-2:])
+    values, overs, peak = [], [], 0
+    for a2, b2 in zip(a_full.reshape(-1, *a.shape[-2:]), b_full.reshape(-1, *b.shape[-2:])):
+        v, o, p = _reference_matmul(a2, b2, None, bits, "sat" if policy == "sat" else "wrap")
+        values.append(v)
+        overs.append(o)
+        peak = max(peak, p)
+    over = np.array(overs)
+    assert 0 < over.sum() < over.size
+    if policy == "error":
+        with pytest.raises(FixedPointOverflowError) as info:
+            matmul(a, b, acc_bits=bits, overflow=policy)
+        assert info.value.count == int(over.sum()) and info.value.first_index == int(np.flatnonzero(over)[0])
+        return
+    for track in (False, True):
+        result = matmul(a, b, acc_bits=bits, overflow=policy, track_partials=track)
+        assert result.values.reshape(over.shape).tolist() == np.array(values).tolist()
+        assert result.stats.overflowed == int(over.sum())
+        if track:
+            assert result.stats.peak == peak
+
+
+def test_rows_sampled_as_risky_give_the_same_result_as_the_full_bound():
+    # 64+ rows: the compiled path samples rows before computing the per-output bound; rows of
+    # zeros are provably safe, the others are not, so the sample decides both ways
+    rng = np.random.default_rng(3)
+    for zero_rows in (slice(0, 0), slice(0, 80, 2)):
+        a = rng.integers(-128, 128, (80, 50)).astype(np.int8)
+        a[zero_rows] = 0
+        b = rng.integers(-128, 128, (50, 20)).astype(np.int8)
+        bias = rng.integers(-100, 100, 20)
+        values, over, _ = _reference_matmul(a, b, bias, 17, "sat")
+        result = matmul(a, b, bias, acc_bits=17, overflow="sat")
+        assert result.values.tolist() == values.tolist()
+        assert result.stats.overflowed == int(over.sum()) > 0

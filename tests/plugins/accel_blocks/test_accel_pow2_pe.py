@@ -16,7 +16,7 @@ from inwhale_hw.plugins.accel_blocks.vectors import pe_vectors
 from inwhale_hw.errors import ParameterError
 from inwhale_hw.hdl.pow2_pe import BITS_RANGE, Pow2Element
 from inwhale_hw.hdlsim import run_amaranth, run_icarus, verify
-from inwhale_hw.plugins.tensor.pow2 import APOT_TERMS, apot_integer_levels
+from inwhale_hw.nn.shiftadd import APOT_TERMS, apot_integer_levels
 
 FORMATS = [("pow2", bits) for bits in range(BITS_RANGE["pow2"][0], BITS_RANGE["pow2"][1] + 1)] + \
           [("apot", bits) for bits in range(BITS_RANGE["apot"][0], BITS_RANGE["apot"][1] + 1)]

@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
+from inwhale_hw import get_quantizer
 from inwhale_hw.cli import cli
 from inwhale_hw.plugins.adpcm.wav import read_ima_wav
 
@@ -31,7 +32,7 @@ def _input(path, rate, channels, n=3001):
 @pytest.mark.parametrize("encoder", ["search", "libsndfile", "exhaustive", "trellis"])
 def test_encode_writes_an_ima_wav_that_libsndfile_reads(tmp_path, channels, rate, encoder):
     pcm = _input(tmp_path / "in.wav", rate, channels)
-    res = run("encode", tmp_path / "in.wav", "-c", "ima-adpcm", "-p", f"encoder={encoder}", "-o", tmp_path / "y.wav")
+    res = run("encode", tmp_path / "in.wav", "-c", "ima-adpcm", "-p", f"method={encoder}", "-o", tmp_path / "y.wav")
     assert res.exit_code == 0, res.output
     info = sf.info(tmp_path / "y.wav")
     assert (info.format, info.subtype, info.samplerate, info.channels) == ("WAV", "IMA_ADPCM", rate, channels)
@@ -84,7 +85,8 @@ def test_roundtrip_with_flavor_ffmpeg_decodes_like_ffmpeg(tmp_path, require_tool
     [
         (["-p", "block_size=12"], "block align 12 is not allowed for 2 channel"),
         (["-p", "block_size=10"], "block_size='10' is not allowed: IMA WAV blocks are whole 4-byte words"),
-        (["-p", "encoder=fast"], "encoder='fast'"),
+        (["-p", "method=fast"], "method='fast'"),
+        (["-p", "method=search", "-p", "encoder=search"], "pass only 'method'"),
         (["-p", "flavor=sox"], "flavor='sox'"),
     ],
 )
@@ -93,3 +95,17 @@ def test_bad_parameters_are_one_line_errors(tmp_path, params, message):
     res = CliRunner().invoke(cli, ["encode", str(tmp_path / "in.wav"), "-c", "ima-adpcm", *params, "-o", str(tmp_path / "y.wav")])
     assert res.exit_code == 1 and message in res.output and "Traceback" not in res.output
     assert not (tmp_path / "y.wav").exists()
+
+
+def test_encoder_is_a_deprecated_alias_of_method(tmp_path):
+    _input(tmp_path / "in.wav", 8000, 1)
+    with pytest.warns(DeprecationWarning, match="'encoder' is deprecated.*use 'method'"):
+        q = get_quantizer("ima-adpcm", encoder="libsndfile")
+    assert q.method == "libsndfile" and q.params["method"] == "libsndfile" and "encoder" not in q.params
+    assert callable(q.encoder)  # the streaming method is no longer hidden by a parameter
+    with pytest.warns(DeprecationWarning):
+        res = run("encode", tmp_path / "in.wav", "-c", "ima-adpcm", "-p", "encoder=libsndfile", "-o", tmp_path / "old.wav")
+    assert res.exit_code == 0, res.output
+    res = run("encode", tmp_path / "in.wav", "-c", "ima-adpcm", "-p", "method=libsndfile", "-o", tmp_path / "new.wav")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "old.wav").read_bytes() == (tmp_path / "new.wav").read_bytes()

@@ -98,7 +98,7 @@ def test_ima_state_rejects_bad_values():
 
 
 @pytest.mark.parametrize(
-    "params", [{}, {"flavor": "ffmpeg"}, {"encoder": "libsndfile", "block_size": 512}]
+    "params", [{}, {"flavor": "ffmpeg"}, {"method": "libsndfile", "block_size": 512}]
 )
 def test_conformance(params):
     report = check_quantizer(ImaAdpcm, params)
@@ -157,3 +157,21 @@ def test_raw_encoder_rejects_bad_samples():
         RawEncoder().encode(np.array([0, 40000]))
     with pytest.raises(InputError, match="shape"):
         RawEncoder().encode(np.zeros((3, 2), dtype=np.int16))
+
+
+@pytest.mark.parametrize("flavor", ["standard", "ffmpeg"])
+def test_compiled_decoder_equals_the_vectorized_scans(flavor):
+    from inwhale_hw.plugins.adpcm import kernels
+
+    if not kernels.ENABLED:
+        pytest.skip("numba is not installed or INWHALE_HW_NUMBA=0")
+    rng = np.random.default_rng(9)
+    for _ in range(20):
+        codes = rng.integers(0, 16, int(rng.integers(0, 70_000)), dtype=np.uint8)
+        if rng.random() < 0.3:
+            codes[: codes.size // 2] = rng.choice([7, 15], codes.size // 2)  # rails
+        start = ImaState(int(rng.integers(-32768, 32768)), int(rng.integers(0, 89)))
+        compiled, end_c = decode_stream(codes, start, flavor)
+        scanned, end_s = decode_stream(codes, start, flavor, use_kernels=False)
+        assert end_c == end_s
+        np.testing.assert_array_equal(compiled, scanned)

@@ -21,6 +21,8 @@ import math
 from fractions import Fraction
 
 import numpy as np
+
+from inwhale_hw.plugins.dpcm import hardware as dpcm_hardware
 import pytest
 from amaranth.hdl import ClockDomain, Module
 from amaranth.sim import Simulator
@@ -155,7 +157,8 @@ def test_default_codes_and_state_every_sample(block, simulator, require_tool):
 def test_default_vectors_cover_speech_music_loads_step_limits_and_both_rails(block):
     q, _, vectors, frac = _vectors("default", block)
     d = q.design
-    assert np.count_nonzero(vectors.inputs["load"]) == 4
+    # four signal segments from loaded states, then the directed predictor-tie histories
+    assert np.count_nonzero(vectors.inputs["load"]) == 4 + dpcm_hardware.TIE_COUNT
     assert len(vectors.inputs["i"]) >= 8000 + 2000  # 1 s of speech and 0.25 s of music at 8 kHz
     assert vectors.expected["step"].min() == d.step_min and vectors.expected["step"].max() == d.step_max
     high, low = frac["clamps"]

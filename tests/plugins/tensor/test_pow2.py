@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from inwhale_hw.errors import InputError, ParameterError, WidthLimitError
-from inwhale_hw.plugins.tensor.pow2 import INQ, APoT, Pow2, apot_multiply, pow2_multiply
+from inwhale_hw.nn.shiftadd import apot_multiply, pow2_multiply
+from inwhale_hw.plugins.tensor.pow2 import INQ, APoT, Pow2
 from inwhale_hw.testing import check_quantizer
 
 # -- conformance ---------------------------------------------------------------------------

@@ -67,3 +67,39 @@ def test_errors():
         unpack_codes(b"\x00\x00\x00", 4, 7)
     with pytest.raises(ParameterError, match="count=-1"):
         unpack_codes(b"", 4, -1)
+
+
+def test_ggml_layout_equals_gguf_q4_0_nibbles():
+    """layout='ggml' reproduces the 16 code bytes of gguf's own Q4_0 blocks (codes = x/d + 8)."""
+    gq = pytest.importorskip("gguf.quants", reason="gguf (test extra) is the reference")
+    from gguf.constants import GGMLQuantizationType
+
+    x = np.random.default_rng(5).standard_normal((6, 64)).astype(np.float32)
+    blocks = gq.quantize(x, GGMLQuantizationType.Q4_0).reshape(-1, 18)
+    d = blocks[:, :2].copy().view(np.float16).astype(np.float32)
+    vals = gq.dequantize(gq.quantize(x, GGMLQuantizationType.Q4_0), GGMLQuantizationType.Q4_0).reshape(-1, 32)
+    codes = np.rint(vals / np.where(d == 0, 1, d)).astype(np.int64) + 8
+    packed = pack_codes(codes, 4, layout="ggml")
+    assert np.array_equal(packed.reshape(-1, 16), blocks[:, 2:])
+    assert np.array_equal(unpack_codes(packed, 4, codes.size, layout="ggml"), codes.reshape(-1))
+    # element j low, j + 16 high; with block=4: byte 0 = (e0, e2), byte 1 = (e1, e3)
+    assert pack_codes(np.array([1, 2, 3, 4]), 4, layout="ggml", block=4).tolist() == [0x31, 0x42]
+
+
+def test_bnb_layout_first_element_high():
+    assert pack_codes(np.array([1, 2, 3]), 4, layout="bnb").tolist() == [0x12, 0x30]
+    c = np.random.default_rng(0).integers(-8, 8, 101)
+    assert np.array_equal(unpack_codes(pack_codes(c, 4, signed=True, layout="bnb"), 4, 101, signed=True, layout="bnb"), c)
+    from inwhale_hw.plugins.bnb.model import BnB
+
+    u = np.random.default_rng(1).integers(0, 16, 64)
+    assert pack_codes(u, 4, layout="bnb").tobytes() == BnB().pack_codes(u)
+
+
+def test_layout_errors():
+    with pytest.raises(ParameterError, match="layout='gguf'"):
+        pack_codes(np.array([1]), 4, layout="gguf")
+    with pytest.raises(ParameterError, match="bits=3"):
+        pack_codes(np.array([1]), 3, layout="bnb")
+    with pytest.raises(InputError, match="multiple of block=32"):
+        pack_codes(np.arange(16) % 16, 4, layout="ggml")
