@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .static import _batches, load_float_model, simulator_runner
+from .static import iter_batches, load_float_model, simulator_runner
 
 __all__ = ["TensorError", "sqnr_db", "tensor_error", "layer_errors"]
 
@@ -95,7 +95,7 @@ def layer_errors(qdq_model: Any, float_model: Any, data: Any, *, runner=None, ba
             acts.setdefault(src, (n.input[1], n.input[2]))
     inputs = [i.name for i in f.graph.input if i.name not in float_inits]
     names = [t for t in acts if t in {v for node in f.graph.node for v in [*node.input, *node.output]}]
-    values = (runner or simulator_runner)(f, names)(next(iter(_batches(data, inputs, batch))))
+    values = (runner or simulator_runner)(f, names)(next(iter(iter_batches(data, inputs, batch))))
     for t in names:
         s, z = inits[acts[t][0]], inits[acts[t][1]]
         info = np.iinfo(z.dtype)

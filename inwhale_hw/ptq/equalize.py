@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .config import SmoothQuantConfig
-from .static import _batches, load_float_model, simulator_runner
+from .static import iter_batches, load_float_model, simulator_runner
 
 __all__ = ["smoothquant_scales", "smoothquant", "equalize_pair", "cross_layer_equalize", "bias_correct", "linear_layers"]
 
@@ -110,7 +110,7 @@ def _input_stats(proto, names: list[str], data, runner, batch: int, what: str):
     inputs = [i.name for i in proto.graph.input if i.name not in {t.name for t in proto.graph.initializer}]
     run = (runner or simulator_runner)(proto, names)
     acc = {}
-    for feeds in _batches(data, inputs, batch):
+    for feeds in iter_batches(data, inputs, batch):
         out = run(feeds)
         for a in names:
             x = np.asarray(out[a], np.float64)

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 

@@ -34,7 +34,8 @@ from .observers import HistogramObserver, make_observer
 from .qdq import to_qdq
 from .qoperator import to_qoperator
 
-__all__ = ["PreparedModel", "prepare", "quantize", "observed_model", "simulator_runner", "load_float_model", "save_model"]
+__all__ = ["PreparedModel", "prepare", "quantize", "observed_model", "simulator_runner", "load_float_model", "save_model",
+           "iter_batches"]
 
 
 def load_float_model(model: Any):
@@ -46,7 +47,7 @@ def load_float_model(model: Any):
     else:
         try:
             proto = onnx.load(str(model))
-        except (OSError, onnx.onnx_cpp2py_export.checker.ValidationError, Exception) as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - onnx raises several types for unreadable files
             raise InputError(f"float model {str(model)!r} cannot be read as ONNX: {exc}") from None
     try:
         return onnx.shape_inference.infer_shapes(proto)
@@ -93,7 +94,8 @@ def simulator_runner(proto, names: list[str]) -> Callable[[dict], dict]:
     return lambda feeds: execute(graph, feeds).tensors
 
 
-def _batches(data: Any, input_names: list[str], batch: int) -> Iterator[dict]:
+def iter_batches(data: Any, input_names: list[str], batch: int) -> Iterator[dict]:
+    """Feed dicts from calibration data (an array, a dict of arrays, an iterable or a callable)."""
     if isinstance(data, np.ndarray) or isinstance(data, dict):
         feeds = data if isinstance(data, dict) else {input_names[0]: data}
         n = len(next(iter(feeds.values())))
@@ -140,7 +142,7 @@ class PreparedModel:
                     raise ParameterError("two_pass_histogram collects all data in one calibrate() call")
             self._two_pass(data, hist)
             return self
-        for feeds in _batches(data, self.input_names, self.batch):
+        for feeds in iter_batches(data, self.input_names, self.batch):
             out = self._run(feeds)
             for t, obs in self.observers.items():
                 obs.update(out[t])
@@ -149,7 +151,7 @@ class PreparedModel:
 
     def _two_pass(self, data: Any, hist: list[str]) -> None:
         collectors = {t: TwoPassHistogram(self.observers[t].hist.absolute, self.observers[t].hist.bins) for t in hist}
-        for feeds in _batches(data, self.input_names, self.batch):
+        for feeds in iter_batches(data, self.input_names, self.batch):
             out = self._run(feeds)
             for t, obs in self.observers.items():
                 if t in collectors:
@@ -157,7 +159,7 @@ class PreparedModel:
                 else:
                     obs.update(out[t])
             self.batches_seen += 1
-        for feeds in _batches(data, self.input_names, self.batch):
+        for feeds in iter_batches(data, self.input_names, self.batch):
             out = self._run(feeds)
             for t, c in collectors.items():
                 c.second(out[t])

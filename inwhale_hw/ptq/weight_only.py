@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import ParameterError
 from .config import GPTQConfig, WeightOnlyConfig
 from .gptq import gptq, hessian_update, rtn
-from .static import _batches, load_float_model, save_model, simulator_runner
+from .static import iter_batches, load_float_model, save_model, simulator_runner
 
 __all__ = ["quantize_weight_only", "weight_targets"]
 
@@ -79,7 +79,7 @@ def _hessians(proto, targets, data: Any, runner, batch: int) -> dict[str, np.nda
     names = sorted({a for _, a, _ in targets})
     run = (runner or simulator_runner)(proto, names)
     hs: dict[str, np.ndarray | None] = {a: None for a in names}
-    for feeds in _batches(data, inputs, batch):
+    for feeds in iter_batches(data, inputs, batch):
         out = run(feeds)
         for a in names:
             hs[a] = hessian_update(hs[a], out[a])
