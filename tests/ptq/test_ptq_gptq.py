@@ -131,3 +131,42 @@ def test_matmul_nbits_output_decodes_to_the_same_weights(tmp_path_factory, sym):
     np.testing.assert_allclose(got["mm"], got["s_flat"].astype(np.float64) @ w, rtol=1e-5, atol=1e-5)
     out, report = simulate(nb, {"x": x})
     np.testing.assert_allclose(out["logits"], got["logits"], rtol=1e-5, atol=1e-5)
+
+
+def test_onnxruntime_bundled_gptq_reduces_to_rtn_and_ours_beats_it(tmp_path_factory):
+    """onnxruntime 1.32's bundled GPTQ (quantization/neural_compressor, the MatMul4BitsQuantizer
+    GPTQ path) propagates the error with column ``Hinv[i:, i]`` of the *upper* Cholesky factor,
+    which is zero below the diagonal: its codes equal round-to-nearest.  Same data, same grid
+    (asymmetric uint4, groups of 32): ours equal its codes only where GPTQ keeps RTN's, and give
+    a lower layer output error."""
+    wo = pytest.importorskip("onnxruntime.quantization.neural_compressor.weight_only")
+    import onnx
+    from onnx import numpy_helper
+
+    paths = built_models(tmp_path_factory)
+    x = np.load(paths["x"])[:512]
+
+    class Loader:
+        batch_size = 64
+
+        def __iter__(self):
+            for i in range(0, len(x), 64):
+                yield x[i : i + 64], None
+
+    ref = wo.gptq_quantize(onnx.load(str(paths["res_float"])), Loader(), num_bits=4, group_size=32, scheme="asym",
+                           n_samples=-1, percdamp=0.01, blocksize=128, actorder=False, mse=False, perchannel=True)
+    ref = getattr(ref, "model", ref)
+    inits = {t.name: numpy_helper.to_array(t) for t in ref.graph.initializer}
+    node = next(n for n in ref.graph.node if n.op_type == "MatMulNBits")
+    packed = inits[node.input[1]]
+    codes = np.stack([packed & 15, packed >> 4], axis=-1).reshape(packed.shape[0], -1).T.astype(np.int64)
+    w = numpy_helper.to_array(next(t for t in onnx.load(str(paths["res_float"])).graph.initializer if t.name == "wd"))
+    q_rtn, s_rtn, z_rtn = rtn(w, 32, 4, False)
+    assert np.array_equal(codes, q_rtn)
+
+    proto = load_float_model(paths["res_float"])
+    acts = ort_runner(proto, ["s_flat"])({"x": x})["s_flat"].astype(np.float64)
+    q_g, s_g, z_g = gptq(w, 2 * acts.T @ acts, 32, 4, False)
+    deq = lambda q, s, z: np.repeat(s, 32, axis=0) * (q - np.repeat(z, 32, axis=0))  # noqa: E731
+    err = lambda wh: float(np.sum((acts @ w.astype(np.float64) - acts @ wh) ** 2))  # noqa: E731
+    assert err(deq(q_g, s_g, z_g)) < err(deq(q_rtn, s_rtn, z_rtn)) / 2
