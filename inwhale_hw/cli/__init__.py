@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "inwhale_hw.cli.sqnr_cmd",
     "inwhale_hw.cli.accel_cmd",
     "inwhale_hw.cli.batch_cmd",
+    "inwhale_hw.cli.quantize_cmd",
 )
 
 
