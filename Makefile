@@ -1,9 +1,13 @@
 # Two commands do everything on a fresh machine with Python, pip and make:
-#   make demo   - install into .venv, then run the main job on a bundled sample
-#   make test   - install into .venv (with the test extra), then run the whole suite
+#   make demo   - install the package with the `plot` extra into .venv, then run the listening
+#                 page on the bundled samples (no test dependencies are downloaded)
+#   make test   - install into .venv with the test extra (large: onnxruntime, LiteRT, numba ...),
+#                 then run the whole suite
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install --disable-pip-version-check --progress-bar on
+DEMO_STAMP := $(VENV)/.demo-stamp
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
@@ -12,13 +16,17 @@ PYTEST_ARGS ?=
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(PIP) -e '.[plot]'
+	touch $(DEMO_STAMP)
+
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --disable-pip-version-check -q -e '.[test,plot]'
-	touch $(STAMP)
+	$(PIP) -e '.[test,plot]'
+	touch $(STAMP) $(DEMO_STAMP)
 
 install: $(STAMP)
 
-demo: install
+demo: $(DEMO_STAMP)
 	$(VENV)/bin/inwhale-hw demo
 
 test: install

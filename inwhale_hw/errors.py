@@ -22,6 +22,9 @@ __all__ = [
     "ToolNotFoundError",
     "ModelError",
     "VerificationError",
+    "OutputError",
+    "PluginOutputError",
+    "SignalExit",
 ]
 
 
@@ -87,3 +90,22 @@ class ModelError(InwhaleError, ValueError):
 
 class VerificationError(InwhaleError, AssertionError):
     """A hardware model disagreed with its golden model."""
+
+
+class OutputError(InwhaleError, OSError):
+    """An output cannot be written: missing directory, permission, disk full.  Names the user's path."""
+
+    def __str__(self) -> str:  # OSError would format (errno, strerror) pairs
+        return str(self.args[0]) if self.args else ""
+
+
+class PluginOutputError(InwhaleError, ValueError):
+    """A plugin's encode/decode returned something its declared contract does not allow."""
+
+
+class SignalExit(SystemExit):
+    """Raised by the CLI's SIGTERM/SIGINT handler (exit status ``128 + signal``).
+
+    Not an :class:`InwhaleError`: nothing may swallow it, not even the plugin host, which
+    otherwise records a plugin's own ``SystemExit`` as a load failure.
+    """

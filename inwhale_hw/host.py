@@ -6,6 +6,9 @@ pyproject).  Both go through the same path: the module is imported and registere
 pluggy ``PluginManager``, then each plugin's ``register_quantizers`` and ``register_hardware``
 hooks are called with their registries.  A plugin that fails to import or register is recorded as unavailable with its
 error, and everything it registered is withdrawn; all other plugins keep working.
+"Fails" includes ``SystemExit`` and any other ``BaseException`` except ``KeyboardInterrupt``
+(and the CLI's own :class:`~inwhale_hw.errors.SignalExit`): a plugin calling ``sys.exit()`` at
+import cannot end the host.
 
 Environment switches (read when the host is built):
 
@@ -27,7 +30,7 @@ from typing import Any, Callable
 import pluggy
 
 from . import hookspecs
-from .errors import PluginLoadError
+from .errors import PluginLoadError, SignalExit
 from .registry import HardwareRegistry, QuantizerRegistry
 from .version import __version__
 
@@ -110,7 +113,9 @@ class PluginHost:
         try:
             plugin = loader()
             self.pm.register(plugin, name=info.name)
-        except Exception as exc:  # noqa: BLE001 - any plugin failure is recorded, not fatal
+        except (KeyboardInterrupt, SignalExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - any plugin failure (even sys.exit) is recorded, not fatal
             self._fail(info, exc)
             return
         registries = {"register_quantizers": self.registry, "register_hardware": self.hardware}
@@ -120,7 +125,9 @@ class PluginHost:
                 for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
                     if impl.plugin_name == info.name:
                         impl.function(registry=registry)
-        except Exception as exc:  # noqa: BLE001
+        except (KeyboardInterrupt, SignalExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - SystemExit at registration too
             for registry in registries.values():
                 registry.remove_plugin(info.name)
             self.pm.unregister(name=info.name)

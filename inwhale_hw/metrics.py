@@ -28,6 +28,12 @@ equal-width bins over ``[min e, max e]`` (``numpy.histogram`` semantics: the las
 closed).  Bit rates: nominal ``bits_per_sample * rate * channels`` and, when the coded
 payload size is known, the payload rate ``8 * payload_bytes * rate / frames`` (which
 includes block headers of codecs such as IMA ADPCM).
+
+:class:`MetricsAccumulator` computes the same numbers for integer signals fed block by block
+(memory bounded by the block): energies and the error histogram are exact integer sums
+(counts per error value in [-65535, 65535]), so SNR, max error and histogram equal
+:func:`compare`'s; per-frame SNRs are summed as they complete, so segSNR equals it up to the
+order of a float64 sum.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ __all__ = [
     "bitrate_bps",
     "default_frame_length",
     "compare",
+    "MetricsAccumulator",
 ]
 
 DEFAULT_FRAME_SECONDS = 0.032
@@ -220,3 +227,105 @@ def compare(
         bitrate_bps=None if bits_per_sample is None else bitrate_bps(bits_per_sample, rate, channels),
         payload_bitrate_bps=None if payload_bytes is None else 8.0 * payload_bytes * rate / frames,
     )
+
+
+_ERR_SPAN = 65535  # largest |s - y| for int16 signals
+
+
+class MetricsAccumulator:
+    """:func:`compare` for integer ``(n, channels)`` signals given block by block (int16 range).
+
+    Feed :meth:`update` with consecutive blocks of the reference and the test signal (any
+    sizes, equal per call); :meth:`result` gives the :class:`Metrics`.  ``code_rate``: the rate
+    the codes run at when the codec worked at another rate than ``rate`` (the nominal bit rate
+    is ``bits_per_sample * code_rate * channels``).
+    """
+
+    def __init__(
+        self,
+        rate: int,
+        channels: int,
+        *,
+        frame: int | None = None,
+        clamp: tuple[float, float] = DEFAULT_CLAMP_DB,
+        bits_per_sample: float | None = None,
+        code_rate: int | None = None,
+    ) -> None:
+        self.rate, self.channels = rate, channels
+        self.code_rate = rate if code_rate is None else code_rate
+        self.frame = default_frame_length(rate) if frame is None else frame
+        self.clamp = (float(clamp[0]), float(clamp[1]))
+        self.bits_per_sample = bits_per_sample
+        self.frames = 0
+        self._signal = 0
+        self._noise = 0
+        self._peak = 0
+        self._counts = np.zeros(2 * _ERR_SPAN + 1, dtype=np.int64)
+        self._seg_sum = 0.0
+        self._seg_count = 0
+        self._carry_s = np.zeros((0, channels), dtype=np.int64)
+        self._carry_e = np.zeros((0, channels), dtype=np.int64)
+
+    def update(self, reference: np.ndarray, test: np.ndarray) -> None:
+        """Add the next block of the reference and of the test signal."""
+        s = np.asarray(reference).astype(np.int64).reshape(len(reference), -1)
+        y = np.asarray(test).astype(np.int64).reshape(len(test), -1)
+        if s.shape != y.shape or s.shape[1] != self.channels:
+            raise InputError(f"metrics: reference block {s.shape} and test block {y.shape} differ (or the channel count)")
+        e = s - y
+        self.frames += len(s)
+        self._signal += int(np.sum(s * s))
+        self._noise += int(np.sum(e * e))
+        if e.size:
+            self._peak = max(self._peak, int(np.max(np.abs(e))))
+            self._counts += np.bincount((e + _ERR_SPAN).reshape(-1), minlength=self._counts.size)
+        s = np.concatenate([self._carry_s, s])
+        e = np.concatenate([self._carry_e, e])
+        whole = len(s) // self.frame * self.frame
+        if whole:
+            self._add_frames(s[:whole], e[:whole], self.frame)
+        self._carry_s, self._carry_e = s[whole:], e[whole:]
+
+    def _add_frames(self, s: np.ndarray, e: np.ndarray, frame: int) -> None:
+        lo, hi = self.clamp
+        es = (s * s).reshape(-1, frame, self.channels).sum(axis=1).astype(np.float64)
+        ee = (e * e).reshape(-1, frame, self.channels).sum(axis=1).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per = 10.0 * np.log10(es / ee)
+        per = np.where(ee == 0, hi, np.where(es == 0, lo, per))
+        self._seg_sum += float(np.sum(np.clip(per, lo, hi)))
+        self._seg_count += per.size
+
+    def histogram(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(edges, counts)`` binned as :func:`error_histogram` bins."""
+        present = np.flatnonzero(self._counts)
+        lo, hi = int(present[0]) - _ERR_SPAN, int(present[-1]) - _ERR_SPAN
+        counts = self._counts[present[0] : present[-1] + 1]
+        if hi - lo + 1 <= _HIST_UNIT_SPAN:
+            return np.arange(lo - 0.5, hi + 1.0, 1.0), counts.copy()
+        values = np.arange(lo, hi + 1, dtype=np.float64)
+        edges = np.linspace(lo, hi, _HIST_BINS + 1)
+        binned, edges = np.histogram(values, bins=edges, weights=counts.astype(np.float64))
+        return edges, np.rint(binned).astype(np.int64)
+
+    def result(self, payload_bytes: int | None = None) -> Metrics:
+        """The metrics of everything fed so far (``payload_bytes``: the coded size, if known)."""
+        if not self.frames:
+            raise InputError("metrics: no samples were given")
+        if not self._seg_count:  # shorter than one frame: the whole signal is one frame
+            self._add_frames(self._carry_s, self._carry_e, len(self._carry_s))
+        seg = self._seg_sum / self._seg_count
+        edges, counts = self.histogram()
+        bits = self.bits_per_sample
+        return Metrics(
+            snr_db=_ratio_db(float(self._signal), float(self._noise)),
+            segmental_snr_db=seg,
+            segment_frame=min(self.frame, self.frames),
+            segment_clamp_db=self.clamp,
+            max_abs_error=float(self._peak),
+            histogram_edges=edges,
+            histogram_counts=counts,
+            bits_per_sample=None if bits is None else float(bits),
+            bitrate_bps=None if bits is None else bitrate_bps(bits, self.code_rate, self.channels),
+            payload_bitrate_bps=None if payload_bytes is None else 8.0 * payload_bytes * self.rate / self.frames,
+        )

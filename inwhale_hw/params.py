@@ -9,6 +9,7 @@ quantizer in ``inwhale-hw info``.
 from __future__ import annotations
 
 import enum
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -115,7 +116,7 @@ class Param:
                     raise TypeError
                 return value
             return kind(value)
-        except (TypeError, ValueError, KeyError):
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError):
             raise self._error(value, owner) from None
 
 
@@ -165,7 +166,7 @@ def _coerce_bool(value: Any) -> bool:
 
 
 def _coerce_int(value: Any) -> int:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or value is None:
         raise TypeError
     if isinstance(value, str):
         return int(value.strip(), 0)
@@ -180,4 +181,9 @@ def _coerce_tuple(value: Any) -> tuple:
     if isinstance(value, str):
         parts = [p for p in value.replace(" ", "").split(",") if p]
         return tuple(float(p) if any(c in p for c in ".eE") else int(p, 0) for p in parts)
-    return tuple(value)
+    if isinstance(value, (dict, set, bytes)) or value is None:
+        raise TypeError
+    items = tuple(value)
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in items):
+        raise TypeError
+    return items

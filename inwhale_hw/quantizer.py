@@ -35,7 +35,7 @@ from .params import Param, bind_params
 if TYPE_CHECKING:
     from .hardware import Golden
 
-__all__ = ["Quantizer", "StreamEncoder", "StreamDecoder", "KINDS"]
+__all__ = ["Quantizer", "StreamEncoder", "StreamDecoder", "KINDS", "check_integer_array", "check_frames_channels"]
 
 KINDS = ("audio", "tensor")
 
@@ -129,6 +129,7 @@ class Quantizer:
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
         """Inverse of :meth:`pack_codes`: ``frames`` x ``channels`` codes from ``data``."""
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         dtype = np.dtype(self.code_dtype).newbyteorder("<")
         needed = frames * channels * dtype.itemsize
         if len(data) < needed:
@@ -182,6 +183,13 @@ class Quantizer:
     def _check_codes(self, codes: Any, lo: int, hi: int) -> np.ndarray:
         """Validate integer codes in [lo, hi] of shape (n,) or (n, channels)."""
         return check_integer_array(codes, f"{self.name}.decode", lo, hi, "codes")
+
+
+def check_frames_channels(frames: Any, channels: Any, where: str) -> None:
+    """Raise :class:`ParameterError` unless ``frames >= 0`` and ``channels >= 1`` are integers."""
+    for name, value, low in (("frames", frames, 0), ("channels", channels, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ParameterError(f"{where}: {name}={value!r} is not allowed; expected an integer >= {low}")
 
 
 def check_integer_array(x: Any, where: str, lo: int, hi: int, what: str) -> np.ndarray:

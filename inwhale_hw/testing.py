@@ -18,6 +18,9 @@ It raises ``AssertionError`` naming the first broken rule, and returns a
   ``code_dtype`` with the input's shape and decoded samples are ``sample_dtype``; mono and
   stereo, including the int16 extremes; tensor quantizers take 1-D, 2-D and 4-D arrays (whose
   last axis is a multiple of ``last_axis_multiple`` when the quantizer declares one: block formats);
+* audio code range and decoding: every code lies in the range ``code_dtype`` and
+  ``bits_per_sample`` declare (:func:`inwhale_hw.audio.guard.code_range`), and no channel of a
+  non-constant input decodes to a constant (a decoder returning all zeros fails);
 * determinism: repeated calls and fresh instances give identical bits;
 * streaming: over several seeded random chunkings (including 1-sample chunks) the streaming
   encoder and decoder give exactly the one-shot result;
@@ -191,7 +194,31 @@ def _check_round_trip(q: Quantizer, x: np.ndarray, codes: np.ndarray, label: str
             raise _fail(q, f"{label}: codes dtype {codes.dtype}, declared code_dtype {np.dtype(q.code_dtype)}")
         if decoded.dtype != np.dtype(q.sample_dtype):
             raise _fail(q, f"{label}: decoded dtype {decoded.dtype}, declared sample_dtype {np.dtype(q.sample_dtype)}")
+        _check_audio_ranges(q, x, codes, decoded, label)
     report.passed(f"round trip {label}")
+
+
+def _check_audio_ranges(q: Quantizer, x: np.ndarray, codes: np.ndarray, decoded: np.ndarray, label: str) -> None:
+    """Codes inside the range ``code_dtype``/``bits_per_sample`` declare; decoding not degenerate."""
+    from .audio.guard import code_range
+
+    lo, hi = code_range(q)
+    if codes.size and (int(codes.min()) < lo or int(codes.max()) > hi):
+        bad = int(codes.min()) if int(codes.min()) < lo else int(codes.max())
+        raise _fail(
+            q, f"{label}: code {bad} is outside [{lo}, {hi}], the range of code_dtype "
+            f"{np.dtype(q.code_dtype)} at bits_per_sample={float(q.bits_per_sample):g}"
+        )
+    x = np.asarray(x).astype(np.int64)  # int16 ptp of the rails would wrap
+    decoded = np.asarray(decoded).astype(np.int64)
+    for ch in range(1 if x.ndim == 1 else x.shape[1]):
+        xin = x if x.ndim == 1 else x[:, ch]
+        out = decoded if decoded.ndim == 1 else decoded[:, ch]
+        if np.ptp(xin) > 0 and np.ptp(out) == 0:
+            raise _fail(
+                q, f"{label}: decoding is degenerate: channel {ch} decodes to the constant {int(out[0])} "
+                "for a non-constant input"
+            )
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:

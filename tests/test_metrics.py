@@ -134,3 +134,27 @@ def test_bad_inputs():
         segmental_snr_db(np.ones(3), np.ones(3))
     with pytest.raises(ParameterError, match=r"clamp \(5, 5\)"):
         segmental_snr_db(np.ones(3), np.ones(3), frame=1, clamp=(5, 5))
+
+
+@pytest.mark.parametrize("n, channels, noise", [(10007, 2, 3), (100, 1, 400), (5000, 1, 0), (40000, 2, 9000)])
+def test_accumulator_block_by_block_equals_compare(n, channels, noise):
+    from inwhale_hw.metrics import MetricsAccumulator, compare
+
+    rng = np.random.default_rng(n)
+    s = rng.integers(-20000, 20000, (n, channels)).astype(np.int16)
+    y = np.clip(s + rng.integers(-noise, noise + 1, s.shape), -32768, 32767).astype(np.int16)
+    one = compare(s, y, 8000, bits_per_sample=4, payload_bytes=n)
+    acc = MetricsAccumulator(8000, channels, bits_per_sample=4)
+    at = 0
+    while at < n:
+        step = int(rng.integers(1, 3000))
+        acc.update(s[at : at + step], y[at : at + step])
+        at += step
+    got = acc.result(payload_bytes=n)
+    assert got.snr_db == pytest.approx(one.snr_db, rel=1e-12, abs=0) or got.snr_db == one.snr_db
+    assert got.segmental_snr_db == pytest.approx(one.segmental_snr_db, abs=1e-9)
+    assert got.max_abs_error == one.max_abs_error and got.segment_frame == one.segment_frame
+    assert np.array_equal(got.histogram_edges, one.histogram_edges)
+    assert np.array_equal(got.histogram_counts, one.histogram_counts)
+    assert got.to_dict()["bitrate_bps"] == one.to_dict()["bitrate_bps"]
+    assert got.payload_bitrate_bps == one.payload_bitrate_bps

@@ -53,7 +53,8 @@ from . import container, wav
 from .atomic import atomic_write_bytes
 from .codecs import RAW_DEFAULT_RATE, RAW_TAGS, audio_codecs, byte_codes, make_codec, wav_tag, writes_wav
 from .coded_read import DecodedFile, decode_blob, read_coded, sniff_coded
-from .pcm import Audio
+from .guard import check_codes
+from .pcm import Audio, check_rate
 
 __all__ = [
     "RAW_TAGS",
@@ -131,6 +132,7 @@ def encode_to_bytes(audio: Audio, q: Quantizer, kind: str) -> tuple[bytes, int]:
 
     Returns the file bytes and the size of the coded payload in bytes.
     """
+    check_rate(audio.rate)
     pcm = _mono_view(audio.samples)
     tag = wav_tag(q)
     if kind == "wav":
@@ -142,16 +144,16 @@ def encode_to_bytes(audio: Audio, q: Quantizer, kind: str) -> tuple[bytes, int]:
         if hasattr(q, "wav_encode"):
             payload = q.wav_encode(pcm, audio.rate)
         else:
-            payload = _default_payload(q, q.encode(pcm), audio.frames, audio.channels)
+            payload = _default_payload(q, check_codes(q, q.encode(pcm), audio.channels), audio.frames, audio.channels)
         blob = wav.build_wav(
             tag, audio.channels, audio.rate, payload.block_align, payload.bits_per_sample,
             payload.data, payload.frames, payload.extension, payload.samples_per_block,
         )
         return blob, len(payload.data)
     if kind == "raw":
-        payload = _default_payload(q, q.encode(pcm), audio.frames, audio.channels)
+        payload = _default_payload(q, check_codes(q, q.encode(pcm), audio.channels), audio.frames, audio.channels)
         return payload.data, len(payload.data)
-    codes = q.encode(pcm)
+    codes = check_codes(q, q.encode(pcm), audio.channels)
     data = q.pack_codes(codes)
     from ..version import __version__
 

@@ -31,10 +31,12 @@ from .codecs import (
     wav_tag,
     writes_wav,
 )
-from .pcm import Audio, check_rate
+from .guard import check_samples
+from .limits import check_channels, check_payload_fits, check_rate
+from .pcm import Audio
 from .sniff import sniff_coded
 
-__all__ = ["DecodedFile", "read_coded", "decode_blob", "sniff_coded"]
+__all__ = ["DecodedFile", "read_coded", "decode_blob", "sniff_coded", "coded_input_hint", "explicit_params"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,32 @@ class DecodedFile:
     description: str = ""
     #: one-line notes about recoveries (e.g. a truncated data chunk), for the CLI to print
     warnings: tuple[str, ...] = ()
+
+
+def _wav_format(path: Path) -> wav.WavFormat | None:
+    """The ``fmt`` chunk of a RIFF/WAVE file, from its first 64 KiB (``None`` if not found)."""
+    try:
+        with open(path, "rb") as handle:
+            return wav.read_wav(handle.read(1 << 16), str(path)).fmt
+    except (OSError, AudioFormatError):
+        return None
+
+
+def coded_input_hint(path: str | os.PathLike, registry: QuantizerRegistry | None = None) -> str:
+    """What to tell a user who passed a coded file where PCM audio is expected ("" if not coded).
+
+    A coded WAV whose format tag no registered codec decodes (G.726 0x0045, Yamaha ADPCM
+    0x0020, ...) is called unsupported, with the tags that are; others point at ``decode``.
+    """
+    path = Path(path)
+    kind = sniff_coded(path)
+    if kind is None:
+        return ""
+    reg = registry_or_default(registry)
+    fmt = _wav_format(path) if kind.startswith("coded WAV") else None
+    if fmt is not None and codec_for_tag(fmt.format_tag, reg) is None:
+        return f" - it is a WAV with {fmt.describe()}, which is not supported; supported coded WAV tags: {tagged_codecs(reg)}"
+    return f" - it is a {kind}; decode it first with `inwhale-hw decode`"
 
 
 def read_coded(
@@ -102,7 +130,7 @@ def decode_blob(
     )
 
 
-def _explicit_params(name: str, stored: dict[str, Any], reg: QuantizerRegistry) -> dict[str, Any]:
+def explicit_params(name: str, stored: dict[str, Any], reg: QuantizerRegistry) -> dict[str, Any]:
     """The stored parameters that differ from the codec's defaults.
 
     The container records every parameter; passing back only non-default ones rebuilds the
@@ -121,15 +149,17 @@ def _explicit_params(name: str, stored: dict[str, Any], reg: QuantizerRegistry) 
 
 
 def _decode_codes(q: Quantizer, codes: np.ndarray, rate: int) -> Audio:
-    return Audio(np.ascontiguousarray(as_2d(q.decode(codes)).astype(np.int16, copy=False)), rate)
+    pcm = check_samples(q, q.decode(codes), 1 if codes.ndim == 1 else codes.shape[1])
+    return Audio(np.ascontiguousarray(as_2d(pcm).astype(np.int16, copy=False)), rate)
 
 
 def _read_iwc(path: Path, blob: bytes, reg: QuantizerRegistry) -> DecodedFile:
     header, payload = container.read_container(blob, str(path))
-    q = make_codec(header.codec, _explicit_params(header.codec, header.params, reg), reg)
+    q = make_codec(header.codec, explicit_params(header.codec, header.params, reg), reg)
+    check_payload_fits(str(path), header.frames, header.channels, q.bits_per_sample, len(payload))
     codes = q.unpack_codes(payload, header.frames, header.channels)
     return DecodedFile(
-        _decode_codes(q, codes, check_rate(header.rate, f"{path}: container sample rate")),
+        _decode_codes(q, codes, header.rate),
         "iwc", q.name, dict(q.params), len(payload), f"inwhale container, codec {q.name}",
     )
 
@@ -147,7 +177,12 @@ def _read_wav(path: Path, blob: bytes, reg: QuantizerRegistry, codec: Quantizer 
             f"{path}: WAV {fmt.describe()} is not supported; coded WAV format tags: {tagged_codecs(reg)}"
         )
     q = codec if isinstance(codec, cls) else cls()
-    if hasattr(q, "wav_decode"):
+    notes: tuple[str, ...] = ()
+    if hasattr(q, "wav_decoder"):  # the streaming decoder, in one call: it also says what it recovered
+        decoder = q.wav_decoder(fmt, len(parsed.data), None if parsed.missing_bytes else parsed.fact_frames)
+        pcm = np.concatenate([as_2d(decoder.decode(parsed.data)), as_2d(decoder.flush())])
+        notes = tuple(f"{path}: {note}" for note in decoder.notes)
+    elif hasattr(q, "wav_decode"):
         pcm = q.wav_decode(fmt, parsed.data, parsed.fact_frames)
     else:
         if not writes_wav(q):
@@ -169,13 +204,12 @@ def _read_wav(path: Path, blob: bytes, reg: QuantizerRegistry, codec: Quantizer 
                 f"{path}: fact chunk declares {frames} frames ({frames * fmt.block_align} bytes) but the "
                 f"data chunk holds {len(parsed.data)} bytes (truncated)"
             )
-        pcm = q.decode(q.unpack_codes(parsed.data, frames, fmt.channels))
-    notes = ()
+        pcm = check_samples(q, q.decode(q.unpack_codes(parsed.data, frames, fmt.channels)), fmt.channels)
     if parsed.missing_bytes:
         notes = (
             f"{path}: data chunk is truncated ({parsed.missing_bytes} bytes missing); decoded the "
             f"{len(pcm)} complete frames present",
-        )
+        ) + notes
     return DecodedFile(
         Audio(np.ascontiguousarray(as_2d(pcm).astype(np.int16, copy=False)), fmt.rate),
         "wav", q.name, dict(q.params), len(parsed.data), f"WAV {fmt.describe()}", notes,
@@ -193,9 +227,7 @@ def _read_raw(
             f"coded WAV format tags: {tagged_codecs(reg)}"
         )
     rate = RAW_DEFAULT_RATE if rate is None else check_rate(rate, "raw sample rate")
-    channels = 1 if channels is None else channels
-    if isinstance(channels, bool) or not isinstance(channels, int) or not 1 <= channels <= 64:
-        raise ParameterError(f"raw channel count {channels!r} is not allowed; expected an integer in [1, 64]")
+    channels = 1 if channels is None else check_channels(channels, "raw channel count")
     q = codec if isinstance(codec, cls) else cls()
     width = byte_codes(q)
     if len(blob) % (width * channels):

@@ -8,7 +8,8 @@ quantizer from the registry by name and parameters.  Layout, all integers little
     0       8     magic  89 49 57 43 0D 0A 1A 0A   ("\\x89IWC\\r\\n\\x1a\\n", PNG-style: the
                   high byte and CR LF / SUB catch 7-bit and text-mode transfer damage)
     8       4     u32 header_len
-    12      n     header: UTF-8 JSON object, header_len bytes
+    12      n     header: UTF-8 JSON object, header_len bytes, padded with spaces (writers
+                  leave 64 bytes of room so a streaming writer can patch in the final counts)
     12+n    m     payload: quantizer.pack_codes(codes), codes of shape (frames,) for mono
                   or (frames, channels), frames interleaved by channel
 
@@ -29,19 +30,26 @@ whose length differs from ``payload_bytes`` raises
 from __future__ import annotations
 
 import enum
+import io
 import json
 import struct
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import AudioFormatError
+from .limits import check_header
 
-__all__ = ["MAGIC", "EXTENSION", "VERSION", "ContainerHeader", "build_container", "read_container"]
+__all__ = [
+    "MAGIC", "EXTENSION", "VERSION", "ContainerHeader", "build_container", "read_container",
+    "read_container_header", "header_json", "jsonable_params", "HEADER_SLACK",
+]
 
 MAGIC = b"\x89IWC\r\n\x1a\n"
 EXTENSION = ".iwc"
 VERSION = 1
 _MAX_HEADER = 1 << 20
+#: spaces written after the JSON text: room for a streaming writer to patch in the final counts
+HEADER_SLACK = 64
 
 
 @dataclass(frozen=True)
@@ -75,12 +83,8 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def build_container(header: ContainerHeader, payload: bytes) -> bytes:
-    """Serialize ``header`` and ``payload`` in the layout of the module docstring."""
-    if len(payload) != header.payload_bytes:
-        raise AudioFormatError(
-            f"container payload is {len(payload)} bytes but the header says {header.payload_bytes}"
-        )
+def header_json(header: ContainerHeader) -> bytes:
+    """The UTF-8 JSON header text for ``header`` (keys sorted, compact)."""
     doc = {
         "format": "inwhale-coded",
         "version": VERSION,
@@ -93,34 +97,55 @@ def build_container(header: ContainerHeader, payload: bytes) -> bytes:
         "bits_per_sample": header.bits_per_sample,
         "writer": header.writer,
     }
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def build_container(header: ContainerHeader, payload: bytes) -> bytes:
+    """Serialize ``header`` and ``payload`` in the layout of the module docstring."""
+    if len(payload) != header.payload_bytes:
+        raise AudioFormatError(
+            f"container payload is {len(payload)} bytes but the header says {header.payload_bytes}"
+        )
+    text = header_json(header) + b" " * HEADER_SLACK
     return MAGIC + struct.pack("<I", len(text)) + text + payload
 
 
 def read_container(blob: bytes, name: str = "<bytes>") -> tuple[ContainerHeader, bytes]:
     """Parse an ``.iwc`` file; return its header and payload."""
-    if blob[:8] != MAGIC:
-        raise AudioFormatError(f"{name}: not an inwhale coded container (magic {blob[:8]!r}, expected {MAGIC!r})")
-    if len(blob) < 12:
+    header, offset = read_container_header(io.BytesIO(blob), name, len(blob))
+    return header, blob[offset:]
+
+
+def read_container_header(handle: BinaryIO, name: str, size: int) -> tuple[ContainerHeader, int]:
+    """Parse the header of the ``.iwc`` file open as ``handle`` (``size`` bytes long).
+
+    Returns the header and the payload's offset; the payload length is checked against the
+    file size.  The JSON text may end in whitespace (streaming writers reserve room).
+    """
+    handle.seek(0)
+    pre = handle.read(12)
+    if pre[:8] != MAGIC:
+        raise AudioFormatError(f"{name}: not an inwhale coded container (magic {pre[:8]!r}, expected {MAGIC!r})")
+    if len(pre) < 12:
         raise AudioFormatError(f"{name}: inwhale container truncated inside its 12-byte preamble")
-    (header_len,) = struct.unpack_from("<I", blob, 8)
-    if header_len > _MAX_HEADER or 12 + header_len > len(blob):
+    (header_len,) = struct.unpack_from("<I", pre, 8)
+    if header_len > _MAX_HEADER or 12 + header_len > size:
         raise AudioFormatError(
             f"{name}: inwhale container header declares {header_len} bytes but only "
-            f"{max(len(blob) - 12, 0)} follow (truncated or corrupt; at most {_MAX_HEADER})"
+            f"{max(size - 12, 0)} follow (truncated or corrupt; at most {_MAX_HEADER})"
         )
     try:
-        doc = json.loads(blob[12 : 12 + header_len].decode("utf-8"))
+        doc = json.loads(handle.read(header_len).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise AudioFormatError(f"{name}: inwhale container header is not valid UTF-8 JSON ({exc})") from None
     header = _header_from(doc, name)
-    payload = blob[12 + header_len :]
-    if len(payload) != header.payload_bytes:
+    payload = size - 12 - header_len
+    if payload != header.payload_bytes:
         raise AudioFormatError(
-            f"{name}: inwhale container payload has {len(payload)} bytes, header declares "
-            f"{header.payload_bytes} ({'truncated' if len(payload) < header.payload_bytes else 'trailing data'})"
+            f"{name}: inwhale container payload has {payload} bytes, header declares "
+            f"{header.payload_bytes} ({'truncated' if payload < header.payload_bytes else 'trailing data'})"
         )
-    return header, payload
+    return header, 12 + header_len
 
 
 _REQUIRED = {
@@ -150,9 +175,7 @@ def _header_from(doc: Any, name: str) -> ContainerHeader:
             f"{name}: inwhale container format {doc['format']!r} version {doc['version']!r} is not "
             f"supported; allowed: 'inwhale-coded' version {VERSION}"
         )
-    for key in ("rate", "channels"):
-        if doc[key] < 1:
-            raise AudioFormatError(f"{name}: inwhale container header {key}={doc[key]!r}; expected >= 1")
+    check_header(name, rate=doc["rate"], channels=doc["channels"])
     for key in ("frames", "payload_bytes"):
         if doc[key] < 0:
             raise AudioFormatError(f"{name}: inwhale container header {key}={doc[key]!r}; expected >= 0")

@@ -20,7 +20,7 @@ Sample conversion, stated exactly:
   naming the first frame and channel.
 
 TPDF dither (``dither=True``, seeded): the sum of two independent uniform variables on
-[-0.5, 0.5) LSB, i.e. triangular on (-1, 1) LSB, added before rounding (Lipshitz, Wannamaker
+[-0.5, 0.5) LSB (drawn per sample as one consecutive pair, so block reading draws the same), i.e. triangular on (-1, 1) LSB, added before rounding (Lipshitz, Wannamaker
 and Vanderkooy, "Quantization and Dither: A Theoretical Survey", JAES 40(5), 1992, §4).
 It decorrelates the requantisation error from the signal.  int16 sources without resampling
 need no requantisation and are never dithered.
@@ -43,13 +43,15 @@ import soundfile as sf
 
 from ..errors import AudioFormatError, FixedPointOverflowError, ParameterError
 from ..fixed import Overflow, QFormat, Rounding, quantize
-from .atomic import atomic_path
-from .sniff import sniff_coded
+from .atomic import atomic_path, write_failure
+from .wav import WavFile, is_riff_wave, read_wav
+from .limits import MAX_RATE, MIN_RATE, LimitError, check_header, check_rate
 
 __all__ = [
     "Audio",
     "Conversion",
     "AudioSaturationWarning",
+    "AudioTruncationWarning",
     "float_to_int16",
     "read_audio",
     "resample",
@@ -57,10 +59,9 @@ __all__ = [
     "write_pcm",
     "MIN_RATE",
     "MAX_RATE",
+    "check_rate",
 ]
 
-MIN_RATE = 1000
-MAX_RATE = 768000
 
 #: libsndfile subtypes whose decoded samples are exactly 16-bit integers
 _INT16_SUBTYPES = frozenset(
@@ -73,6 +74,10 @@ ROUNDING_TEXT = "round half to even of x*32768, saturate to [-32768, 32767]"
 
 class AudioSaturationWarning(UserWarning):
     """Samples beyond int16 full scale were saturated during conversion."""
+
+
+class AudioTruncationWarning(UserWarning):
+    """An input file is shorter than its header says; the complete frames present were read."""
 
 
 @dataclass(frozen=True)
@@ -136,13 +141,6 @@ class Audio:
         return self.frames / self.rate
 
 
-def check_rate(rate: int, what: str = "sample rate") -> int:
-    """Validate a sample rate in Hz (an integer in [MIN_RATE, MAX_RATE])."""
-    if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or not MIN_RATE <= rate <= MAX_RATE:
-        raise ParameterError(f"{what} {rate!r} is not allowed; expected an integer in [{MIN_RATE}, {MAX_RATE}] Hz")
-    return int(rate)
-
-
 def float_to_int16(
     x: np.ndarray, *, dither: bool = False, seed: int | None = None
 ) -> tuple[np.ndarray, int, tuple[int, int] | None]:
@@ -154,8 +152,8 @@ def float_to_int16(
     x = np.asarray(x, dtype=np.float64)
     _check_finite(x, "samples")
     if dither:
-        rng = np.random.default_rng(seed)
-        x = x + (rng.uniform(-0.5, 0.5, x.shape) + rng.uniform(-0.5, 0.5, x.shape)) / 32768.0
+        pairs = np.random.default_rng(seed).uniform(-0.5, 0.5, x.shape + (2,))
+        x = x + pairs.sum(axis=-1) / 32768.0
     try:
         raw = quantize(x, _Q15, rounding=Rounding.HALF_EVEN, overflow=Overflow.ERROR)
         return raw.astype(np.int16), 0, None
@@ -193,15 +191,49 @@ def _open_info(path: Path) -> sf._SoundFileInfo:
         raise AudioFormatError(f"{path}: is a directory, expected an audio file")
     if path.stat().st_size == 0:
         raise AudioFormatError(f"{path}: file is empty (0 bytes); expected an audio file")
+    peek = _peek_wav(path)
+    if peek is not None:
+        check_header(str(path), rate=peek.fmt.rate, channels=peek.fmt.channels)
     try:
-        return sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError, OverflowError, ValueError) as exc:
         readable = ", ".join(sorted(sf.available_formats()))
         hint = _coded_hint(path)
         raise AudioFormatError(
             f"{path}: not an audio file libsndfile can read ({_one_line(exc)}){hint}; "
             f"readable containers: {readable}"
         ) from None
+    check_header(str(path), rate=info.samplerate, channels=info.channels)
+    _truncation_warning(path, info.frames, peek)
+    return info
+
+
+def _peek_wav(path: Path) -> WavFile | None:
+    """The chunk layout of a RIFF/WAVE file from its first 64 KiB, or ``None`` if not parseable."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+        size = path.stat().st_size
+        parsed = read_wav(head, str(path)) if is_riff_wave(head) else None
+    except LimitError:
+        raise
+    except (OSError, AudioFormatError):
+        return None
+    if parsed is not None and parsed.missing_bytes:
+        # the data chunk only looked truncated because we read the first 64 KiB
+        missing = parsed.missing_bytes - (size - len(head))
+        parsed = replace(parsed, missing_bytes=max(missing, 0))
+    return parsed
+
+
+def _truncation_warning(path: Path, frames: int, peek: WavFile | None) -> None:
+    if peek is not None and peek.missing_bytes:
+        warnings.warn(
+            f"{path}: data chunk is truncated ({peek.missing_bytes} bytes missing); read the "
+            f"{frames} complete frames present",
+            AudioTruncationWarning,
+            stacklevel=4,
+        )
 
 
 def _one_line(exc: BaseException) -> str:
@@ -210,8 +242,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _coded_hint(path: Path) -> str:
-    kind = sniff_coded(path)
-    return f" - it is a {kind}; decode it first with `inwhale-hw decode`" if kind else ""
+    from .coded_read import coded_input_hint  # local import: coded_read.py imports this module
+
+    return coded_input_hint(path)
 
 
 def read_audio(
@@ -226,45 +259,19 @@ def read_audio(
     Raises :class:`~inwhale_hw.errors.AudioFormatError` for a missing, empty, non-audio or
     unreadable file, a file without frames, and NaN/inf samples.
     """
-    path = Path(path)
-    if rate is not None:
-        rate = check_rate(rate, "target sample rate")
-    info = _open_info(path)
-    if info.frames == 0:
-        raise AudioFormatError(f"{path}: contains no audio frames ({info.format} {info.subtype})")
-    exact16 = info.subtype in _INT16_SUBTYPES
-    try:
-        data, src_rate = sf.read(str(path), dtype="int16" if exact16 else "float64", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError) as exc:
-        raise AudioFormatError(f"{path}: libsndfile could not decode the audio ({_one_line(exc)})") from None
-    if data.shape[0] == 0:
-        raise AudioFormatError(f"{path}: contains no audio frames ({info.format} {info.subtype})")
-    if not exact16:
-        _check_finite(data, str(path))
-    base = dict(source_rate=int(src_rate), source_subtype=info.subtype, source_format=info.format)
-    resampling = rate is not None and rate != src_rate
-    if exact16 and not resampling:
-        return Audio(np.ascontiguousarray(data), int(src_rate), Conversion(**base))
-    floats = data.astype(np.float64) / 32768.0 if exact16 else data
-    out_rate = int(src_rate)
-    if resampling:
-        floats = resample(floats, int(src_rate), rate)
-        out_rate = rate
-    samples, count, first = float_to_int16(floats, dither=dither, seed=seed)
-    conv = Conversion(
-        **base,
-        converted=True,
-        rounding=ROUNDING_TEXT,
-        saturated=count,
-        first_saturated=first,
-        dithered=dither,
-        dither_seed=seed if dither else None,
-        resampled_to=rate if resampling else None,
-    )
+    from .stream import open_audio  # local import: stream.py builds on this module
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioSaturationWarning)
+        stream = open_audio(path, rate=rate, dither=dither, seed=seed)
+    parts = list(stream.blocks())
+    if not parts:
+        raise AudioFormatError(f"{path}: contains no audio frames ({stream.conversion.source_format} {stream.conversion.source_subtype})")
+    conv = stream.conversion
     message = conv.saturation_message(str(path))
     if message:
         warnings.warn(message, AudioSaturationWarning, stacklevel=2)
-    return Audio(samples, out_rate, conv)
+    return Audio(np.ascontiguousarray(np.concatenate(parts)), stream.rate, conv)
 
 
 def resample_audio(audio: Audio, rate: int) -> Audio:
@@ -313,5 +320,8 @@ def write_pcm(path: str | os.PathLike, samples: np.ndarray, rate: int) -> Path:
             "allowed: .wav, .flac, .aif, .aiff, .au, .caf"
         )
     with atomic_path(path) as tmp:
-        sf.write(str(tmp), samples, int(rate), subtype="PCM_16", format=fmt)
+        try:
+            sf.write(str(tmp), samples, int(rate), subtype="PCM_16", format=fmt)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise write_failure(path, tmp, _one_line(exc).replace(str(tmp), "the file")) from None
     return path

@@ -36,7 +36,9 @@ from .atomic import atomic_write_bytes, atomic_write_text
 from .container import jsonable_params
 from .pcm import Audio, resample_audio, write_pcm
 
-__all__ = ["RoundTrip", "run_roundtrip", "residual_gain", "parse_gain", "AUTO_GAIN_RANGE"]
+__all__ = [
+    "RoundTrip", "run_roundtrip", "is_roundtrip_dir", "residual_gain", "gain_for_peak", "parse_gain", "AUTO_GAIN_RANGE",
+]
 
 AUTO_GAIN_RANGE = (-1, 8)
 
@@ -87,7 +89,11 @@ class RoundTrip:
         }
 
     def write(self, out_dir: str | os.PathLike, input_info: dict[str, Any] | None = None) -> dict[str, Path]:
-        """Write decoded.wav, residual.wav, coded.<ext> and metrics.json into ``out_dir``."""
+        """Write decoded.wav, residual.wav, coded.<ext> and metrics.json into ``out_dir``.
+
+        ``out_dir`` must exist; the CLI passes a temporary directory from
+        :func:`~inwhale_hw.audio.atomic.atomic_dir` so the result appears whole or not at all.
+        """
         out = Path(out_dir)
         paths = {
             "decoded": out / "decoded.wav",
@@ -104,6 +110,14 @@ class RoundTrip:
         record["files"] = {key: p.name for key, p in paths.items()}
         atomic_write_text(paths["metrics"], json.dumps(record, indent=2) + "\n")
         return paths
+
+
+OUTPUT_NAMES = ("decoded.wav", "residual.wav", "metrics.json")
+
+
+def is_roundtrip_dir(path: Path) -> bool:
+    """True if ``path`` holds only files a round trip writes (so a re-run may replace it)."""
+    return all(p.name in OUTPUT_NAMES or p.stem == "coded" for p in path.iterdir())
 
 
 def _mono_or_multi(x: np.ndarray) -> np.ndarray:
@@ -125,9 +139,13 @@ def parse_gain(text: str | float) -> str | float:
 
 def residual_gain(residual: np.ndarray, mode: str | float = "auto") -> float:
     """The gain the module docstring defines for ``residual`` (int array)."""
+    return gain_for_peak(int(np.max(np.abs(residual))) if residual.size else 0, mode)
+
+
+def gain_for_peak(peak: int, mode: str | float = "auto") -> float:
+    """The gain the module docstring defines for a residual whose largest ``|r|`` is ``peak``."""
     if mode != "auto":
         return float(parse_gain(mode))
-    peak = int(np.max(np.abs(residual))) if residual.size else 0
     if peak == 0:
         return 1.0
     lo, hi = AUTO_GAIN_RANGE

@@ -28,8 +28,9 @@ def sniff_coded(path: str | os.PathLike) -> str | None:
         return "inwhale coded container"
     if wav.is_riff_wave(head):
         try:
-            fmt = wav.read_wav(path.read_bytes(), str(path)).fmt
-        except AudioFormatError:
+            with open(path, "rb") as handle:  # the fmt chunk lies in the first 64 KiB
+                fmt = wav.read_wav(handle.read(1 << 16), str(path)).fmt
+        except (OSError, AudioFormatError):
             return None
         if fmt.format_tag not in (wav.WAVE_FORMAT_PCM, wav.WAVE_FORMAT_IEEE_FLOAT):
             return f"coded WAV ({fmt.describe()})"

@@ -16,8 +16,9 @@ size is odd (RIFF §2).  A non-PCM WAVE file must carry a ``fact`` chunk; G.711 
 
 Reading rules (:func:`read_wav`):
 
-* the file must start with ``RIFF`` .. ``WAVE``; ``RIFX``/``RF64`` are reported as
-  unsupported containers for coded data;
+* the file must start with ``RIFF`` .. ``WAVE`` or ``RF64`` .. ``WAVE`` (EBU Tech 3306: a
+  ``ds64`` chunk first carries the 64-bit RIFF, data and sample counts that the 32-bit fields,
+  set to 0xFFFFFFFF, cannot hold); ``RIFX`` (big-endian) is reported as unsupported;
 * chunks are walked in order; a chunk other than ``data`` whose declared size runs past the
   end of the file (or a header cut short) raises :class:`~inwhale_hw.errors.AudioFormatError`,
   as does a ``fmt`` chunk shorter than 16 bytes or inconsistent with its ``cbSize``;
@@ -30,21 +31,33 @@ Reading rules (:func:`read_wav`):
   chunk found there is still used if none came before ``data``;
 * the RIFF size field is not trusted (streaming writers store 0 or 0xFFFFFFFF); the
   chunk walk is bounded by the real file size.
+
+:func:`scan_wav` walks the chunks of an open file without reading the ``data`` body (the
+streaming readers then read it block by block); :func:`read_wav` is the same walk over bytes
+in memory.  :func:`wav_header` writes everything up to the data body, so a streaming writer
+can write the header, the body in blocks, and patch the sizes at the end; data over 4 GiB
+gets the RF64 layout.
 """
 
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from ..errors import AudioFormatError
+from .limits import check_header
 
 __all__ = [
     "WavFormat",
     "WavPayload",
     "WavFile",
     "read_wav",
+    "scan_wav",
+    "WavLayout",
     "build_wav",
+    "wav_header",
     "WAVE_FORMAT_PCM",
     "WAVE_FORMAT_IEEE_FLOAT",
     "WAVE_FORMAT_EXTENSIBLE",
@@ -64,8 +77,10 @@ FORMAT_TAG_NAMES = {
     0x0006: "A-law",
     0x0007: "mu-law",
     0x0011: "IMA ADPCM",
+    0x0020: "Yamaha ADPCM",
     0x0031: "GSM 6.10",
     0x0040: "G.721 ADPCM",
+    0x0045: "G.726 ADPCM",
     0x0050: "MPEG",
     0x0055: "MPEG Layer III",
     0xFFFE: "extensible",
@@ -142,30 +157,65 @@ def build_wav(
     Microsoft's ACM codecs that libsndfile and sox follow (4055 for IMA-ADPCM at 8 kHz mono
     with 256-byte blocks; exact for one frame per block, as G.711 has).
     """
+    header = wav_header(
+        format_tag, channels, rate, block_align, bits_per_sample, len(data), frames, extension, samples_per_block
+    )
+    if header[:4] == b"RF64":
+        raise AudioFormatError(f"cannot write WAV: {len(data)} data bytes exceed the 4 GiB RIFF limit")
+    return header + data + (b"\0" if len(data) % 2 else b"")
+
+
+_RIFF_MAX = 0xFFFFFFFF
+
+
+def wav_header(
+    format_tag: int,
+    channels: int,
+    rate: int,
+    block_align: int,
+    bits_per_sample: int,
+    data_len: int,
+    frames: int,
+    extension: bytes = b"",
+    samples_per_block: int = 1,
+) -> bytes:
+    """Everything of the file before the data body (``... "data" <size>``), for ``data_len`` bytes.
+
+    When the file would pass 4 GiB the RF64 layout is used: ``"RF64" 0xFFFFFFFF "WAVE"``, a
+    28-byte ``ds64`` chunk (u64 RIFF size, u64 data size, u64 sample count, u32 table length 0),
+    and 0xFFFFFFFF in the 32-bit data (and, past 32 bits, fact) sizes.  The same header length
+    results whatever ``data_len`` is as long as the choice of layout does not change.
+    """
     for name, value, limit in (
         ("format tag", format_tag, 0xFFFF),
         ("channels", channels, 0xFFFF),
         ("block align", block_align, 0xFFFF),
         ("bits per sample", bits_per_sample, 0xFFFF),
         ("extension size", len(extension), 0xFFFF),
-        ("frames", frames, 0xFFFFFFFF),
+        ("sample rate", rate, _RIFF_MAX),
     ):
         if not 0 <= value <= limit:
             raise AudioFormatError(f"cannot write WAV: {name} {value} is outside [0, {limit}]")
-    if channels < 1 or block_align < 1 or samples_per_block < 1:
+    if channels < 1 or block_align < 1 or samples_per_block < 1 or frames < 0 or data_len < 0:
         raise AudioFormatError(
             f"cannot write WAV: channels {channels}, block align {block_align} and samples per "
-            f"block {samples_per_block} must all be >= 1"
+            f"block {samples_per_block} must all be >= 1 (frames {frames}, data {data_len} >= 0)"
         )
-    byte_rate = rate * block_align // samples_per_block
+    byte_rate = min(rate * block_align // samples_per_block, _RIFF_MAX)
     fmt_body = struct.pack(
         "<HHIIHHH", format_tag, channels, rate, byte_rate, block_align, bits_per_sample, len(extension)
     ) + extension
-    chunks = _chunk(b"fmt ", fmt_body) + _chunk(b"fact", struct.pack("<I", frames)) + _chunk(b"data", data)
-    riff_size = 4 + len(chunks)
-    if riff_size > 0xFFFFFFFF:
-        raise AudioFormatError(f"cannot write WAV: {riff_size} bytes exceed the 4 GiB RIFF limit")
-    return b"RIFF" + struct.pack("<I", riff_size) + b"WAVE" + chunks
+    fmt = _chunk(b"fmt ", fmt_body)
+    pad = data_len & 1
+    riff_size = 4 + len(fmt) + 12 + 8 + data_len + pad
+    if riff_size <= _RIFF_MAX and frames <= _RIFF_MAX:
+        return b"RIFF" + struct.pack("<I", riff_size) + b"WAVE" + fmt + _chunk(b"fact", struct.pack("<I", frames)) + (
+            b"data" + struct.pack("<I", data_len)
+        )
+    riff_size += 36
+    ds64 = _chunk(b"ds64", struct.pack("<QQQI", riff_size, data_len, frames, 0))
+    fact = _chunk(b"fact", struct.pack("<I", min(frames, _RIFF_MAX)))
+    return b"RF64" + struct.pack("<I", _RIFF_MAX) + b"WAVE" + ds64 + fmt + fact + b"data" + struct.pack("<I", _RIFF_MAX)
 
 
 def _chunk(ckid: bytes, body: bytes) -> bytes:
@@ -173,59 +223,90 @@ def _chunk(ckid: bytes, body: bytes) -> bytes:
     return ckid + struct.pack("<I", len(body)) + body + pad
 
 
+@dataclass(frozen=True)
+class WavLayout:
+    """Where things are in a WAVE file: its format, ``fact`` count and the data body's place.
+
+    ``data_size`` is the number of data bytes present in the file; ``missing_bytes`` how many
+    more the chunk declares (0 for a complete file).
+    """
+
+    fmt: WavFormat
+    fact_frames: int | None
+    data_offset: int
+    data_size: int
+    missing_bytes: int = 0
+
+
 def read_wav(blob: bytes, name: str = "<bytes>") -> WavFile:
     """Parse a RIFF/WAVE file held in ``blob`` following the rules in the module docstring."""
-    if len(blob) < 12:
-        raise AudioFormatError(f"{name}: {len(blob)} bytes is too short for a RIFF/WAVE header (12 bytes)")
-    if blob[:4] in (b"RIFX", b"RF64") and blob[8:12] == b"WAVE":
-        raise AudioFormatError(
-            f"{name}: {blob[:4].decode()} WAVE is not supported for coded files; allowed: little-endian RIFF WAVE"
-        )
-    if not is_riff_wave(blob):
-        raise AudioFormatError(f"{name}: not a RIFF/WAVE file (starts with {blob[:12]!r})")
+    layout = scan_wav(io.BytesIO(blob), name, len(blob))
+    body = blob[layout.data_offset : layout.data_offset + layout.data_size]
+    return WavFile(layout.fmt, body, layout.fact_frames, layout.missing_bytes)
+
+
+def scan_wav(handle: BinaryIO, name: str, end: int) -> WavLayout:
+    """Walk the chunks of the WAVE file open as ``handle`` (``end`` bytes long) up to its data."""
+    handle.seek(0)
+    head = handle.read(12)
+    if len(head) < 12:
+        raise AudioFormatError(f"{name}: {len(head)} bytes is too short for a RIFF/WAVE header (12 bytes)")
+    if head[:4] == b"RIFX" and head[8:12] == b"WAVE":
+        raise AudioFormatError(f"{name}: RIFX WAVE is not supported (big-endian); allowed: RIFF or RF64 WAVE")
+    if not is_riff_wave(head) and head[:4] + head[8:12] != b"RF64WAVE":
+        raise AudioFormatError(f"{name}: not a RIFF/WAVE file (starts with {head!r})")
     fmt: WavFormat | None = None
     fact: int | None = None
+    data64: int | None = None
+    frames64: int | None = None
     pos = 12
-    end = len(blob)
     while True:
-        if pos + 8 > end:
+        handle.seek(pos)
+        ck = handle.read(8)
+        if len(ck) < 8:
             where = "before a data chunk" if fmt is not None else "before the fmt and data chunks"
             raise AudioFormatError(f"{name}: file ends at byte {pos} {where} (truncated or not a complete WAV)")
-        ckid = blob[pos : pos + 4]
-        (size,) = struct.unpack_from("<I", blob, pos + 4)
+        ckid = ck[:4]
+        (size,) = struct.unpack_from("<I", ck, 4)
         body_start = pos + 8
-        if ckid == b"data" and fmt is not None and body_start + size > end:
-            return WavFile(fmt, blob[body_start:end], fact, missing_bytes=body_start + size - end)
+        if ckid == b"data":
+            if fmt is None:
+                raise AudioFormatError(f"{name}: data chunk at byte {pos} comes before any fmt chunk")
+            if size == _RIFF_MAX and data64 is not None:
+                size = data64
+            present = min(size, end - body_start)
+            if fact is None and present == size:
+                fact = _fact_after(handle, body_start + size + (size & 1), end)
+            return WavLayout(fmt, fact, body_start, present, size - present)
         if body_start + size > end:
             raise AudioFormatError(
                 f"{name}: chunk {_show_id(ckid)} at byte {pos} declares {size} bytes but only "
                 f"{end - body_start} remain (truncated file)"
             )
-        body = blob[body_start : body_start + size]
         if ckid == b"fmt ":
-            fmt = _parse_fmt(body, name)
+            fmt = _parse_fmt(handle.read(size), name)
         elif ckid == b"fact":
             if size < 4:
                 raise AudioFormatError(f"{name}: fact chunk has {size} bytes, expected at least 4")
-            (fact,) = struct.unpack_from("<I", body)
-        elif ckid == b"data":
-            if fmt is None:
-                raise AudioFormatError(f"{name}: data chunk at byte {pos} comes before any fmt chunk")
-            if fact is None:
-                fact = _fact_after(blob, body_start + size + (size & 1))
-            return WavFile(fmt, body, fact)
+            (fact,) = struct.unpack("<I", handle.read(4))
+            if fact == _RIFF_MAX and frames64 is not None:
+                fact = frames64
+        elif ckid == b"ds64" and size >= 24:
+            _, data64, frames64 = struct.unpack("<QQQ", handle.read(24))
         pos = body_start + size + (size & 1)
 
 
-def _fact_after(blob: bytes, pos: int) -> int | None:
+def _fact_after(handle: BinaryIO, pos: int, end: int) -> int | None:
     """A well-formed fact chunk after ``data``, if any; anything malformed ends the search."""
-    while pos + 8 <= len(blob):
-        ckid = blob[pos : pos + 4]
-        (size,) = struct.unpack_from("<I", blob, pos + 4)
-        if pos + 8 + size > len(blob) or not ckid.isascii():
+    while pos + 8 <= end:
+        handle.seek(pos)
+        ck = handle.read(8)
+        ckid = ck[:4]
+        (size,) = struct.unpack_from("<I", ck, 4)
+        if pos + 8 + size > end or not ckid.isascii():
             return None
         if ckid == b"fact" and size >= 4:
-            return struct.unpack_from("<I", blob, pos + 8)[0]
+            return struct.unpack("<I", handle.read(4))[0]
         pos += 8 + size + (size & 1)
     return None
 
@@ -246,10 +327,7 @@ def _parse_fmt(body: bytes, name: str) -> WavFormat:
                 f"{name}: fmt chunk declares cbSize {cb_size} but holds only {len(body) - 18} extension bytes"
             )
         extension = body[18 : 18 + cb_size]
-    if channels < 1:
-        raise AudioFormatError(f"{name}: fmt chunk declares {channels} channels; expected at least 1")
-    if rate < 1:
-        raise AudioFormatError(f"{name}: fmt chunk declares sample rate {rate}; expected at least 1 Hz")
+    check_header(name, rate=rate, channels=channels)
     if block_align < 1:
         raise AudioFormatError(f"{name}: fmt chunk declares block align {block_align}; expected at least 1")
     raw_tag = None

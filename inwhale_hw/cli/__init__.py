@@ -59,8 +59,10 @@ _add_builtin_commands()
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    from ..audio.atomic import install_signal_cleanup
     from ..host import get_host
 
+    install_signal_cleanup()
     get_host().add_commands(cli)
     cli.main(args=argv, prog_name="inwhale-hw")
 

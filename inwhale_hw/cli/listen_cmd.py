@@ -6,15 +6,14 @@ new built-ins and third-party plugins appear without changes here (one that cann
 built with its defaults, e.g. a required parameter, is skipped with a warning).  ``-p key=value``
 applies to every selected codec that declares ``key``; ``-p codec.key=value`` to one codec.
 ``demo`` builds the page for the bundled ``audio_samples/`` and prints its path.
-Progress is shown on stderr only when stderr is a terminal.
+A progress line naming the input and the codec being worked on (with ETA) is shown on stderr
+when it is a terminal, unless ``--quiet``.  Inputs are streamed: memory is bounded by the block.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
+import functools
 from pathlib import Path
-from typing import Any, Iterator
 
 import click
 
@@ -22,10 +21,13 @@ from ..audio import coded
 from ..audio.roundtrip import parse_gain
 from ..errors import InwhaleError, ParameterError
 from ..listen import PageInput, build_listening_page
+from ..listen.isolate import can_time_out
+from ..samples import samples_dir
 from ..quantizer import Quantizer
-from .codec_cmds import input_options, load_input, parse_params
+from .codec_cmds import input_options, open_input, parse_params
+from .progress import Progress, quiet_option
 
-__all__ = ["commands", "select_codecs", "samples_dir"]
+__all__ = ["commands", "select_codecs"]
 
 SAMPLE_SUFFIXES = (".wav", ".flac")
 
@@ -80,18 +82,30 @@ def select_codecs(names: tuple[str, ...], items: tuple[str, ...]) -> list[Quanti
     return codecs
 
 
-@contextlib.contextmanager
-def _progress(total: int) -> Iterator[Any]:
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=total, label="listening page", file=sys.stderr, show_pos=True) as bar:
-        yield lambda label: bar.update(1)
+def _page_inputs(paths: list[str], rate: int | None, dither: bool, seed: int | None) -> list[PageInput]:
+    pages = []
+    for p in paths:
+        open_input(p, rate, dither, seed)  # bad input stops here, before anything is written
+        pages.append(PageInput(Path(p).name, functools.partial(open_input, p, rate, dither, seed)))
+    return pages
 
 
-def _build(inputs: list[PageInput], codecs: list[Quantizer], out_dir: str, gain: str | float) -> Path:
-    with _progress(len(inputs) * (1 + len(codecs))) as progress:
-        return build_listening_page(inputs, codecs, out_dir, gain=gain, progress=progress)
+def _build(
+    inputs: list[PageInput], codecs: list[Quantizer], out_dir: str, gain: str | float, quiet: bool,
+    timeout: float | None = None,
+) -> Path:
+    return build_listening_page(
+        inputs, codecs, out_dir, gain=gain, task=Progress(quiet).task, timeout=timeout,
+        report=lambda text: click.echo(f"warning: {text}", err=True),
+    )
+
+
+def _check_timeout(value: float | None) -> float | None:
+    if value is not None and not (value > 0 and value < float("inf")):
+        raise ParameterError(f"--codec-timeout {value!r} is not allowed; expected a positive number of seconds")
+    if value is not None and not can_time_out():
+        click.echo("warning: --codec-timeout needs fork() (Linux); codecs run without a time limit here", err=True)
+    return value
 
 
 @click.command("listen")
@@ -104,20 +118,23 @@ def _build(inputs: list[PageInput], codecs: list[Quantizer], out_dir: str, gain:
 @input_options
 @click.option("--residual-gain", default="auto", show_default=True, help="'auto' (power of two) or a positive gain.")
 @click.option("-o", "--out-dir", required=True, type=click.Path(file_okay=False), help="Output directory.")
-def listen_command(inputs, codec_names, params, rate, dither, seed, residual_gain, out_dir) -> None:
-    """Write OUT_DIR/index.html: players, spectrograms and metrics for every codec on IN."""
+@click.option(
+    "--codec-timeout", type=float, default=None, metavar="SECONDS",
+    help="Run each codec in a child process and mark it failed after SECONDS (default: no limit).",
+)
+@quiet_option
+def listen_command(
+    inputs, codec_names, params, rate, dither, seed, residual_gain, out_dir, codec_timeout, quiet
+) -> None:
+    """Write OUT_DIR/index.html: players, spectrograms and metrics for every codec on IN.
+
+    A codec that fails or times out is shown on the page with its error; the others complete.
+    """
     codecs = select_codecs(codec_names, params)
     gain = parse_gain(residual_gain)
-    pages = [PageInput(Path(p).name, load_input(p, rate, dither, seed)) for p in inputs]
-    index = _build(pages, codecs, out_dir, gain)
+    timeout = _check_timeout(codec_timeout)
+    index = _build(_page_inputs(list(inputs), rate, dither, seed), codecs, out_dir, gain, quiet, timeout)
     click.echo(str(index))
-
-
-def samples_dir() -> Path:
-    """The repository's ``audio_samples/`` (next to the ``inwhale_hw`` package in a checkout)."""
-    import inwhale_hw
-
-    return Path(inwhale_hw.__file__).resolve().parent.parent / "audio_samples"
 
 
 @click.command("demo")
@@ -126,7 +143,8 @@ def samples_dir() -> Path:
     "--samples", "samples", default=None, type=click.Path(file_okay=False),
     help="Directory of input files (default: the bundled audio_samples/).",
 )
-def demo_command(out_dir, samples) -> None:
+@quiet_option
+def demo_command(out_dir, samples, quiet) -> None:
     """The listening page for the bundled samples with every audio codec; prints its path."""
     folder = Path(samples) if samples else samples_dir()
     files = sorted(p for p in folder.glob("*") if p.suffix.lower() in SAMPLE_SUFFIXES) if folder.is_dir() else []
@@ -135,8 +153,7 @@ def demo_command(out_dir, samples) -> None:
             f"no sample files ({', '.join(SAMPLE_SUFFIXES)}) found in {folder}; pass --samples DIR"
         )
     codecs = select_codecs((), ())
-    pages = [PageInput(p.name, load_input(str(p), None, False, None)) for p in files]
-    index = _build(pages, codecs, out_dir, "auto")
+    index = _build(_page_inputs([str(p) for p in files], None, False, None), codecs, out_dir, "auto", quiet)
     click.echo(f"listening page for {len(files)} sample(s) x {len(codecs)} codec(s): {', '.join(q.name for q in codecs)}")
     click.echo(str(index.resolve()))
 

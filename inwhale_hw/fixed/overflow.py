@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import FixedPointOverflowError, InputError
+from ..errors import FixedPointOverflowError, InputError, ParameterError
 from .format import QFormat
 from .modes import Overflow, as_overflow
 
@@ -20,6 +20,8 @@ __all__ = ["apply_overflow", "overflow_count", "as_raw"]
 
 def as_raw(raw: object, fmt: QFormat, where: str) -> np.ndarray:
     """``raw`` as an int64 array after checking it is integer and inside ``fmt``'s raw range."""
+    if not isinstance(fmt, QFormat):
+        raise ParameterError(f"{where}: format {fmt!r} is not allowed; expected a QFormat, e.g. QFormat(1, 15)")
     arr = np.asarray(raw)
     if arr.dtype.kind == "b":
         arr = arr.astype(np.int64)

@@ -3,7 +3,7 @@
 The stream blocks of DPCM, CVSD and delta modulation are checked on real signals and on edge
 cases, with the codec state compared after every sample (see :mod:`inwhale_hw.hdlsim.ports`):
 
-* :func:`bundled` reads the repository's ``audio_samples/`` (speech at 8 kHz, music at
+* :func:`bundled` reads the bundled samples (package data, :mod:`inwhale_hw.samples`) (speech at 8 kHz, music at
   44.1 kHz) through :func:`inwhale_hw.audio.pcm.read_audio`, resampled to the block's rate
   (``scipy.signal.resample_poly``, as that function documents), first channel only.
 * :func:`square` and :func:`edge_pcm` make full-scale signals that drive a codec's step
@@ -17,24 +17,17 @@ cases, with the codec state compared after every sample (see :mod:`inwhale_hw.hd
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from inwhale_hw.errors import InputError
+from inwhale_hw.samples import sample_path
 
-__all__ = ["samples_dir", "bundled", "square", "edge_pcm", "stepwise", "load_points", "append_codes", "half_period"]
+__all__ = ["bundled", "square", "edge_pcm", "stepwise", "load_points", "append_codes", "half_period"]
 
 INT16_MIN, INT16_MAX = -32768, 32767
 _FILES = {"speech": "speech_8k.wav", "music": "music_44k.wav"}
-
-
-def samples_dir() -> Path:
-    """The repository's ``audio_samples/`` (next to the ``inwhale_hw`` package in a checkout)."""
-    import inwhale_hw
-
-    return Path(inwhale_hw.__file__).resolve().parent.parent / "audio_samples"
 
 
 def bundled(name: str, rate: int, seconds: float, offset: float = 0.0) -> np.ndarray:
@@ -44,13 +37,7 @@ def bundled(name: str, rate: int, seconds: float, offset: float = 0.0) -> np.nda
 
     if name not in _FILES:
         raise InputError(f"bundled sample {name!r} is not allowed; expected one of {sorted(_FILES)}")
-    path = samples_dir() / _FILES[name]
-    if not path.is_file():
-        raise InputError(
-            f"bundled sample {path} is missing; the hardware vectors use the repository's audio_samples/ "
-            "(run from a checkout, or pass your own vectors)"
-        )
-    audio = read_audio(path, rate=rate)
+    audio = read_audio(sample_path(_FILES[name]), rate=rate)
     start = int(round(offset * rate))
     return audio.samples[start : start + int(round(seconds * rate)), 0].astype(np.int64)
 

@@ -13,7 +13,7 @@ import html
 import math
 from typing import Any
 
-from .views import CodecView, InputView, PageView, TrackView
+from .views import CodecView, FailedCodec, InputView, PageView, TrackView
 
 __all__ = ["render_page"]
 
@@ -31,9 +31,20 @@ table { border-collapse: collapse; margin: 12px 0; background: #fff; font-size: 
 th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: right; }
 th { background: #eef1f6; }
 td.name, th.name, td.params { text-align: left; }
-.tracks { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 12px; }
+.tracks { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 440px), 1fr)); gap: 12px; }
+.table-wrap { max-width: 100%; overflow-x: auto; }
+@media (max-width: 600px) {
+  body { padding: 10px; font-size: 14px; }
+  table.metrics, table.metrics tbody, table.metrics tr, table.metrics td { display: block; width: 100%; }
+  table.metrics tr.head { display: none; }
+  table.metrics tr { border: 1px solid var(--line); margin-bottom: 8px; }
+  table.metrics td { border: none; border-bottom: 1px solid #eef1f6; text-align: right; padding: 3px 8px; }
+  table.metrics td::before { content: attr(data-label); float: left; color: var(--muted); padding-right: 8px; }
+  table.metrics td.params { text-align: right; font-size: 12px; }
+}
 .track, article.codec { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
 article.codec { margin: 14px 0; }
+article.failed, tr.failed td { color: #a11; } p.error { font-family: monospace; white-space: pre-wrap; }
 .track audio { width: 100%; }
 .track img { width: 100%; height: auto; display: block; margin-top: 6px; }
 .track .label { font-weight: 600; text-transform: capitalize; }
@@ -94,7 +105,8 @@ def _params_text(params: dict[str, Any]) -> str:
 
 def _track(track: "TrackView", title: str) -> str:
     img = (
-        f'<img src="{_e(track.png)}" alt="spectrogram of {_e(title)}" width="448" height="176">'
+        f'<a href="{_e(track.png)}" title="open the spectrogram full size">'
+        f'<img src="{_e(track.png)}" alt="spectrogram of {_e(title)}" loading="lazy"></a>'
         if track.png
         else ""
     )
@@ -133,31 +145,49 @@ def _kbps(value: Any) -> str:
 
 
 def _metrics_table(view: "InputView") -> str:
-    head = (
-        "<tr><th class='name'>codec</th><th class='name'>parameters</th><th>bit/sample</th>"
-        "<th>bitrate kbit/s</th><th>payload kbit/s</th><th>SNR dB</th><th>segSNR dB</th>"
-        "<th>max |error|</th><th>residual gain</th></tr>"
-    )
+    labels = ("codec", "parameters", "bit/sample", "bitrate kbit/s", "payload kbit/s", "SNR dB", "segSNR dB",
+              "max |error|", "residual gain")
+    head = "<tr class='head'>" + "".join(
+        f'<th class="name">{_e(t)}</th>' if i < 2 else f"<th>{_e(t)}</th>" for i, t in enumerate(labels)
+    ) + "</tr>"
     rows = []
     for c in view.codecs:
         m = c.record["metrics"]
-        rows.append(
-            f"<tr><td class='name'><a href='#{_e(view.slug)}-{_e(c.slug)}'>{_e(c.codec)}</a></td>"
-            f"<td class='params'>{_e(_params_text(c.params))}</td>"
-            f"<td>{_fmt(m['bits_per_sample'], 2)}</td><td>{_kbps(m['bitrate_bps'])}</td>"
-            f"<td>{_kbps(m['payload_bitrate_bps'])}</td><td>{_fmt(m['snr_db'])}</td>"
-            f"<td>{_fmt(m['segmental_snr_db'])}</td><td>{_fmt(m['max_abs_error'])}</td>"
-            f"<td>{_e(c.gain_text)}</td></tr>"
+        cells = (
+            ("name", f"<a href='#{_e(view.slug)}-{_e(c.slug)}'>{_e(c.codec)}</a>"),
+            ("params", _e(_params_text(c.params))),
+            ("num", _fmt(m["bits_per_sample"], 2)),
+            ("num", _kbps(m["bitrate_bps"])),
+            ("num", _kbps(m["payload_bitrate_bps"])),
+            ("num", _fmt(m["snr_db"])),
+            ("num", _fmt(m["segmental_snr_db"])),
+            ("num", _fmt(m["max_abs_error"])),
+            ("num", _e(c.gain_text)),
         )
-    frame = view.codecs[0].record["metrics"]["segmental_snr_frame_samples"] if view.codecs else None
+        rows.append("<tr>" + "".join(
+            f'<td class="{k}" data-label="{_e(label)}">{v}</td>'
+            for label, (k, v) in zip(labels, cells)
+        ) + "</tr>")
+    for f in view.failed:
+        rows.append(
+            f"<tr class='failed'><td class='name' data-label='codec'><a href='#{_e(view.slug)}-{_e(f.slug)}'>"
+            f"{_e(f.codec)}</a></td><td class='params' colspan='8' data-label='result'>failed: {_e(f.error)}</td></tr>"
+        )
+    frames = sorted({c.record["metrics"]["segmental_snr_frame_samples"] for c in view.codecs})
+    if len(frames) == 1:
+        frame_text = f"{frames[0]}-sample frames"
+    else:
+        frame_text = "frames of " + ", ".join(
+            f"{c.record['metrics']['segmental_snr_frame_samples']} samples ({c.codec})" for c in view.codecs
+        )
     clamp = view.codecs[0].record["metrics"]["segmental_snr_clamp_db"] if view.codecs else None
     note = (
-        f"<p class='muted'>SNR over the whole signal; segSNR: mean of per-frame SNRs over {frame}-sample "
-        f"frames, each clamped to {clamp} dB. Error = input - decoded.</p>"
+        f"<p class='muted'>SNR over the whole signal; segSNR: mean of per-frame SNRs over {_e(frame_text)}, "
+        f"each clamped to {clamp} dB. Error = input - decoded, at the input's rate.</p>"
         if view.codecs
         else ""
     )
-    return f"<table>{head}{''.join(rows)}</table>{note}"
+    return f"<div class='table-wrap'><table class='metrics'>{head}{''.join(rows)}</table></div>{note}"
 
 
 def _codec_article(view: "InputView", c: "CodecView") -> str:
@@ -166,10 +196,18 @@ def _codec_article(view: "InputView", c: "CodecView") -> str:
         f"<h3>{_e(c.codec)} <span class='muted'>{_e(_params_text(c.params))}</span></h3>"
         f"<p class='muted'>{_e(c.summary)} — coded as {_e(c.coded_description)}: "
         f"<a href='{_e(c.coded_link)}'>coded file</a>, <a href='{_e(c.metrics_link)}'>metrics.json</a></p>"
-        f"<div class='tracks'>{_track(view.original, f'{view.name} original')}"
+        + (f"<p class='note'>{_e(c.rate_note)}</p>" if c.rate_note else "")
+        + f"<div class='tracks'>{_track(view.original, f'{view.name} original')}"
         f"{_track(c.decoded, f'{c.codec} decoded')}"
         f"{_track(c.residual, f'{c.codec} residual')}</div>"
         f"{_histogram_svg(*c.histogram)}</article>"
+    )
+
+
+def _failed_article(view: "InputView", f: "FailedCodec") -> str:
+    return (
+        f"<article class='codec failed' id='{_e(view.slug)}-{_e(f.slug)}'><h3>{_e(f.codec)}</h3>"
+        f"<p class='error'>failed: {_e(f.error)}</p></article>"
     )
 
 
@@ -179,7 +217,8 @@ def _input_section(view: "InputView") -> str:
         f"<section id='{_e(view.slug)}'><h2>{_e(view.name)}</h2>"
         f"<p class='meta'>{_e(view.description)}</p>{conv}"
         f"<div class='tracks'>{_track(view.original, f'{view.name} original')}</div>"
-        f"{_metrics_table(view)}{''.join(_codec_article(view, c) for c in view.codecs)}</section>"
+        f"{_metrics_table(view)}{''.join(_codec_article(view, c) for c in view.codecs)}"
+        f"{''.join(_failed_article(view, f) for f in view.failed)}</section>"
     )
 
 
@@ -196,7 +235,9 @@ def render_page(page: "PageView") -> str:
         f"<p class='meta'>Codecs: {_e(', '.join(page.codecs) or '(none)')} · Inputs: {toc}</p>"
         "<p class='muted'>For each input: the original (after conversion to int16), then per codec the "
         "decoded signal and the residual (input − decoded). Spectrograms share one colour scale "
-        "(−120…0 dB re full-scale white noise).</p>"
+        "(−120…0 dB re full-scale white noise); stereo and multichannel inputs are drawn with their "
+        "channels averaged, long inputs with groups of STFT frames averaged per column. Click a "
+        "spectrogram to open it full size.</p>"
         f"{note}{''.join(_input_section(v) for v in page.inputs)}"
         f"<footer><p id='audio-status' data-status='pending'>Checking audio files…</p>"
         f"<p>Generated by {_e(page.generator)}.</p></footer>"

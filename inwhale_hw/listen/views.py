@@ -7,7 +7,7 @@ from typing import Any
 
 from ..version import __version__
 
-__all__ = ["TrackView", "CodecView", "InputView", "PageView"]
+__all__ = ["TrackView", "CodecView", "FailedCodec", "InputView", "PageView"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,16 @@ class CodecView:
     metrics_link: str
     gain_text: str
     histogram: tuple[list[float], list[int]]
+    rate_note: str = ""
+
+
+@dataclass(frozen=True)
+class FailedCodec:
+    """A codec that raised, exited or timed out on one input (shown on the page)."""
+
+    codec: str
+    slug: str
+    error: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,7 @@ class InputView:
     conversion: str
     original: TrackView
     codecs: list[CodecView] = field(default_factory=list)
+    failed: list[FailedCodec] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ files of best, median and worst segmental SNR.
 
 from __future__ import annotations
 
+import functools
+
 import html
 import math
 from pathlib import Path
@@ -91,17 +93,18 @@ def _plots(rows: Sequence[dict[str, Any]], summary: Sequence[dict[str, Any]], ou
 
 def _pages(rows, configs: Sequence[CodecConfig], items: Sequence[CorpusItem], rate, out: Path,
            progress: Callable[[str], None]) -> dict[str, tuple[str, dict[str, str]]]:
-    from ..audio.pcm import read_audio
+    from ..audio.stream import open_audio
     from ..listen import PageInput, build_listening_page
 
     by_name = {item.name: item for item in items}
+    (out / "pages").mkdir(exist_ok=True)
     links = {}
     for n, config in enumerate(configs):
         picks = pick_examples(rows, config.label)
         if not picks:
             continue
         names = list(dict.fromkeys(picks[k] for k in ("best", "median", "worst")))
-        inputs = [PageInput(name, read_audio(by_name[name].path, rate=rate)) for name in names]
+        inputs = [PageInput(name, functools.partial(open_audio, by_name[name].path, rate=rate)) for name in names]
         page = build_listening_page(inputs, [config.build()], out / "pages" / str(n))
         links[config.label] = (page.relative_to(out).as_posix(), picks)
         progress(config.label)
@@ -142,6 +145,7 @@ def write_batch_outputs(result: BatchResult, configs: Sequence[CodecConfig], ite
                         progress: Callable[[str], None] = lambda label: None) -> dict[str, Path]:
     """Write every output of the module docstring into ``out_dir``; return the paths written."""
     out = Path(out_dir)
+    out.mkdir(exist_ok=True)  # the command's own output directory; a missing parent is refused
     written = {"results.csv": write_csv(out / "results.csv", result.rows, FIRST_COLUMNS)}
     if parquet_available():
         written["results.parquet"] = write_parquet(out / "results.parquet", result.rows, FIRST_COLUMNS)

@@ -76,6 +76,7 @@ def _plot(rows: Sequence[dict[str, Any]], path: Path) -> Path | None:
 def write_sweep_outputs(rows: Sequence[dict[str, Any]], best: Sequence[dict[str, Any]], out_dir) -> dict[str, Path]:
     """Write the files of the module docstring; return them by name."""
     out = Path(out_dir)
+    out.mkdir(exist_ok=True)  # the command's own output directory; a missing parent is refused
     written = {"sweep.csv": write_csv(out / "sweep.csv", rows, SWEEP_COLUMNS)}
     if parquet_available():
         written["sweep.parquet"] = write_parquet(out / "sweep.parquet", rows, SWEEP_COLUMNS)

@@ -78,14 +78,14 @@ def default_block_align(rate: int, channels: int) -> int:
 def frames_to_lanes(pcm: np.ndarray, spb: int) -> np.ndarray:
     """(n, C) frames -> (spb, blocks * C) time-major lanes, lane = block * C + channel.
 
-    The last block is padded by repeating the last frame (so a decoder that plays whole
-    blocks hears no click).  ``n`` must be >= 1.
+    The last block is padded with zero samples, as libsndfile's writer does (a player that
+    ignores the ``fact`` chunk then plays a short silence, not a held DC level).
     """
     n, channels = pcm.shape
     blocks = -(-n // spb)
     padded = np.empty((blocks * spb, channels), dtype=np.int32)
     padded[:n] = pcm
-    padded[n:] = pcm[-1]
+    padded[n:] = 0
     return np.ascontiguousarray(padded.reshape(blocks, spb, channels).transpose(1, 0, 2)).reshape(spb, blocks * channels)
 
 

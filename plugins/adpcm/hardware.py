@@ -38,15 +38,14 @@ Encoder segments (decoder segments use the golden encoder's codes for the first 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
-import inwhale_hw
-from inwhale_hw.errors import InputError, ParameterError
+from inwhale_hw.errors import ParameterError
 from inwhale_hw.hardware import Golden
 from inwhale_hw.hdl.ima_adpcm import ImaAdpcmDecoder, ImaAdpcmEncoder
+from inwhale_hw.samples import sample_path
 
 from .scan import clamp_add_scan
 from .stream import ImaState, check_state, decode_stream, encode_stream
@@ -86,16 +85,10 @@ SEED = 20240605
 
 
 def bundled_sample(name: str) -> np.ndarray:
-    """A bundled sample from the repository's ``audio_samples/`` as int16 (frames, channels)."""
+    """A bundled sample (package data, :mod:`inwhale_hw.samples`) as int16 (frames, channels)."""
     import soundfile
 
-    path = Path(inwhale_hw.__file__).resolve().parent.parent / "audio_samples" / name
-    if not path.is_file():
-        raise InputError(
-            f"the IMA-ADPCM hardware vectors need the bundled sample {path}, which is missing; "
-            "run from a checkout of the repository (audio_samples/make_samples.py recreates it)"
-        )
-    data, _ = soundfile.read(str(path), dtype="int16", always_2d=True)
+    data, _ = soundfile.read(str(sample_path(name)), dtype="int16", always_2d=True)
     return data
 
 

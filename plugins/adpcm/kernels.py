@@ -301,16 +301,19 @@ if numba is not None:
 
     @_jit
     def _lane_samples(frames, lane, spb, warm, prefix, radius, reciprocals, transition, x):
-        """Copy lane ``lane`` (= block * C + channel) of ``frames`` into ``x`` (the last frame
-        repeats past the end, and for LOOKAHEAD samples of padding); return its start index."""
+        """Copy lane ``lane`` (= block * C + channel) of ``frames`` into ``x`` (zeros past the end
+        of the input, as libsndfile pads; then the block's last sample repeats for LOOKAHEAD
+        samples of lookahead padding); return its start index."""
         n, channels = frames.shape
         b, ch = lane // channels, lane % channels
         base = b * spb
         have = min(spb, n - base)
         for t in range(have):
             x[t] = frames[base + t, ch]
-        for t in range(have, spb + LOOKAHEAD):
-            x[t] = x[have - 1]
+        for t in range(have, spb):
+            x[t] = 0
+        for t in range(spb, spb + LOOKAHEAD):
+            x[t] = x[spb - 1]
         if b == 0:
             return _start_index(x, prefix, 0, 88, reciprocals, transition)
         p, row, rec = np.int64(frames[base - warm, ch]), np.int64(0), reciprocals[0]

@@ -14,7 +14,7 @@ coded (``search``: a short start-index search, then per sample the better of two
 two-sample lookahead -- fast, and above sox's SNR on the speech and music measured;
 ``exhaustive``: the start index and quantizer of minimum block error, never worse than
 libsndfile's or sox's choice for a mono block; ``libsndfile``: index carried from block to
-block, byte-identical to libsndfile's writer; ``trellis``: beam search over codes with
+block, byte-identical to libsndfile's writer except the exact ``fact`` count; ``trellis``: beam search over codes with
 ``trellis_nodes`` survivors); ``flavor`` picks the decoder (``standard``: IMA, libsndfile,
 sox, audioop; ``ffmpeg``: ffmpeg's ``((2 m + 1) s) >> 3`` reconstruction).
 """
@@ -28,6 +28,7 @@ import numpy as np
 
 from inwhale_hw import Param
 from inwhale_hw.hardware import Golden, check_vector_options
+from inwhale_hw.quantizer import check_frames_channels
 from inwhale_hw.errors import AudioFormatError
 
 from inwhale_hw.codec import SequentialCodec
@@ -37,6 +38,7 @@ from .stream import ImaState, check_state, decode_stream, encode_stream
 from .tables import FLAVORS
 from .trellis import DEFAULT_NODES
 from .wav import ENCODERS, FORMAT_TAG, check_block_align, check_fmt, decode_payload, encode_payload
+from .wav_stream import ImaWavDecoder, ImaWavEncoder
 
 __all__ = ["ImaAdpcm"]
 
@@ -57,7 +59,8 @@ class ImaAdpcm(SequentialCodec):
             "method", "search",
             "how WAV blocks are coded: 'search' (start-index search and two-option lookahead "
             "per sample; fast), 'exhaustive' (start index and quantizer of minimum block "
-            "error; slow), 'libsndfile' (carried index, byte-identical to libsndfile), "
+            "error; slow), 'libsndfile' (carried index; the file equals libsndfile's writer byte for "
+            "byte except the exact fact count), "
             "'trellis' (beam search over codes; best quality, slowest)",
             str, choices=ENCODERS,
         ),
@@ -68,8 +71,10 @@ class ImaAdpcm(SequentialCodec):
         ),
         Param(
             "block_size", None,
-            "WAV nBlockAlign in bytes, a multiple of 4 x channels (None: libsndfile's choice, "
-            "256 bytes at 8 kHz mono up to 2048)",
+            "WAV nBlockAlign in bytes written: 4 x channels x (k + 1), k >= 1, with 16-bit "
+            "wSamplesPerBlock (8, 12, .., 32768 mono; 16, 24, .., 65528 stereo); files with any "
+            "4 x channels x (k + 1) block size are read (None: libsndfile's choice, 256 bytes at "
+            "8 kHz mono up to 2048)",
             int, min=8, max=65535, allow_none=True,
             check=lambda v: None if v % 4 == 0 else "IMA WAV blocks are whole 4-byte words per channel",
         ),
@@ -156,6 +161,7 @@ class ImaAdpcm(SequentialCodec):
         return pack_nibbles(self._check_codes(codes, 0, 15))
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         count = frames * channels
         if len(data) < -(-count // 2):
             raise AudioFormatError(
@@ -177,6 +183,21 @@ class ImaAdpcm(SequentialCodec):
         spb = check_block_align(block_align, channels)
         data = encode_payload(pcm, block_align, self.method, nodes=self.trellis_nodes)
         return WavPayload(data, len(pcm), block_align, 4, struct.pack("<H", spb), spb)
+
+    def wav_encoder(self, rate: int, channels: int):
+        """Streaming form of :meth:`wav_encode` (same bytes for any chunking): an
+        :class:`.wav_stream.ImaWavEncoder` plus the fmt fields as a :class:`WavPayload` with no data."""
+        from inwhale_hw.audio.wav import WavPayload
+
+        block_align = default_block_align(rate, channels) if self.block_size is None else self.block_size
+        spb = check_block_align(block_align, channels)
+        layout = WavPayload(b"", 0, block_align, 4, struct.pack("<H", spb), spb)
+        return ImaWavEncoder(channels, block_align, self.method, self.trellis_nodes), layout
+
+    def wav_decoder(self, fmt, size: int, frames: int | None) -> ImaWavDecoder:
+        """Streaming form of :meth:`wav_decode` for a data body of ``size`` bytes."""
+        check_fmt(fmt.channels, fmt.rate, fmt.block_align, fmt.bits_per_sample, fmt.extension, "IMA ADPCM WAV")
+        return ImaWavDecoder(fmt.channels, fmt.block_align, size, frames, self.flavor)
 
     def wav_decode(self, fmt, data: bytes, frames: int | None) -> np.ndarray:
         """Decode an IMA ADPCM data chunk with this instance's ``flavor`` (recovery rules: :mod:`.wav`)."""

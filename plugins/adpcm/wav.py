@@ -1,4 +1,9 @@
-"""IMA ADPCM WAV files (WAVE format tag 0x0011): payload coding, reading and writing.
+"""IMA ADPCM WAV payloads (WAVE format tag 0x0011): the data chunk coded and decoded.
+
+The RIFF chunks themselves are read and written by the one RIFF layer,
+:mod:`inwhale_hw.audio.wav`, through the codec's ``wav_encode``/``wav_decode`` (and the
+streaming ``wav_encoder``/``wav_decoder`` of :mod:`.wav_stream`); this module holds what is
+specific to IMA: the ``fmt`` fields, the block payload and the recovery rules.
 
 Format (Microsoft, *Multimedia Standards Update*, rev 3.0, 1994, ``IMAADPCMWAVEFORMAT``;
 IMA *Recommended Practices* rev 3.00, 1992, for the coder):
@@ -7,11 +12,13 @@ IMA *Recommended Practices* rev 3.00, 1992, for the coder):
           nAvgBytesPerSec = floor(nSamplesPerSec * nBlockAlign / wSamplesPerBlock) (the
           Microsoft ACM codec's rule; libsndfile and sox write the same), nBlockAlign,
           wBitsPerSample 4, cbSize 2, wSamplesPerBlock = (nBlockAlign - 4 C) * 8 / (4 C) + 1;
-``fact``  dwSampleLength: the exact frame count (the last block is padded);
+``fact``  dwSampleLength: the exact frame count (the last block is padded with zeros, as
+          libsndfile pads; with the ``libsndfile`` method exactly as libsndfile does,
+          :mod:`.sndfile_tail`);
 ``data``  whole blocks (:mod:`.blocks`).
 
 Reading tolerates what other writers get wrong when the coded data itself is valid, and
-says how (``ImaWav.notes``):
+says how (the notes :func:`payload_frames` returns):
 
 * frame count: the ``fact`` value is used when it is consistent with the data, i.e. it
   needs exactly the blocks present; otherwise the data decides (libsndfile writes half the
@@ -27,67 +34,42 @@ says how (``ImaWav.notes``):
 * anything after the data chunk is ignored, garbage included.
 * a missing ``wSamplesPerBlock`` (cbSize 0) is computed from nBlockAlign.
 
-Errors (:class:`~inwhale_hw.errors.AudioFormatError`): not RIFF/WAVE, no ``fmt`` or ``data``
-chunk, another format tag, wBitsPerSample other than 4, an nBlockAlign that does not fit
+Errors (:class:`~inwhale_hw.errors.AudioFormatError`): wBitsPerSample other than 4, an nBlockAlign that does not fit
 the channel count, a wSamplesPerBlock that contradicts nBlockAlign, a header step index
 above 88 (naming the block and channel).
 """
 
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from inwhale_hw.errors import AudioFormatError, InputError, ParameterError
 
 from . import kernels
-from .blocks import _ROWS, _THRESHOLDS, decode_blocks, default_block_align, encode_lanes, frames_to_lanes
+from .blocks import _ROWS, _THRESHOLDS, decode_blocks, encode_lanes, frames_to_lanes
 from .blocks import lanes_to_frames, pack_blocks, samples_per_block, unpack_blocks
 from .lookahead import search_payload
 from .search import carried_start_indices, search_start_indices
+from .sndfile_tail import sndfile_last_block
 from .tables import NEXT_INDEX, SIGNED_DIFF
 from .trellis import DEFAULT_NODES, trellis_encode
 
 __all__ = [
     "FORMAT_TAG",
     "ENCODERS",
-    "ImaWav",
     "encode_payload",
     "decode_payload",
-    "avg_bytes_per_sec",
+    "payload_frames",
     "check_block_align",
     "check_fmt",
-    "fmt_chunk",
-    "build_ima_wav",
-    "write_ima_wav",
-    "parse_ima_wav",
-    "read_ima_wav",
 ]
 
 FORMAT_TAG = 0x0011
 #: the standard quantizer's thresholds, differences and next indices for the compiled coder
 _CARRIED_TABLES = (_THRESHOLDS[:_ROWS].reshape(-1), SIGNED_DIFF, NEXT_INDEX)
 ENCODERS = ("search", "libsndfile", "exhaustive", "trellis")
-
-
-@dataclass(frozen=True)
-class ImaWav:
-    """A decoded IMA ADPCM WAV: int16 ``pcm`` (frames, channels), its layout and any recovery."""
-
-    pcm: np.ndarray
-    rate: int
-    block_align: int
-    samples_per_block: int
-    notes: tuple[str, ...] = ()
-
-    @property
-    def channels(self) -> int:
-        return self.pcm.shape[1]
 
 
 def _frames_2d(pcm: np.ndarray) -> np.ndarray:
@@ -124,6 +106,10 @@ def encode_payload(
         return b""
     if encoder == "search":
         return search_payload(pcm, block_align, use_kernels)
+    whole = len(pcm) // spb * spb
+    if encoder == "libsndfile" and whole < len(pcm):  # libsndfile's own last block (:mod:`.sndfile_tail`)
+        head = encode_payload(pcm[:whole], block_align, encoder, use_kernels, nodes)
+        return head + sndfile_last_block(pcm[whole:], head[-block_align:] if head else None, block_align, channels)
     x = frames_to_lanes(pcm, spb)
     blocks = x.shape[1] // channels
     if encoder == "trellis":
@@ -147,8 +133,27 @@ def decode_payload(
 
     ``frames`` is the ``fact`` value (or None); see the module docstring for the rules.
     """
+    count, notes = payload_frames(len(data), channels, block_align, frames)
     spb = samples_per_block(block_align, channels)
     full, rest = divmod(len(data), block_align)
+    header = 4 * channels
+    groups = (rest - header) // header if rest >= header else -1
+    first, index, codes = unpack_blocks(data[: full * block_align], block_align, channels)
+    out = decode_blocks(first, index, codes, flavor).reshape(full * spb, channels)
+    if groups >= 0:
+        tail = bytearray(block_align)
+        tail[: header * (groups + 1)] = data[full * block_align : full * block_align + header * (groups + 1)]
+        last = decode_blocks(*unpack_blocks(bytes(tail), block_align, channels, full), flavor).reshape(spb, channels)
+        out = np.concatenate([out, last[: 1 + 8 * groups]])
+    return np.ascontiguousarray(out[:count]), notes
+
+
+def payload_frames(
+    size: int, channels: int, block_align: int, frames: int | None = None
+) -> tuple[int, tuple[str, ...]]:
+    """Frames a data chunk body of ``size`` bytes decodes to, and the recovery notes (module docstring)."""
+    spb = samples_per_block(block_align, channels)
+    full, rest = divmod(size, block_align)
     header = 4 * channels
     groups = (rest - header) // header if rest >= header else -1
     available = full * spb + (1 + 8 * groups if groups >= 0 else 0)
@@ -167,14 +172,7 @@ def decode_payload(
     else:
         count = available
         notes.append(f"fact chunk says {frames} frames but the data holds {available}; used the data")
-    first, index, codes = unpack_blocks(data[: full * block_align], block_align, channels)
-    out = decode_blocks(first, index, codes, flavor).reshape(full * spb, channels)
-    if groups >= 0:
-        tail = bytearray(block_align)
-        tail[: header * (groups + 1)] = data[full * block_align : full * block_align + header * (groups + 1)]
-        last = decode_blocks(*unpack_blocks(bytes(tail), block_align, channels, full), flavor).reshape(spb, channels)
-        out = np.concatenate([out, last[: 1 + 8 * groups]])
-    return np.ascontiguousarray(out[:count]), tuple(notes)
+    return count, tuple(notes)
 
 
 def check_block_align(block_align: int, channels: int) -> int:
@@ -195,107 +193,6 @@ def check_block_align(block_align: int, channels: int) -> int:
     return samples_per_block(int(block_align), channels)
 
 
-def avg_bytes_per_sec(rate: int, block_align: int, spb: int) -> int:
-    """nAvgBytesPerSec = floor(rate * block_align / samples per block)."""
-    return rate * block_align // spb
-
-
-def fmt_chunk(channels: int, rate: int, block_align: int) -> bytes:
-    """The 20-byte ``fmt `` chunk body."""
-    spb = samples_per_block(block_align, channels)
-    return struct.pack(
-        "<HHIIHHHH", FORMAT_TAG, channels, rate, avg_bytes_per_sec(rate, block_align, spb), block_align, 4, 2, spb
-    )
-
-
-def _chunk(ckid: bytes, body: bytes) -> bytes:
-    return ckid + struct.pack("<I", len(body)) + body + (b"\0" if len(body) % 2 else b"")
-
-
-def build_ima_wav(
-    pcm: np.ndarray, rate: int, block_align: int | None = None, encoder: str = "search", nodes: int = DEFAULT_NODES
-) -> bytes:
-    """A complete IMA ADPCM WAV file as bytes; ``block_align`` None -> libsndfile's choice."""
-    pcm = _frames_2d(pcm)
-    channels = pcm.shape[1]
-    if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or not 1 <= rate <= 0xFFFFFFFF:
-        raise ParameterError(f"IMA WAV: sample rate {rate!r} is not allowed; expected an integer in [1, 4294967295]")
-    if channels > 0xFFFF:
-        raise ParameterError(f"IMA WAV: {channels} channels do not fit the 16-bit nChannels field")
-    block_align = default_block_align(int(rate), channels) if block_align is None else block_align
-    check_block_align(block_align, channels)
-    if len(pcm) > 0xFFFFFFFF:
-        raise ParameterError(f"IMA WAV: {len(pcm)} frames do not fit the 32-bit fact chunk")
-    data = encode_payload(pcm, block_align, encoder, nodes=nodes)
-    body = b"WAVE" + _chunk(b"fmt ", fmt_chunk(channels, int(rate), block_align))
-    body += _chunk(b"fact", struct.pack("<I", len(pcm))) + _chunk(b"data", data)
-    if len(body) > 0xFFFFFFFF:
-        raise ParameterError(f"IMA WAV: {len(body)} bytes exceed the 4 GiB RIFF limit")
-    return b"RIFF" + struct.pack("<I", len(body)) + body
-
-
-def write_ima_wav(
-    path: str | os.PathLike,
-    pcm: np.ndarray,
-    rate: int,
-    block_align: int | None = None,
-    encoder: str = "search",
-    nodes: int = DEFAULT_NODES,
-) -> Path:
-    """Write an IMA ADPCM WAV atomically (temporary file in the same directory, then rename)."""
-    blob = build_ima_wav(pcm, rate, block_align, encoder, nodes)
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(blob)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def parse_ima_wav(blob: bytes, name: str = "<bytes>", flavor: str = "standard") -> ImaWav:
-    """Decode an IMA ADPCM WAV held in ``blob`` (rules and errors: module docstring)."""
-    if len(blob) < 12 or blob[:4] != b"RIFF" or blob[8:12] != b"WAVE":
-        raise AudioFormatError(f"{name}: not a RIFF/WAVE file (starts with {bytes(blob[:12])!r})")
-    fmt = fact = None
-    pos = 12
-    while pos + 8 <= len(blob):
-        ckid, size = blob[pos : pos + 4], struct.unpack_from("<I", blob, pos + 4)[0]
-        body = blob[pos + 8 : pos + 8 + size]
-        if ckid == b"fmt ":
-            fmt = _parse_fmt(body, name)
-        elif ckid == b"fact" and len(body) >= 4:
-            fact = struct.unpack_from("<I", body)[0]
-        elif ckid == b"data":
-            if fmt is None:
-                raise AudioFormatError(f"{name}: data chunk at byte {pos} comes before the fmt chunk")
-            channels, rate, block_align = fmt
-            pcm, notes = decode_payload(bytes(body), channels, block_align, fact, flavor)
-            if size > len(body):
-                notes = (f"data chunk declares {size} bytes, the file holds {len(body)}",) + notes
-            return ImaWav(pcm, rate, block_align, samples_per_block(block_align, channels), notes)
-        pos += 8 + size + (size & 1)
-    missing = "fmt and data chunks" if fmt is None else "data chunk"
-    raise AudioFormatError(f"{name}: no {missing} found (file ends at byte {len(blob)})")
-
-
-def _parse_fmt(body: bytes, name: str) -> tuple[int, int, int]:
-    if len(body) < 16:
-        raise AudioFormatError(f"{name}: fmt chunk has {len(body)} bytes, expected 20 for IMA ADPCM")
-    tag, channels, rate, _, block_align, bits = struct.unpack_from("<HHIIHH", body)
-    if tag != FORMAT_TAG:
-        raise AudioFormatError(f"{name}: format tag 0x{tag:04X} is not IMA ADPCM (0x{FORMAT_TAG:04X})")
-    extension = b""
-    if len(body) >= 18:
-        size = struct.unpack_from("<H", body, 16)[0]
-        extension = body[18 : 18 + size]
-    check_fmt(channels, rate, block_align, bits, extension, name)
-    return channels, rate, block_align
-
-
 def check_fmt(channels: int, rate: int, block_align: int, bits: int, extension: bytes, name: str) -> int:
     """Validate IMA ``fmt`` fields (``extension`` = the bytes after cbSize); return samples per block."""
     if channels < 1 or rate < 1:
@@ -311,9 +208,3 @@ def check_fmt(channels: int, rate: int, block_align: int, bits: int, extension: 
                 f"{channels} channel(s), which gives {spb}"
             )
     return spb
-
-
-def read_ima_wav(path: str | os.PathLike, flavor: str = "standard") -> ImaWav:
-    """Read and decode an IMA ADPCM WAV file."""
-    path = Path(path)
-    return parse_ima_wav(path.read_bytes(), str(path), flavor)

@@ -62,6 +62,7 @@ import numpy as np
 
 from inwhale_hw import Param
 from inwhale_hw.hardware import Golden, check_vector_options
+from inwhale_hw.quantizer import check_frames_channels
 from inwhale_hw.errors import ParameterError
 from inwhale_hw.fixed import Rounding, shift_right
 
@@ -275,6 +276,7 @@ class CVSD(SequentialCodec):
         return pack_bits(np.asarray(codes), self.bit_order)
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         if self._wide:
             return super().unpack_codes(data, frames, channels)
         bits = unpack_bits(data, frames * channels, self.bit_order, self.name)

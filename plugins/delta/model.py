@@ -30,6 +30,7 @@ import numpy as np
 
 from inwhale_hw import Param
 from inwhale_hw.hardware import Golden, check_vector_options
+from inwhale_hw.quantizer import check_frames_channels
 
 from inwhale_hw.codec import (
     BIT_ORDERS,
@@ -137,5 +138,6 @@ class DeltaModulation(SequentialCodec):
         return pack_bits(np.asarray(codes), self.bit_order)
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         bits = unpack_bits(data, frames * channels, self.bit_order, self.name)
         return bits.reshape(frames, channels) if channels > 1 else bits

@@ -47,6 +47,7 @@ import numpy as np
 
 from inwhale_hw import Param
 from inwhale_hw.hardware import Golden, check_vector_options
+from inwhale_hw.quantizer import check_frames_channels
 from inwhale_hw.errors import AudioFormatError, InwhaleError, ParameterError
 from inwhale_hw.fixed import Overflow, QFormat, Rounding, quantize
 
@@ -282,6 +283,7 @@ class DPCM(SequentialCodec):
         return np.packbits(fields.reshape(-1)).tobytes()
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         count = frames * channels
         needed = -(-count * self.bits // 8)
         if len(data) < needed:

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from inwhale_hw import Param, Quantizer
+from inwhale_hw.quantizer import check_frames_channels
 from inwhale_hw.errors import InputError, ParameterError, UnsupportedError
 from inwhale_hw.fixed import QFormat, Rounding, quantize
 
@@ -367,6 +368,7 @@ class Affine(Quantizer):
 
     def unpack_codes(self, data: bytes, frames: int, channels: int = 1) -> np.ndarray:
         """``frames * channels`` codes from :meth:`pack_codes` output, shaped ``(frames[, channels])``."""
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         codes = unpack_codes(data, self.bits, frames * channels, signed=self.qmin < 0).astype(self.code_dtype)
         return codes.reshape(frames, channels) if channels > 1 else codes
 

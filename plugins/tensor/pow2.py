@@ -58,6 +58,7 @@ import numpy as np
 from inwhale_hw import Param, Quantizer
 from inwhale_hw.errors import InputError
 from inwhale_hw.nn.shiftadd import apot_integer_levels
+from inwhale_hw.quantizer import check_frames_channels
 
 from . import observers
 from .packing import pack_codes, unpack_codes
@@ -165,6 +166,7 @@ class _LevelQuantizer(Quantizer):
 
     def unpack_codes(self, data: bytes, frames: int, channels: int = 1) -> np.ndarray:
         """``frames * channels`` codes from :meth:`pack_codes` output, shaped ``(frames[, channels])``."""
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         codes = unpack_codes(data, self.bits, frames * channels).astype(np.uint8)
         return codes.reshape(frames, channels) if channels > 1 else codes
 

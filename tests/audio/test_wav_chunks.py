@@ -80,7 +80,7 @@ def test_data_chunk_cut_short_is_recovered_with_the_missing_count():
         (_riff(_chunk(b"data", b"\x00\x00")), "before any fmt chunk"),
         (_riff(_chunk(b"fmt ", b"\x07\x00\x01\x00"), _chunk(b"data", b"\x00\x00")), "fmt chunk has 4 bytes"),
         (_riff(_fmt(cb=6), _chunk(b"data", b"\x00\x00")), "cbSize 6 but holds only 0"),
-        (_riff(_fmt(channels=0), _chunk(b"data", b"\x00\x00")), "0 channels"),
+        (_riff(_fmt(channels=0), _chunk(b"data", b"\x00\x00")), "channel count 0 is not supported"),
         (_riff(_fmt(tag=0xFFFE, ext=b"\x00" * 4), _chunk(b"data", b"\x00\x00")), "EXTENSIBLE"),
         (_riff(_fmt(), _chunk(b"fact", b"\x01"), _chunk(b"data", b"\x00\x00")), "fact chunk has 1 bytes"),
     ],

@@ -10,13 +10,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MAPPED = {"plugins": "inwhale_hw.plugins", "hdl": "inwhale_hw.hdl", "inwhale_hw": "inwhale_hw"}
+MAPPED = {
+    "plugins": "inwhale_hw.plugins", "hdl": "inwhale_hw.hdl", "audio_samples": "inwhale_hw.audio_samples",
+    "inwhale_hw": "inwhale_hw",
+}
 
 
 def test_every_package_directory_is_listed():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(config["packages"])
-    assert config["package-dir"] == {"inwhale_hw.plugins": "plugins", "inwhale_hw.hdl": "hdl"}
+    assert config["package-dir"] == {
+        "inwhale_hw.plugins": "plugins", "inwhale_hw.hdl": "hdl", "inwhale_hw.audio_samples": "audio_samples"
+    }
     found = set()
     for top, dotted in MAPPED.items():
         for init in (ROOT / top).rglob("__init__.py"):
@@ -26,7 +31,7 @@ def test_every_package_directory_is_listed():
     assert listed - found == set(), "listed packages that do not exist"
 
 
-@pytest.mark.parametrize("name", ["plugins", "hdl"])
+@pytest.mark.parametrize("name", ["plugins", "hdl", "audio_samples"])
 def test_top_level_import_from_repo_root_fails_clearly(name):
     result = subprocess.run(
         [sys.executable, "-c", f"import {name}"], cwd=ROOT, capture_output=True, text=True

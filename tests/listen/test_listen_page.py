@@ -262,11 +262,51 @@ def test_progress_only_on_a_terminal(tmp_path, monkeypatch):
 
     inputs = [str(p) for p in _inputs(tmp_path)]
     res = CliRunner().invoke(cli, ["listen", *inputs, "-c", "alaw", "-o", str(tmp_path / "a")])
-    assert res.exit_code == 0 and "listening page" not in res.output  # not a terminal: no bar
+    assert res.exit_code == 0 and "ETA" not in res.output  # not a terminal: no bar
     terminal = _FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    with listen_cmd._progress(4) as progress:
+    from inwhale_hw.cli.progress import Progress
+
+    with Progress().task("tone.wav: cvsd", 4) as tick:
         for _ in range(4):
-            progress("step")
+            tick(1)
     drawn = "".join(terminal.text)
-    assert "listening page" in drawn and "4/4" in drawn
+    assert "tone.wav: cvsd" in drawn and "4/4" in drawn
+    assert not Progress(quiet=True).enabled
+
+
+@pytest.mark.parametrize("n, channels, columns", [(30000, 1, 4000), (30000, 2, 37), (100, 1, 4000)])
+def test_spectrogram_accumulator_block_by_block(n, channels, columns):
+    from inwhale_hw.listen.spectrogram import SpectrogramAccumulator
+
+    rng = np.random.default_rng(n)
+    x = rng.integers(-20000, 20000, (n, channels)).astype(np.int16)
+    mono = x.astype(np.float64).mean(axis=1) / 32768.0
+    f, t, whole = stft_psd(mono, 8000, SpectrogramAccumulator(8000, n).nperseg)
+    acc = SpectrogramAccumulator(8000, n, max_columns=columns)
+    at = 0
+    while at < n:
+        step = int(rng.integers(1, 5000))
+        acc.update(x[at : at + step])
+        at += step
+    f2, t2, psd = acc.result()
+    assert np.array_equal(f, f2) and psd.shape[1] == acc.columns <= columns
+    g = acc.group
+    expected = np.stack([whole[:, k : k + g].mean(axis=1) for k in range(0, whole.shape[1], g)], axis=1)
+    assert np.allclose(psd, expected, rtol=1e-12, atol=0)
+    if g == 1:
+        assert np.allclose(t, t2)
+
+
+def test_codec_at_another_rate_is_compared_at_the_input_rate(tmp_path):
+    import json
+
+    out, _ = _listen(tmp_path, "-c", "cvsd", "-c", "mulaw")
+    record = json.loads((out / "tone" / "cvsd" / "metrics.json").read_text())
+    assert record["rate"] == 8000 and record["codec_rate"] == 64000 and "input's rate" in record["compared_at"]
+    assert sf.info(str(out / "tone" / "cvsd" / "decoded.wav")).samplerate == 8000
+    assert sf.info(str(out / "tone" / "cvsd" / "residual.wav")).frames == 2400
+    html = (out / "index.html").read_text()
+    assert "cvsd codes at 64000 Hz" in html and "compare at 8000 Hz" in html
+    res = CliRunner().invoke(cli, ["roundtrip", str(tmp_path / "tone.wav"), "-c", "cvsd", "--out-dir", str(tmp_path / "rt")])
+    assert res.exit_code == 0 and "cvsd codes 64000 Hz input; resampling from 8000 Hz" in res.output

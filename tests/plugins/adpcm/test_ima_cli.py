@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from inwhale_hw import get_quantizer
 from inwhale_hw.cli import cli
-from inwhale_hw.plugins.adpcm.wav import read_ima_wav
+from ima_files import read_ima_wav
 
 
 def run(*args):

@@ -13,7 +13,8 @@ from inwhale_hw.compat import audioop as compat
 from inwhale_hw.errors import AudioFormatError, InputError
 from inwhale_hw.plugins.adpcm.model import ImaAdpcm
 from inwhale_hw.plugins.adpcm.raw import RawDecoder
-from inwhale_hw.plugins.adpcm.wav import build_ima_wav, decode_payload, parse_ima_wav
+from ima_files import build_ima_wav, parse_ima_wav
+from inwhale_hw.plugins.adpcm.wav import decode_payload
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from inwhale_hw.plugins.adpcm.wav import build_ima_wav, read_ima_wav, write_ima_wav
+from ima_files import build_ima_wav, read_ima_wav, write_ima_wav
 
 CASES = [(ch, rate, n) for ch in (1, 2) for rate in (8000, 44100) for n in (1001, 3333)]
 

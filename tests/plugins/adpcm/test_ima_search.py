@@ -27,7 +27,7 @@ from inwhale_hw.plugins.adpcm.lookahead import (
     start_indices,
 )
 from inwhale_hw.plugins.adpcm.tables import STEP
-from inwhale_hw.plugins.adpcm.wav import build_ima_wav, parse_ima_wav
+from ima_files import build_ima_wav, parse_ima_wav
 
 needs_numba = pytest.mark.skipif(not kernels.ENABLED, reason="numba (optional extra) not installed or disabled")
 
