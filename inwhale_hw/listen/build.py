@@ -100,6 +100,7 @@ def build_listening_page(
     task: Task | None = None,
     timeout: float | None = None,
     report: Callable[[str], None] | None = None,
+    content: str = "auto",
 ) -> Path:
     """Run every codec on every input, write the files and ``index.html``; return its path.
 
@@ -171,7 +172,7 @@ def _build_page(
                 with task(f"{item.name}: {q.name}", 3 * writer.frames) as tick:
                     trip = roundtrip_files(
                         item.open, q, base / c_slug, gain=gain, input_info={"name": item.name}, observe=observe,
-                        tick=tick,
+                        tick=tick, content=content,
                     )
                 return _codec_view(trip, q, slug, c_slug, base, pictures, stream.channels)
 
