@@ -34,7 +34,7 @@ from .codecs import (
 from .guard import check_samples
 from .limits import check_channels, check_payload_fits, check_rate
 from .pcm import Audio
-from .sniff import sniff_coded
+from .sniff import coded_input_hint, sniff_coded
 
 __all__ = ["DecodedFile", "read_coded", "decode_blob", "sniff_coded", "coded_input_hint", "explicit_params"]
 
@@ -51,32 +51,6 @@ class DecodedFile:
     description: str = ""
     #: one-line notes about recoveries (e.g. a truncated data chunk), for the CLI to print
     warnings: tuple[str, ...] = ()
-
-
-def _wav_format(path: Path) -> wav.WavFormat | None:
-    """The ``fmt`` chunk of a RIFF/WAVE file, from its first 64 KiB (``None`` if not found)."""
-    try:
-        with open(path, "rb") as handle:
-            return wav.read_wav(handle.read(1 << 16), str(path)).fmt
-    except (OSError, AudioFormatError):
-        return None
-
-
-def coded_input_hint(path: str | os.PathLike, registry: QuantizerRegistry | None = None) -> str:
-    """What to tell a user who passed a coded file where PCM audio is expected ("" if not coded).
-
-    A coded WAV whose format tag no registered codec decodes (G.726 0x0045, Yamaha ADPCM
-    0x0020, ...) is called unsupported, with the tags that are; others point at ``decode``.
-    """
-    path = Path(path)
-    kind = sniff_coded(path)
-    if kind is None:
-        return ""
-    reg = registry_or_default(registry)
-    fmt = _wav_format(path) if kind.startswith("coded WAV") else None
-    if fmt is not None and codec_for_tag(fmt.format_tag, reg) is None:
-        return f" - it is a WAV with {fmt.describe()}, which is not supported; supported coded WAV tags: {tagged_codecs(reg)}"
-    return f" - it is a {kind}; decode it first with `inwhale-hw decode`"
 
 
 def read_coded(

@@ -44,6 +44,7 @@ import soundfile as sf
 from ..errors import AudioFormatError, FixedPointOverflowError, ParameterError
 from ..fixed import Overflow, QFormat, Rounding, quantize
 from .atomic import atomic_path, write_failure
+from .sniff import coded_input_hint
 from .wav import WavFile, is_riff_wave, read_wav
 from .limits import MAX_RATE, MIN_RATE, LimitError, check_header, check_rate
 
@@ -242,8 +243,6 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _coded_hint(path: Path) -> str:
-    from .coded_read import coded_input_hint  # local import: coded_read.py imports this module
-
     return coded_input_hint(path)
 
 
