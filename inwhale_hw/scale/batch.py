@@ -32,7 +32,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from ..speech import SpeechExcerpts, speech_record
+from ..speech import SpeechExcerpts, check_content_hint, speech_record
 from ..tomlfile import read_toml
 from .corpus import CorpusItem
 from .engine import Engine
@@ -170,8 +170,13 @@ def run_batch(
     force: bool = False,
     ship_bytes: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    content: str = "auto",
 ) -> BatchResult:
-    """Run every configuration on every item (skipping stored results); rows sorted by file, config."""
+    """Run every configuration on every item (skipping stored results); rows sorted by file, config.
+
+    ``content`` (``auto``/``speech``/``music``) decides the speech-metric columns (:func:`evaluate`).
+    """
+    check_content_hint(content)
     if not configs:
         raise ParameterError("no codec configuration to run")
     for config in configs:
@@ -187,11 +192,11 @@ def run_batch(
         if ship_bytes and engine.parallel:
             payload = engine.share(payload)
         for j, config in enumerate(configs):
-            key = task_key(input=digest, codec=config.codec, params=canonical_json(config.params), rate=rate, code=code)
+            key = task_key(input=digest, codec=config.codec, params=canonical_json(config.params), rate=rate, code=code, content=content)
             keys[i, j] = key
             if not store.done(key) and key not in queued:
                 queued.add(key)
-                todo.append((key, (payload, item.path.suffix, config, rate)))
+                todo.append((key, (payload, item.path.suffix, config, rate, content)))
     total = len(todo)
 
     def finished(key: str, row: dict[str, Any]) -> None:
