@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from .loops import ChannelState, RawParams, run_flags
+from .loops import ChannelState, RawParams
 
 __all__ = ["ENABLED", "fits_int64", "encode_channel", "decode_channel"]
 
@@ -60,21 +60,27 @@ if numba is not None:
         return (y * hm + hb) >> hs, delta
 
     @_jit
+    def _history(bit, j, kj, last, run, age):
+        """The bit-history update of :class:`.loops.ChannelState` (run length capped late)."""
+        if bit == last:
+            run += 1
+        else:
+            last = bit
+            run = 1
+        if run >= j:
+            age = 0
+        elif age <= kj:
+            age += 1
+        return last, run, age
+
+    @_jit
     def encode_kernel(xs, f, j, kj, dmin, dmax, ymin, ymax, hm, hs, hb, bm, bs, bb, xhat, delta, last, run, age):
         n = xs.size
         bits = np.empty(n, np.int64)
         est = np.empty(n, np.int64)
         for t in range(n):
             bit = 0 if (xs[t] << f) >= xhat else 1
-            if bit == last:
-                run += 1
-            else:
-                last = bit
-                run = 1
-            if run >= j:
-                age = 0
-            elif age <= kj:
-                age += 1
+            last, run, age = _history(bit, j, kj, last, run, age)
             xhat, delta = _step(age <= kj, bit, xhat, delta, dmin, dmax, ymin, ymax, hm, hs, hb, bm, bs, bb)
             bits[t] = bit
             est[t] = xhat
@@ -83,12 +89,15 @@ if numba is not None:
         return bits, est, xhat, delta, last, run, age
 
     @_jit
-    def decode_kernel(bits, alpha, dmin, dmax, ymin, ymax, hm, hs, hb, bm, bs, bb, xhat, delta):
+    def decode_kernel(bits, j, kj, dmin, dmax, ymin, ymax, hm, hs, hb, bm, bs, bb, xhat, delta, last, run, age):
         est = np.empty(bits.size, np.int64)
         for t in range(bits.size):
-            xhat, delta = _step(alpha[t], bits[t], xhat, delta, dmin, dmax, ymin, ymax, hm, hs, hb, bm, bs, bb)
+            last, run, age = _history(bits[t], j, kj, last, run, age)
+            xhat, delta = _step(age <= kj, bits[t], xhat, delta, dmin, dmax, ymin, ymax, hm, hs, hb, bm, bs, bb)
             est[t] = xhat
-        return est, xhat, delta
+        if run > j:
+            run = j
+        return est, xhat, delta, last, run, age
 
 
 def encode_channel(xs: np.ndarray, st: ChannelState, p: RawParams) -> tuple[np.ndarray, np.ndarray, ChannelState]:
@@ -102,9 +111,9 @@ def encode_channel(xs: np.ndarray, st: ChannelState, p: RawParams) -> tuple[np.n
 
 def decode_channel(bits: np.ndarray, st: ChannelState, p: RawParams) -> tuple[np.ndarray, ChannelState]:
     """Compiled :func:`.loops.decode_channel`: (x^ raw per sample, new state)."""
-    alpha, (last, run, age) = run_flags(bits, st.last_bit, st.run, st.age, p.j, p.k_minus_j)
-    est, xhat, delta = decode_kernel(
-        np.ascontiguousarray(bits, dtype=np.int64), np.ascontiguousarray(alpha), p.step_min, p.step_max, p.y_min,
-        p.y_max, p.h_mul, p.h_shift, p.h_bias, p.beta_mul, p.beta_shift, p.beta_bias, st.xhat, st.delta,
+    est, xhat, delta, last, run, age = decode_kernel(
+        np.ascontiguousarray(bits, dtype=np.int64), p.j, p.k_minus_j, p.step_min, p.step_max, p.y_min, p.y_max,
+        p.h_mul, p.h_shift, p.h_bias, p.beta_mul, p.beta_shift, p.beta_bias, st.xhat, st.delta, st.last_bit, st.run,
+        st.age,
     )
-    return est, ChannelState(int(xhat), int(delta), last, run, age)
+    return est, ChannelState(int(xhat), int(delta), int(last), int(run), int(age))
