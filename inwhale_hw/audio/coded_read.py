@@ -152,11 +152,11 @@ def _read_wav(path: Path, blob: bytes, reg: QuantizerRegistry, codec: Quantizer 
         )
     q = codec if isinstance(codec, cls) else cls()
     notes: tuple[str, ...] = ()
-    if hasattr(q, "wav_decoder"):  # the streaming decoder, in one call: it also says what it recovered
+    if getattr(q, "wav_decoder", None) is not None:  # the streaming decoder, in one call: it also says what it recovered
         decoder = q.wav_decoder(fmt, len(parsed.data), None if parsed.missing_bytes else parsed.fact_frames)
         pcm = np.concatenate([as_2d(decoder.decode(parsed.data)), as_2d(decoder.flush())])
         notes = tuple(f"{path}: {note}" for note in decoder.notes)
-    elif hasattr(q, "wav_decode"):
+    elif getattr(q, "wav_decode", None) is not None:
         pcm = q.wav_decode(fmt, parsed.data, parsed.fact_frames)
     else:
         if not writes_wav(q):

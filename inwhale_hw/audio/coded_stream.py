@@ -95,9 +95,9 @@ class CodedWriter:
         self._block_coder = None
         self._layout: wav.WavPayload | None = None
         self._whole: list[np.ndarray] | None = None
-        if self.kind == "wav" and hasattr(q, "wav_encoder"):
+        if self.kind == "wav" and getattr(q, "wav_encoder", None) is not None:
             self._block_coder, self._layout = q.wav_encoder(self.rate, self.channels)
-        elif self.kind == "wav" and hasattr(q, "wav_encode"):
+        elif self.kind == "wav" and getattr(q, "wav_encode", None) is not None:
             self._whole = []
         else:
             if self.kind != "iwc":
@@ -363,14 +363,14 @@ def _open_wav(path: Path, handle: BinaryIO, size: int, reg: QuantizerRegistry, c
     if layout.missing_bytes:
         notes.append(f"{path}: data chunk is truncated ({layout.missing_bytes} bytes missing); decoded the complete frames present")
     describe = f"WAV {fmt.describe()}"
-    if hasattr(q, "wav_decoder"):
+    if getattr(q, "wav_decoder", None) is not None:
         fact = layout.fact_frames if not layout.missing_bytes else None
         decoder = q.wav_decoder(fmt, layout.data_size, fact)
         notes.extend(f"{path}: {n}" for n in decoder.notes)
         source = _block_decoder_source(lambda: q.wav_decoder(fmt, layout.data_size, fact), layout.data_size, fmt.block_align)
         return CodedReader(path, "wav", q, fmt.rate, fmt.channels, decoder.frames, layout.data_size, describe, notes,
                            layout.data_offset, source)
-    if hasattr(q, "wav_decode"):
+    if getattr(q, "wav_decode", None) is not None:
         def whole(h: BinaryIO, _block: int) -> Iterator[np.ndarray]:
             yield as_2d(q.wav_decode(fmt, h.read(layout.data_size), layout.fact_frames)).astype(np.int16, copy=False)
 

@@ -46,8 +46,8 @@ from inwhale_hw.errors import ParameterError
 from inwhale_hw.hardware import Golden
 from inwhale_hw.hdl.ima_adpcm import ImaAdpcmDecoder, ImaAdpcmEncoder
 from inwhale_hw.samples import sample_path
+from inwhale_hw.scan import clamp_add_scan
 
-from .scan import clamp_add_scan
 from .stream import ImaState, check_state, decode_stream, encode_stream
 from .tables import (
     FLAVORS,
