@@ -17,7 +17,7 @@ Excerpt rule (:class:`SpeechExcerpts`, fed block by block, memory bounded by the
 * segments shorter than 1 s (``MIN_SECONDS``) are discarded; the first three
   (``MAX_EXCERPTS``) kept segments are the excerpts and nothing after them is buffered.
 
-Held in memory: at most ``3 * 20 s`` of both signals (float32 mono: 15 MB at 48 kHz).
+Held in memory: at most ``3 * 20 s`` of both signals (float32 mono: 23 MB for both at 48 kHz).
 
 Rates (each excerpt is resampled with :func:`scipy.signal.resample_poly`, default Kaiser
 window, from the input rate):
