@@ -11,8 +11,10 @@ Reference measured in the same run: CPython's C ``audioop.lin2adpcm`` / ``adpcm2
 column is ours / audioop.  Where ``sox`` is installed its CVSD (a different variant: 8 kHz in,
 16 kbit/s, its own filters; process start-up and file I/O included) is timed as well.
 
-The encoders and the adaptive recursions are per-sample loops on Python integers (inherently
-sequential); the ``delta`` decoder and the DPCM decoders with a fixed step and a zero or unit
+The ``delta`` and ``cvsd`` encoders and adaptive recursions are per-sample loops on Python
+integers (inherently sequential); the DPCM encoder, Jayant step and general predictor run as
+numba kernels (:mod:`inwhale_hw.plugins.dpcm.kernels`; ``INWHALE_HW_NUMBA=0`` times the Python
+loops); the ``delta`` decoder and the DPCM decoders with a fixed step and a zero or unit
 predictor are vectorized.
 """
 

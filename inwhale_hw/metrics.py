@@ -20,7 +20,10 @@ which case the whole signal is one frame.  Each frame's SNR is clamped to
 ``[lo, hi] = [-10, 35]`` dB, so silent or perfectly coded frames neither dominate nor break
 the average: a frame with ``sum e^2 = 0`` counts as ``hi`` (this includes silence
 reproduced exactly) and one with ``sum s^2 = 0 < sum e^2`` counts as ``lo``.  segSNR is
-the mean over all frames of all channels.
+the mean over all frames of all channels.  Because a high-quality codec pins that mean at the
+35 dB clamp, the *unclamped* segSNR is reported too: the plain mean of the per-frame SNRs over
+the frames where both ``sum s^2`` and ``sum e^2`` are non-zero (frames coded exactly or silent
+in the reference are left out; ``nan`` when no frame qualifies).
 
 Max absolute error: ``max |e|``.  Error histogram: counts of ``e`` in unit-wide bins centred
 on each integer from ``min e`` to ``max e`` when that span is at most 256 values, else 64
@@ -52,6 +55,7 @@ __all__ = [
     "Metrics",
     "snr_db",
     "segmental_snr_db",
+    "unclamped_segmental_snr_db",
     "max_abs_error",
     "error_histogram",
     "bitrate_bps",
@@ -134,6 +138,17 @@ def segmental_snr_db(
     return float(np.mean(np.clip(per, lo, hi)))
 
 
+def unclamped_segmental_snr_db(reference: Any, test: Any, *, frame: int) -> float:
+    """Mean per-frame SNR over frames with non-zero signal and error (module docstring); ``nan`` if none."""
+    s, e = _pair(reference, test)
+    count = max(1, s.shape[0] // frame)
+    use = count * frame if s.shape[0] >= frame else s.shape[0]
+    es = (s[:use] ** 2).reshape(count, -1, 1 if s.ndim == 1 else s.shape[1]).sum(axis=1)
+    ee = (e[:use] ** 2).reshape(count, -1, 1 if s.ndim == 1 else s.shape[1]).sum(axis=1)
+    both = (es > 0) & (ee > 0)
+    return float(np.mean(10.0 * np.log10(es[both] / ee[both]))) if both.any() else math.nan
+
+
 def max_abs_error(reference: Any, test: Any) -> float:
     """``max |reference - test|`` (an integer value for integer inputs)."""
     _, e = _pair(reference, test)
@@ -173,6 +188,7 @@ class Metrics:
     bits_per_sample: float | None
     bitrate_bps: float | None
     payload_bitrate_bps: float | None
+    segmental_snr_unclamped_db: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -180,6 +196,9 @@ class Metrics:
             "segmental_snr_db": _json_float(self.segmental_snr_db),
             "segmental_snr_frame_samples": self.segment_frame,
             "segmental_snr_clamp_db": list(self.segment_clamp_db),
+            "segmental_snr_unclamped_db": (
+                None if self.segmental_snr_unclamped_db is None else _json_float(self.segmental_snr_unclamped_db)
+            ),
             "max_abs_error": _json_float(self.max_abs_error, integral=True),
             "error_histogram": {
                 "edges": [float(v) for v in self.histogram_edges],
@@ -226,6 +245,7 @@ def compare(
         bits_per_sample=None if bits_per_sample is None else float(bits_per_sample),
         bitrate_bps=None if bits_per_sample is None else bitrate_bps(bits_per_sample, rate, channels),
         payload_bitrate_bps=None if payload_bytes is None else 8.0 * payload_bytes * rate / frames,
+        segmental_snr_unclamped_db=unclamped_segmental_snr_db(reference, test, frame=min(frame, frames)),
     )
 
 
@@ -263,6 +283,8 @@ class MetricsAccumulator:
         self._counts = np.zeros(2 * _ERR_SPAN + 1, dtype=np.int64)
         self._seg_sum = 0.0
         self._seg_count = 0
+        self._free_sum = 0.0
+        self._free_count = 0
         self._carry_s = np.zeros((0, channels), dtype=np.int64)
         self._carry_e = np.zeros((0, channels), dtype=np.int64)
 
@@ -295,6 +317,9 @@ class MetricsAccumulator:
         per = np.where(ee == 0, hi, np.where(es == 0, lo, per))
         self._seg_sum += float(np.sum(np.clip(per, lo, hi)))
         self._seg_count += per.size
+        both = (es > 0) & (ee > 0)
+        self._free_sum += float(np.sum(per[both]))
+        self._free_count += int(np.count_nonzero(both))
 
     def histogram(self) -> tuple[np.ndarray, np.ndarray]:
         """``(edges, counts)`` binned as :func:`error_histogram` bins."""
@@ -320,6 +345,7 @@ class MetricsAccumulator:
         return Metrics(
             snr_db=_ratio_db(float(self._signal), float(self._noise)),
             segmental_snr_db=seg,
+            segmental_snr_unclamped_db=self._free_sum / self._free_count if self._free_count else math.nan,
             segment_frame=min(self.frame, self.frames),
             segment_clamp_db=self.clamp,
             max_abs_error=float(self._peak),

@@ -158,3 +158,32 @@ def test_accumulator_block_by_block_equals_compare(n, channels, noise):
     assert np.array_equal(got.histogram_counts, one.histogram_counts)
     assert got.to_dict()["bitrate_bps"] == one.to_dict()["bitrate_bps"]
     assert got.payload_bitrate_bps == one.payload_bitrate_bps
+
+
+def test_unclamped_segmental_snr_is_not_pinned_and_streams():
+    """Unclamped segSNR: the mean over frames with signal and error of 10 log10(Es/Ee), by hand."""
+    from fractions import Fraction
+
+    from inwhale_hw.metrics import MetricsAccumulator, compare
+
+    rng = np.random.default_rng(5)
+    s = rng.integers(-20000, 20000, size=(1000, 2)).astype(np.int16)
+    y = s.copy()
+    y[::7] += 1  # tiny error: every frame SNR far above 35 dB
+    y[:100] = s[:100]  # first frame exact: excluded
+    frame = 100
+    want = []
+    for k in range(len(s) // frame):
+        for c in range(2):
+            es = sum(Fraction(int(v) ** 2) for v in s[k * frame : (k + 1) * frame, c])
+            ee = sum(Fraction((int(a) - int(b)) ** 2) for a, b in zip(s[k * frame : (k + 1) * frame, c], y[k * frame : (k + 1) * frame, c]))
+            if es and ee:
+                want.append(10 * np.log10(float(es / ee)))
+    m = compare(s, y, 8000, frame=frame)
+    assert m.segmental_snr_db < 35.0 + 1e-9 and min(want) > 60
+    assert m.segmental_snr_unclamped_db == pytest.approx(np.mean(want), rel=1e-12)
+    acc = MetricsAccumulator(8000, 2, frame=frame)
+    for i in range(0, 1000, 333):
+        acc.update(s[i : i + 333], y[i : i + 333])
+    assert acc.result().segmental_snr_unclamped_db == pytest.approx(np.mean(want), rel=1e-12)
+    assert m.to_dict()["segmental_snr_clamp_db"] == [-10.0, 35.0]

@@ -36,6 +36,7 @@ from .. import __version__
 from ..errors import ParameterError
 from ..metrics import Metrics, MetricsAccumulator
 from ..quantizer import Quantizer
+from ..speech import SpeechExcerpts, check_content_hint, speech_record
 from . import coded
 from .atomic import atomic_write_text
 from .coded_stream import CodedWriter, open_coded
@@ -149,6 +150,7 @@ class RoundTripFiles:
     coded_description: str
     paths: dict[str, Path]
     notes: list[str] = field(default_factory=list)
+    speech: dict[str, Any] | None = None
 
     @property
     def gain_db(self) -> float:
@@ -174,6 +176,7 @@ class RoundTripFiles:
             "frames": self.frames,
             "duration_s": self.frames / self.rate,
             "metrics": self.metrics.to_dict(),
+            "speech_metrics": self.speech,
             "residual": {
                 "definition": "input - decoded, written as round_half_even(gain * r) saturated to int16",
                 "gain": self.gain,
@@ -194,8 +197,14 @@ def roundtrip_files(
     input_info: dict[str, Any] | None = None,
     observe: Callable[[np.ndarray, np.ndarray], None] | None = None,
     tick: Tick = _noop,
+    content: str = "auto",
 ) -> RoundTripFiles:
-    """The three passes of the module docstring; ``open_input()`` opens the input afresh."""
+    """The three passes of the module docstring; ``open_input()`` opens the input afresh.
+
+    ``content`` (``auto``/``speech``/``music``) decides whether the speech metrics of
+    :mod:`inwhale_hw.speech` (PESQ, STOI/ESTOI on bounded excerpts) are computed.
+    """
+    check_content_hint(content)
     out = Path(out_dir)
     ext = coded.default_extension(q)
     paths = {
@@ -215,6 +224,7 @@ def roundtrip_files(
     if reader.rate != stream.rate:
         decoded = resampled_blocks(decoded, reader.rate, stream.rate, stream.channels, [0, 0])
     acc = MetricsAccumulator(stream.rate, stream.channels, bits_per_sample=q.bits_per_sample, code_rate=reader.rate)
+    excerpts = SpeechExcerpts(stream.rate)
     source = open_input()
     with PcmWriter(paths["decoded"], stream.rate, stream.channels, stream.frames) as writer:
         pairs = zip(rebuffer(source.blocks(tick), BLOCK_FRAMES), rebuffer(decoded, BLOCK_FRAMES))
@@ -226,6 +236,8 @@ def roundtrip_files(
             y = y[: len(x)]
             writer.write(y)
             acc.update(x, y)
+            if content != "music":
+                excerpts.update(x, y)
             if observe is not None:
                 observe(y, x.astype(np.int32) - y.astype(np.int32))
     if acc.frames < source.frames_read:
@@ -245,6 +257,7 @@ def roundtrip_files(
     trip = RoundTripFiles(
         q.name, dict(q.params), stream.rate, stream.channels, acc.frames, reader.rate, metrics, g,
         "auto" if gain == "auto" else "fixed", saturated, reader.description, paths, notes,
+        speech_record(excerpts, content),
     )
     record = trip.summary()
     if input_info is not None:

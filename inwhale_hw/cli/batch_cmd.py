@@ -21,6 +21,7 @@ from ..scale.batch import CodecConfig, load_grid, run_batch
 from ..scale.batch_report import write_batch_outputs
 from ..scale.corpus import discover
 from ..scale.engine import open_engine
+from .codec_cmds import content_option
 from .listen_cmd import select_codecs
 from .progress import progress_bar
 
@@ -64,9 +65,10 @@ def codec_configs(names: tuple[str, ...], params: tuple[str, ...], grid: str | N
 @click.option("--ship-files/--shared-files", default=None,
               help="Send file contents to the workers (default: only with --scheduler, whose workers may not see this disk).")
 @click.option("--pages/--no-pages", default=True, show_default=True, help="Listening pages for best/median/worst files.")
+@content_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @cluster_options
-def command(source, globs, codec_names, params, grid, rate, out_dir, force, ship_files, pages, quiet,
+def command(source, globs, codec_names, params, grid, rate, out_dir, force, ship_files, pages, content, quiet,
             scheduler, workers, serial) -> None:
     """Run codecs over every file of INPUT (a directory, a list file or a CSV manifest)."""
     items = discover(source, tuple(globs) or None)
@@ -79,7 +81,7 @@ def command(source, globs, codec_names, params, grid, rate, out_dir, force, ship
     with open_engine(scheduler, workers=workers, serial=serial, announce=lambda t: click.echo(t, err=True)) as engine:
         with progress_bar(total, "batch", quiet=quiet) as bar:
             result = run_batch(items, configs, out, engine, rate=rate, force=force, ship_bytes=ship,
-                               progress=lambda n, _total: bar(n))
+                               progress=lambda n, _total: bar(n), content=content)
         for note in engine.notes:
             click.echo(f"note: {note}", err=True)
     written = write_batch_outputs(result, configs, items, out, rate=rate, pages=pages)

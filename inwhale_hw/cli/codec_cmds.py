@@ -27,7 +27,7 @@ from ..errors import ParameterError
 from .progress import Progress, quiet_option
 
 __all__ = [
-    "commands", "parse_params", "load_input", "open_input", "warn_saturation", "rate_note", "input_options",
+    "commands", "parse_params", "load_input", "open_input", "warn_saturation", "rate_note", "input_options", "content_option",
     "format_metrics",
 ]
 
@@ -57,6 +57,15 @@ def load_input(path: str, rate: int | None, dither: bool, seed: int | None) -> A
     return audio
 
 
+def content_option(fn):
+    """``--content auto|speech|music``: whether PESQ/STOI (speech metrics) are computed."""
+    return click.option(
+        "--content", type=click.Choice(["auto", "speech", "music"]), default="auto", show_default=True,
+        help="Speech metrics (PESQ, STOI) for speech, none for music; auto: speech if >= 10% of 20 ms frames are "
+        "below -40 dBFS.",
+    )(fn)
+
+
 def input_options(fn):
     """The input-conversion options shared by encode, roundtrip and listen."""
     fn = click.option("--seed", type=int, default=None, help="Seed of the TPDF dither (default: unseeded).")(fn)
@@ -83,12 +92,21 @@ def format_metrics(record: dict[str, Any]) -> str:
         return f"{v:.2f}{unit}" if isinstance(v, float) else f"{v}{unit}"
 
     bitrate = m["bitrate_bps"]
-    return (
+    line = (
         f"SNR {num(m['snr_db'], ' dB')}, segSNR {num(m['segmental_snr_db'], ' dB')} "
-        f"({m['segmental_snr_frame_samples']}-sample frames, clamp {m['segmental_snr_clamp_db']} dB), "
+        f"({m['segmental_snr_frame_samples']}-sample frames, clamp {m['segmental_snr_clamp_db']} dB; "
+        f"unclamped {num(m.get('segmental_snr_unclamped_db'), ' dB')}), "
         f"max |error| {num(m['max_abs_error'])}, "
         f"{m['bits_per_sample']:g} bit/sample = {bitrate / 1000:g} kbit/s"
     )
+    sp = record.get("speech_metrics")
+    if sp and sp.get("shown"):
+        scores = ", ".join(f"{k.upper().replace('_', '-')} {sp[k]:.3f}" for k in ("pesq_nb", "pesq_wb", "stoi", "estoi")
+                           if sp.get(k) is not None)
+        line += f"\nspeech metrics ({len(sp['excerpts'])} excerpt(s); meaningless for music): {scores}"
+    elif sp:
+        line += f"\nspeech metrics not computed ({sp['decision']})"
+    return line
 
 
 def open_input(path: str, rate: int | None, dither: bool, seed: int | None) -> AudioStream:
@@ -208,8 +226,9 @@ def decode_command(input_path, output, raw_rate, raw_channels, params, quiet) ->
     help="Gain applied to residual.wav for listening: 'auto' (power of two) or a positive number.",
 )
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False), help="Directory for the results.")
+@content_option
 @quiet_option
-def roundtrip_command(input_path, codec, params, rate, dither, seed, residual_gain, out_dir, quiet) -> None:
+def roundtrip_command(input_path, codec, params, rate, dither, seed, residual_gain, out_dir, content, quiet) -> None:
     """Encode IN with CODEC, decode it again; write decoded.wav, residual.wav, metrics.json."""
     q = coded.make_codec(codec, parse_params(params))
     gain = parse_gain(residual_gain)
@@ -221,7 +240,7 @@ def roundtrip_command(input_path, codec, params, rate, dither, seed, residual_ga
     with atomic_dir(out_dir, is_roundtrip_dir) as tmp, task as tick:  # whole directory or nothing
         trip = roundtrip_files(
             lambda: open_input(input_path, rate, dither, seed), q, tmp, gain=gain,
-            input_info={"path": str(input_path)}, tick=tick,
+            input_info={"path": str(input_path)}, tick=tick, content=content,
         )
     warn_saturation(stream)
     click.echo(f"{q!r} on {input_path}: {_describe_stream(trip.rate, trip.channels, trip.frames)}")

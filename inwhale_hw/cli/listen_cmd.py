@@ -24,7 +24,7 @@ from ..listen import PageInput, build_listening_page
 from ..listen.isolate import can_time_out
 from ..samples import samples_dir
 from ..quantizer import Quantizer
-from .codec_cmds import input_options, open_input, parse_params
+from .codec_cmds import content_option, input_options, open_input, parse_params
 from .progress import Progress, quiet_option
 
 __all__ = ["commands", "select_codecs"]
@@ -92,10 +92,10 @@ def _page_inputs(paths: list[str], rate: int | None, dither: bool, seed: int | N
 
 def _build(
     inputs: list[PageInput], codecs: list[Quantizer], out_dir: str, gain: str | float, quiet: bool,
-    timeout: float | None = None,
+    timeout: float | None = None, content: str = "auto",
 ) -> Path:
     return build_listening_page(
-        inputs, codecs, out_dir, gain=gain, task=Progress(quiet).task, timeout=timeout,
+        inputs, codecs, out_dir, gain=gain, task=Progress(quiet).task, timeout=timeout, content=content,
         report=lambda text: click.echo(f"warning: {text}", err=True),
     )
 
@@ -122,9 +122,10 @@ def _check_timeout(value: float | None) -> float | None:
     "--codec-timeout", type=float, default=None, metavar="SECONDS",
     help="Run each codec in a child process and mark it failed after SECONDS (default: no limit).",
 )
+@content_option
 @quiet_option
 def listen_command(
-    inputs, codec_names, params, rate, dither, seed, residual_gain, out_dir, codec_timeout, quiet
+    inputs, codec_names, params, rate, dither, seed, residual_gain, out_dir, codec_timeout, content, quiet
 ) -> None:
     """Write OUT_DIR/index.html: players, spectrograms and metrics for every codec on IN.
 
@@ -133,7 +134,7 @@ def listen_command(
     codecs = select_codecs(codec_names, params)
     gain = parse_gain(residual_gain)
     timeout = _check_timeout(codec_timeout)
-    index = _build(_page_inputs(list(inputs), rate, dither, seed), codecs, out_dir, gain, quiet, timeout)
+    index = _build(_page_inputs(list(inputs), rate, dither, seed), codecs, out_dir, gain, quiet, timeout, content)
     click.echo(str(index))
 
 

@@ -23,7 +23,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Sequence
+from typing import Callable, ContextManager, Sequence
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from ..audio.atomic import atomic_dir, atomic_write_text
 from ..audio.pipeline import RoundTripFiles, roundtrip_files
 from ..audio.stream import AudioStream, PcmWriter
 from ..quantizer import Quantizer
+from ..speech import check_content_hint
 from . import spectrogram
 from .html import render_page
 from .isolate import CodecFailed, run_isolated
@@ -100,6 +101,7 @@ def build_listening_page(
     task: Task | None = None,
     timeout: float | None = None,
     report: Callable[[str], None] | None = None,
+    content: str = "auto",
 ) -> Path:
     """Run every codec on every input, write the files and ``index.html``; return its path.
 
@@ -109,10 +111,12 @@ def build_listening_page(
 
     Codecs are isolated (:mod:`.isolate`): one that raises, exits or runs past ``timeout``
     seconds is shown on the page as failed with its one-line error, ``report`` is called with
-    that line, and the other codecs complete.
+    that line, and the other codecs complete.  ``content`` (``auto``/``speech``/``music``)
+    decides whether the speech metrics are computed (:mod:`inwhale_hw.speech`).
     """
+    check_content_hint(content)
     with atomic_dir(out_dir, is_listening_page) as tmp:
-        _build_page(inputs, codecs, tmp, gain, task, timeout, report or _silent_report)
+        _build_page(inputs, codecs, tmp, gain, task, timeout, report or _silent_report, content)
     return Path(out_dir) / "index.html"
 
 
@@ -131,7 +135,7 @@ def is_listening_page(path: Path) -> bool:
 
 def _build_page(
     inputs: Sequence[PageInput], codecs: Sequence[Quantizer], out: Path, gain: str | float, task: Task | None,
-    timeout: float | None, report: Callable[[str], None],
+    timeout: float | None, report: Callable[[str], None], content: str = "auto",
 ) -> None:
     note = spectrogram.matplotlib_missing()
     task = task or _silent
@@ -171,7 +175,7 @@ def _build_page(
                 with task(f"{item.name}: {q.name}", 3 * writer.frames) as tick:
                     trip = roundtrip_files(
                         item.open, q, base / c_slug, gain=gain, input_info={"name": item.name}, observe=observe,
-                        tick=tick,
+                        tick=tick, content=content,
                     )
                 return _codec_view(trip, q, slug, c_slug, base, pictures, stream.channels)
 

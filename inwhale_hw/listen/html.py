@@ -13,6 +13,7 @@ import html
 import math
 from typing import Any
 
+from .rdplot import rd_svg
 from .views import CodecView, FailedCodec, InputView, PageView, TrackView
 
 __all__ = ["render_page"]
@@ -145,8 +146,9 @@ def _kbps(value: Any) -> str:
 
 
 def _metrics_table(view: "InputView") -> str:
+    speech = _speech_shown(view)
     labels = ("codec", "parameters", "bit/sample", "bitrate kbit/s", "payload kbit/s", "SNR dB", "segSNR dB",
-              "max |error|", "residual gain")
+              "segSNR unclamped dB", "max |error|", "residual gain") + (_SPEECH_LABELS if speech else ())
     head = "<tr class='head'>" + "".join(
         f'<th class="name">{_e(t)}</th>' if i < 2 else f"<th>{_e(t)}</th>" for i, t in enumerate(labels)
     ) + "</tr>"
@@ -161,9 +163,11 @@ def _metrics_table(view: "InputView") -> str:
             ("num", _kbps(m["payload_bitrate_bps"])),
             ("num", _fmt(m["snr_db"])),
             ("num", _fmt(m["segmental_snr_db"])),
+            ("num", _fmt(m.get("segmental_snr_unclamped_db"))),
             ("num", _fmt(m["max_abs_error"])),
             ("num", _e(c.gain_text)),
-        )
+        ) + (tuple(("num speech", _fmt((c.record.get("speech_metrics") or {}).get(k), 3)) for k in _SPEECH_KEYS)
+             if speech else ())
         rows.append("<tr>" + "".join(
             f'<td class="{k}" data-label="{_e(label)}">{v}</td>'
             for label, (k, v) in zip(labels, cells)
@@ -171,7 +175,7 @@ def _metrics_table(view: "InputView") -> str:
     for f in view.failed:
         rows.append(
             f"<tr class='failed'><td class='name' data-label='codec'><a href='#{_e(view.slug)}-{_e(f.slug)}'>"
-            f"{_e(f.codec)}</a></td><td class='params' colspan='8' data-label='result'>failed: {_e(f.error)}</td></tr>"
+            f"{_e(f.codec)}</a></td><td class='params' colspan='{len(labels) - 1}' data-label='result'>failed: {_e(f.error)}</td></tr>"
         )
     frames = sorted({c.record["metrics"]["segmental_snr_frame_samples"] for c in view.codecs})
     if len(frames) == 1:
@@ -183,11 +187,59 @@ def _metrics_table(view: "InputView") -> str:
     clamp = view.codecs[0].record["metrics"]["segmental_snr_clamp_db"] if view.codecs else None
     note = (
         f"<p class='muted'>SNR over the whole signal; segSNR: mean of per-frame SNRs over {_e(frame_text)}, "
-        f"each clamped to {clamp} dB. Error = input - decoded, at the input's rate.</p>"
+        f"each clamped to {clamp} dB; the unclamped segSNR averages the per-frame SNRs of the frames with "
+        f"signal and error (not pinned at the clamp for high-quality codecs). Error = input - decoded, at the "
+        f"input's rate.</p>{_speech_note(view, speech)}"
         if view.codecs
         else ""
     )
-    return f"<div class='table-wrap'><table class='metrics'>{head}{''.join(rows)}</table></div>{note}"
+    return f"<div class='table-wrap'><table class='metrics'>{head}{''.join(rows)}</table></div>{note}{_rd_plots(view)}"
+
+
+_SPEECH_KEYS = ("pesq_nb", "pesq_wb", "stoi", "estoi")
+_SPEECH_LABELS = ("PESQ-NB (speech)", "PESQ-WB (speech)", "STOI (speech)", "ESTOI (speech)")
+
+
+def _speech_shown(view: "InputView") -> bool:
+    return any((c.record.get("speech_metrics") or {}).get("shown") for c in view.codecs)
+
+
+def _speech_note(view: "InputView", shown: bool) -> str:
+    """What the speech metrics are, or why they are not shown."""
+    records = [c.record.get("speech_metrics") for c in view.codecs if c.record.get("speech_metrics")]
+    if not records:
+        return ""
+    first = records[0]
+    if not shown:
+        return f"<p class='muted speech-note'>Speech metrics (PESQ, STOI) not shown: {_e(first['decision'])}.</p>"
+    spans = "; ".join(f"{e['start_s']:.2f} s + {e['duration_s']:.2f} s" for e in first.get("excerpts", []))
+    return (
+        "<p class='note speech-note'><b>Speech metrics</b> — they model human judgement of <i>speech</i> and mean "
+        "nothing for music. PESQ: ITU-T P.862 narrowband (MOS-LQO, P.862.1) at 8 kHz and P.862.2 wideband at "
+        "16 kHz (inputs of at least 16 kHz only); STOI and ESTOI at 10 kHz; each excerpt is resampled to that "
+        f"rate. Decision: {_e(first['decision'])}. Excerpts ({_e(first['excerpt_rule'])}): {_e(spans)}.</p>"
+    )
+
+
+def _rd_plots(view: "InputView") -> str:
+    """Rate-distortion scatter plots: bit rate vs segSNR, and vs PESQ where it was computed."""
+    def rate(c: "CodecView") -> float:
+        m = c.record["metrics"]
+        value = m.get("payload_bitrate_bps") or m.get("bitrate_bps")
+        return float(value) if isinstance(value, (int, float)) else math.nan
+
+    def num(value: Any) -> float:
+        return float(value) if isinstance(value, (int, float)) else math.nan
+
+    label = {c.slug: f"{c.codec} {_params_text(c.params)}".strip() for c in view.codecs}
+    plots = [rd_svg([(label[c.slug], rate(c), num(c.record["metrics"]["segmental_snr_db"])) for c in view.codecs],
+                    "segSNR (dB)", f"{view.name}: bit rate vs segSNR")]
+    if _speech_shown(view):
+        for key, name in (("pesq_nb", "PESQ-NB"), ("pesq_wb", "PESQ-WB")):
+            pts = [(label[c.slug], rate(c), num((c.record.get("speech_metrics") or {}).get(key))) for c in view.codecs]
+            plots.append(rd_svg(pts, f"{name} (MOS-LQO)", f"{view.name}: bit rate vs {name} (speech)"))
+    body = "".join(p for p in plots if p)
+    return f"<div class='rd-plots'>{body}</div>" if body else ""
 
 
 def _codec_article(view: "InputView", c: "CodecView") -> str:

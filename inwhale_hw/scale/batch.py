@@ -29,14 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from ..errors import InputError, ParameterError
+from ..speech import SpeechExcerpts, check_content_hint, speech_record
 from ..tomlfile import read_toml
 from .corpus import CorpusItem
 from .engine import Engine
 from .keys import canonical_json, code_fingerprint, file_digest, task_key
 from .store import TaskStore
 
-__all__ = ["CodecConfig", "BatchResult", "load_grid", "expand_grid", "evaluate", "run_batch"]
+__all__ = ["CodecConfig", "BatchResult", "load_grid", "expand_grid", "evaluate", "run_batch", "speech_columns"]
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,27 @@ def load_grid(path: str | os.PathLike) -> list[CodecConfig]:
     return configs
 
 
-def evaluate(source: str | bytes, suffix: str, config: CodecConfig, rate: int | None) -> dict[str, Any]:
-    """One task: the row for ``config`` on one input (a path, or the file's bytes)."""
+def speech_columns(reference: np.ndarray, decoded: np.ndarray, rate: int, content: str = "auto") -> dict[str, Any]:
+    """The speech-metric columns of a row (:mod:`inwhale_hw.speech`; empty cells when not computed).
+
+    ``speech`` holds the decision (the content hint or the stated voice-activity rule).
+    """
+    excerpts = SpeechExcerpts(rate)
+    if content != "music":
+        for i in range(0, len(reference), 1 << 16):
+            excerpts.update(reference[i : i + (1 << 16)], decoded[i : i + (1 << 16)])
+    record = speech_record(excerpts, content)
+    return {"speech": record["decision"], **{k: record.get(k) for k in ("pesq_nb", "pesq_wb", "stoi", "estoi")}}
+
+
+def evaluate(
+    source: str | bytes, suffix: str, config: CodecConfig, rate: int | None, content: str = "auto"
+) -> dict[str, Any]:
+    """One task: the row for ``config`` on one input (a path, or the file's bytes).
+
+    Rows carry PESQ/STOI speech metrics when ``content`` (or, for ``auto``, the stated rule of
+    :mod:`inwhale_hw.speech`) says the input is speech.
+    """
     from ..audio.stream import read_audio
     from ..audio.roundtrip import run_roundtrip
 
@@ -120,6 +142,8 @@ def evaluate(source: str | bytes, suffix: str, config: CodecConfig, rate: int | 
         "bits_per_sample": m.bits_per_sample,
         "bitrate_bps": m.bitrate_bps,
         "payload_bitrate_bps": m.payload_bitrate_bps,
+        "segsnr_unclamped_db": m.segmental_snr_unclamped_db,
+        **speech_columns(trip.original.samples, trip.decoded.samples, trip.original.rate, content),
     }
     for key, value in sorted(q.params.items()):
         row[f"param.{key}"] = value.name if hasattr(value, "name") and not isinstance(value, str) else value
@@ -146,8 +170,13 @@ def run_batch(
     force: bool = False,
     ship_bytes: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    content: str = "auto",
 ) -> BatchResult:
-    """Run every configuration on every item (skipping stored results); rows sorted by file, config."""
+    """Run every configuration on every item (skipping stored results); rows sorted by file, config.
+
+    ``content`` (``auto``/``speech``/``music``) decides the speech-metric columns (:func:`evaluate`).
+    """
+    check_content_hint(content)
     if not configs:
         raise ParameterError("no codec configuration to run")
     for config in configs:
@@ -163,11 +192,11 @@ def run_batch(
         if ship_bytes and engine.parallel:
             payload = engine.share(payload)
         for j, config in enumerate(configs):
-            key = task_key(input=digest, codec=config.codec, params=canonical_json(config.params), rate=rate, code=code)
+            key = task_key(input=digest, codec=config.codec, params=canonical_json(config.params), rate=rate, code=code, content=content)
             keys[i, j] = key
             if not store.done(key) and key not in queued:
                 queued.add(key)
-                todo.append((key, (payload, item.path.suffix, config, rate)))
+                todo.append((key, (payload, item.path.suffix, config, rate, content)))
     total = len(todo)
 
     def finished(key: str, row: dict[str, Any]) -> None:

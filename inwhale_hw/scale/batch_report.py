@@ -30,7 +30,7 @@ __all__ = ["write_batch_outputs", "pick_examples", "FIRST_COLUMNS"]
 
 FIRST_COLUMNS = ("file", "codec", "config", "input_rate", "codec_rate", "channels", "frames", "duration_s",
                  "snr_db", "segsnr_db", "segsnr_frame", "max_abs_error", "bits_per_sample", "bitrate_bps",
-                 "payload_bitrate_bps")
+                 "payload_bitrate_bps", "segsnr_unclamped_db", "speech", "pesq_nb", "pesq_wb", "stoi", "estoi")
 METRICS = ("snr_db", "segsnr_db", "bitrate_bps")
 
 

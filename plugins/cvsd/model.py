@@ -77,6 +77,7 @@ from inwhale_hw.codec import (
     unpack_bits,
 )
 
+from . import kernels
 from .loops import FACTOR, ChannelState, RawParams, decode_channel, encode_channel
 from .resample8 import Downsampler, Upsampler
 
@@ -162,6 +163,8 @@ class CVSD(SequentialCodec):
             h_mul=(1 << hs) - 1, h_shift=hs, h_bias=rounding_bias(self.rounding, hs),
             beta_mul=(1 << bs) - 1, beta_shift=bs, beta_bias=rounding_bias(self.rounding, bs),
         )
+        # the numba kernels (same bits) when installed and every intermediate fits int64
+        self._compiled = kernels.ENABLED and kernels.fits_int64(self._raw)
         self._wide = self.input_rate == 8000
         self.code_range = (0, 255) if self._wide else (0, 1)
 
@@ -216,7 +219,10 @@ class CVSD(SequentialCodec):
         est = np.empty(frames.shape, dtype=np.int64)
         new = []
         for ch, st in enumerate(states):
-            b, e, st = encode_channel(frames[:, ch].tolist(), st, self._raw)
+            if self._compiled:
+                b, e, st = kernels.encode_channel(frames[:, ch], st, self._raw)
+            else:
+                b, e, st = encode_channel(frames[:, ch].tolist(), st, self._raw)
             bits[:, ch], est[:, ch] = b, e
             new.append(st)
         return bits, tuple(new), est
@@ -226,7 +232,7 @@ class CVSD(SequentialCodec):
         est = np.empty(bits.shape, dtype=np.int64)
         new = []
         for ch, st in enumerate(states):
-            e, st = decode_channel(bits[:, ch], st, self._raw)
+            e, st = (kernels.decode_channel if self._compiled else decode_channel)(bits[:, ch], st, self._raw)
             est[:, ch] = e
             new.append(st)
         return self._output(est), tuple(new)

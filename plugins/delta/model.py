@@ -42,12 +42,14 @@ from inwhale_hw.codec import (
     unpack_bits,
 )
 
-__all__ = ["DeltaModulation"]
+from . import kernels
+
+__all__ = ["DeltaModulation", "encode_channel"]
 
 INT16_MIN, INT16_MAX = -32768, 32767
 
 
-def _encode_channel(xs: list[int], y: int, step: int) -> tuple[list[int], list[int], int]:
+def encode_channel(xs: list[int], y: int, step: int) -> tuple[list[int], list[int], int]:
     """Linear DM of one channel from reconstruction ``y``: (codes, reconstruction, last y)."""
     codes: list[int] = []
     recon: list[int] = []
@@ -117,7 +119,10 @@ class DeltaModulation(SequentialCodec):
         recon = np.empty(frames.shape, dtype=np.int64)
         new_state = state.copy()
         for ch in range(frames.shape[1]):
-            c, r, y = _encode_channel(frames[:, ch].tolist(), int(state[ch]), self.step)
+            if kernels.ENABLED:
+                c, r, y = kernels.encode_channel(frames[:, ch], int(state[ch]), self.step)
+            else:
+                c, r, y = encode_channel(frames[:, ch].tolist(), int(state[ch]), self.step)
             codes[:, ch], recon[:, ch], new_state[ch] = c, r, y
         return codes, recon, new_state
 

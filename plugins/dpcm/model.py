@@ -54,6 +54,7 @@ from inwhale_hw.fixed import Overflow, QFormat, Rounding, quantize
 from inwhale_hw.codec import LOOP_ROUNDINGS, SequentialCodec, as_frames, restore_shape, rounding_bias
 from inwhale_hw.scan import clamp_add_frames
 
+from . import kernels
 from .loops import encode_channel, predict_channel, residuals_adaptive
 
 __all__ = ["DPCM", "JAYANT_MULTIPLIERS"]
@@ -188,6 +189,8 @@ class DPCM(SequentialCodec):
             level_bias=rounding_bias(self.rounding, shift), mult_bias=rounding_bias(self.rounding, MULT_FRAC),
         )
         self.code_range = (0, size - 1)
+        # the numba kernels (same bits) when installed and every intermediate fits int64
+        self._compiled = kernels.ENABLED and kernels.fits_int64(self.design)
 
     def _level_values(self, owner: str) -> tuple[float, ...]:
         half = 1 << (self.bits - 1)
@@ -235,7 +238,10 @@ class DPCM(SequentialCodec):
         recon = np.empty(frames.shape, dtype=np.int64)
         new = []
         for ch, (history, step) in enumerate(state):
-            k, y, history, step = encode_channel(frames[:, ch].tolist(), history, step, self.design)
+            if self._compiled:
+                k, y, history, step = kernels.encode_channel(frames[:, ch], history, step, self.design)
+            else:
+                k, y, history, step = encode_channel(frames[:, ch].tolist(), history, step, self.design)
             index[:, ch], recon[:, ch] = k, y
             new.append((history, step))
         return index, recon, tuple(new)
@@ -256,6 +262,8 @@ class DPCM(SequentialCodec):
         if d.multipliers is None:
             table = (np.array(d.levels, dtype=np.int64) * step + d.level_bias) >> d.level_shift
             return table[index], step
+        if self._compiled:
+            return kernels.residuals_adaptive(index, step, d)
         resid, step = residuals_adaptive(index.tolist(), step, d)
         return np.array(resid, dtype=np.int64), step
 
@@ -266,6 +274,8 @@ class DPCM(SequentialCodec):
             return np.clip(resid, -32768, 32767)
         if d.coeffs == (1 << d.coeff_shift,):
             return clamp_add_frames(resid.reshape(-1, 1), np.array(history), -32768, 32767)[:, 0]
+        if self._compiled:
+            return kernels.predict_channel(resid, history, d)
         return np.array(predict_channel(resid.tolist(), history, d), dtype=np.int64)
 
     def encode_with_reconstruction(self, x: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,3 +179,32 @@ def test_metrics_json_free_of_timings(corpus, tmp_path):
     record = json.loads(next((tmp_path / ".tasks").glob("*.json")).read_text())
     assert record["row"] == {k: v for k, v in result.rows[0].items() if k != "file"}
     assert not any("second" in key or "time" in key for key in record["row"])
+
+
+def test_batch_row_has_speech_metrics_equal_to_the_packages(tmp_path):
+    """PESQ-NB/STOI columns of a batch row equal pesq/pystoi on the documented excerpt (8 kHz speech)."""
+    import soundfile as sf
+    from pesq import pesq
+    from pystoi import stoi
+    from scipy.signal import resample_poly
+
+    from inwhale_hw.audio.stream import read_audio
+    from inwhale_hw.audio.roundtrip import run_roundtrip
+    from inwhale_hw.scale.batch import CodecConfig, evaluate
+    from inwhale_hw.speech import SpeechExcerpts
+
+    src = Path(__file__).resolve().parents[2] / "audio_samples" / "speech_8k.wav"
+    config = CodecConfig("ima-adpcm", {})
+    row = evaluate(str(src), ".wav", config, None)
+    trip = run_roundtrip(read_audio(src), config.build())
+    ex = SpeechExcerpts(trip.original.rate)
+    ex.update(trip.original.samples, trip.decoded.samples)
+    (e,) = ex.finish()
+    ref = trip.original.samples[e.start : e.start + e.frames].reshape(-1) / 32768.0
+    deg = trip.decoded.samples[e.start : e.start + e.frames].reshape(-1) / 32768.0
+    assert row["pesq_nb"] == pytest.approx(pesq(8000, ref, deg, "nb"), abs=1e-6)
+    assert row["stoi"] == pytest.approx(stoi(resample_poly(ref, 5, 4), resample_poly(deg, 5, 4), 10000), abs=1e-9)
+    assert row["pesq_wb"] is None and row["speech"].startswith("auto:") and sf.info(str(src)).samplerate == 8000
+    assert row["segsnr_unclamped_db"] > 0
+    music = evaluate(str(src), ".wav", config, None, content="music")
+    assert music["pesq_nb"] is None and music["speech"] == "content hint: music"
