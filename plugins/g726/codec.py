@@ -21,13 +21,15 @@ import numpy as np
 
 from inwhale_hw.errors import InputError, ParameterError
 
-from . import kernels
+from . import kernels, sun
 from .tables import RATES
 
-__all__ = ["LAWS", "PACKINGS", "G726Encoder", "G726Decoder", "encode", "decode", "pack", "unpack", "bits_for_rate"]
+__all__ = ["LAWS", "PACKINGS", "FLAVORS", "G726Encoder", "G726Decoder", "encode", "decode", "pack", "unpack", "bits_for_rate"]
 
 LAWS = {"ulaw": kernels.LAW_ULAW, "alaw": kernels.LAW_ALAW, "linear": kernels.LAW_LINEAR}
 PACKINGS = ("le", "be")
+#: "standard": ITU-T G.726 / STL; "libsndfile": Sun's g72x as libsndfile 1.2.2 ships it (:mod:`.sun`)
+FLAVORS = ("standard", "libsndfile")
 
 
 def bits_for_rate(rate: int) -> int:
@@ -44,16 +46,21 @@ def _law(law: str) -> int:
 
 
 class _Stream:
-    def __init__(self, rate: int = 32, law: str = "linear") -> None:
+    def __init__(self, rate: int = 32, law: str = "linear", flavor: str = "standard") -> None:
         self.rate = rate
         self.bits = bits_for_rate(rate)
         self.law = law
         self._law = _law(law)
-        self.state = kernels.reset_state()
+        if flavor not in FLAVORS:
+            raise ParameterError(f"G.726 flavor {flavor!r} is not supported; allowed: {FLAVORS}")
+        if flavor == "libsndfile" and (law != "linear" or rate not in sun.SUN_RATES):
+            raise ParameterError(f"the libsndfile G.72x flavor codes linear PCM at {sorted(sun.SUN_RATES)} kbit/s, not {law} at {rate}")
+        self.flavor = flavor
+        self.reset()
 
     def reset(self) -> None:
-        """Back to the reset state of G.726 section 4.2."""
-        self.state = kernels.reset_state()
+        """Back to the reset state (G.726 section 4.2; Sun's for the libsndfile flavor)."""
+        self.state = kernels.reset_state() if self.flavor == "standard" else sun.sun_reset_state()
 
 
 class G726Encoder(_Stream):
@@ -67,7 +74,10 @@ class G726Encoder(_Stream):
         if x.size and (int(x.min()) < lo or int(x.max()) > hi):
             raise InputError(f"G.726 {self.law} input samples must lie in [{lo}, {hi}], got [{int(x.min())}, {int(x.max())}]")
         codes = np.empty(x.size, dtype=np.int64)
-        kernels.encode(x.astype(np.int64), codes, self.bits, self._law, self.state)
+        if self.flavor == "standard":
+            kernels.encode(x.astype(np.int64), codes, self.bits, self._law, self.state)
+        else:
+            sun.sun_encode(x.astype(np.int64), codes, self.bits, self.state, *sun.sun_tables(self.bits))
         return codes.astype(np.uint8)
 
 
@@ -82,18 +92,21 @@ class G726Decoder(_Stream):
         if c.size and (int(c.min()) < 0 or int(c.max()) > top):
             raise InputError(f"G.726 {self.rate} kbit/s codes must lie in [0, {top}], got [{int(c.min())}, {int(c.max())}]")
         out = np.empty(c.size, dtype=np.int64)
-        kernels.decode(c.astype(np.int64), out, self.bits, self._law, self.state)
+        if self.flavor == "standard":
+            kernels.decode(c.astype(np.int64), out, self.bits, self._law, self.state)
+        else:
+            sun.sun_decode(c.astype(np.int64), out, self.bits, self.state, *sun.sun_tables(self.bits)[1:])
         return out.astype(np.int16 if self._law == kernels.LAW_LINEAR else np.uint8)
 
 
-def encode(samples, rate: int = 32, law: str = "linear") -> np.ndarray:
+def encode(samples, rate: int = 32, law: str = "linear", flavor: str = "standard") -> np.ndarray:
     """Encode a whole signal from the reset state."""
-    return G726Encoder(rate, law).encode(samples)
+    return G726Encoder(rate, law, flavor).encode(samples)
 
 
-def decode(codes, rate: int = 32, law: str = "linear") -> np.ndarray:
+def decode(codes, rate: int = 32, law: str = "linear", flavor: str = "standard") -> np.ndarray:
     """Decode a whole code sequence from the reset state."""
-    return G726Decoder(rate, law).decode(codes)
+    return G726Decoder(rate, law, flavor).decode(codes)
 
 
 def pack(codes, rate: int, packing: str = "le") -> bytes:
