@@ -6,6 +6,10 @@ adjustment) or ``"linear"`` (int16 samples: 14-bit uniform PCM = sample >> 2 in,
 ``sr << 2`` saturated to int16 out).  Bit-exact with the ITU-T STL ``g726.c`` and the
 Appendix II test sequences (tests).
 
+``flavor``: ``"standard"`` (above), ``"libsndfile"`` (:mod:`.sun`, linear, 24/32/40 kbit/s)
+or ``"ffmpeg"`` (:mod:`.ffmpeg_flavor`, linear, all rates): the coders those tools ship,
+each bit-exact with the tool (tests), with the differences from the standard listed there.
+
 A :class:`G726Encoder` / :class:`G726Decoder` carries the full predictor and scale-factor
 state between calls, so any chunking gives the same codes as one call.
 
@@ -21,15 +25,16 @@ import numpy as np
 
 from inwhale_hw.errors import InputError, ParameterError
 
-from . import kernels, sun
+from . import ffmpeg_flavor, kernels, sun
 from .tables import RATES
 
 __all__ = ["LAWS", "PACKINGS", "FLAVORS", "G726Encoder", "G726Decoder", "encode", "decode", "pack", "unpack", "bits_for_rate"]
 
 LAWS = {"ulaw": kernels.LAW_ULAW, "alaw": kernels.LAW_ALAW, "linear": kernels.LAW_LINEAR}
 PACKINGS = ("le", "be")
-#: "standard": ITU-T G.726 / STL; "libsndfile": Sun's g72x as libsndfile 1.2.2 ships it (:mod:`.sun`)
-FLAVORS = ("standard", "libsndfile")
+#: "standard": ITU-T G.726 / STL; "libsndfile": Sun's g72x as libsndfile 1.2.2 ships it
+#: (:mod:`.sun`); "ffmpeg": libavcodec's adpcm_g726 (:mod:`.ffmpeg_flavor`)
+FLAVORS = ("standard", "libsndfile", "ffmpeg")
 
 
 def bits_for_rate(rate: int) -> int:
@@ -55,12 +60,15 @@ class _Stream:
             raise ParameterError(f"G.726 flavor {flavor!r} is not supported; allowed: {FLAVORS}")
         if flavor == "libsndfile" and (law != "linear" or rate not in sun.SUN_RATES):
             raise ParameterError(f"the libsndfile G.72x flavor codes linear PCM at {sorted(sun.SUN_RATES)} kbit/s, not {law} at {rate}")
+        if flavor == "ffmpeg" and law != "linear":
+            raise ParameterError(f"the ffmpeg G.726 flavor codes linear PCM only, not {law}")
         self.flavor = flavor
         self.reset()
 
     def reset(self) -> None:
         """Back to the reset state (G.726 section 4.2; Sun's for the libsndfile flavor)."""
-        self.state = kernels.reset_state() if self.flavor == "standard" else sun.sun_reset_state()
+        resets = {"standard": kernels.reset_state, "libsndfile": sun.sun_reset_state, "ffmpeg": ffmpeg_flavor.ff_reset_state}
+        self.state = resets[self.flavor]()
 
 
 class G726Encoder(_Stream):
@@ -76,6 +84,8 @@ class G726Encoder(_Stream):
         codes = np.empty(x.size, dtype=np.int64)
         if self.flavor == "standard":
             kernels.encode(x.astype(np.int64), codes, self.bits, self._law, self.state)
+        elif self.flavor == "ffmpeg":
+            ffmpeg_flavor.ff_encode(x.astype(np.int64), codes, self.bits, self.state, *ffmpeg_flavor.ff_tables(self.bits))
         else:
             sun.sun_encode(x.astype(np.int64), codes, self.bits, self.state, *sun.sun_tables(self.bits))
         return codes.astype(np.uint8)
@@ -94,6 +104,8 @@ class G726Decoder(_Stream):
         out = np.empty(c.size, dtype=np.int64)
         if self.flavor == "standard":
             kernels.decode(c.astype(np.int64), out, self.bits, self._law, self.state)
+        elif self.flavor == "ffmpeg":
+            ffmpeg_flavor.ff_decode(c.astype(np.int64), out, self.bits, self.state, *ffmpeg_flavor.ff_tables(self.bits)[1:])
         else:
             sun.sun_decode(c.astype(np.int64), out, self.bits, self.state, *sun.sun_tables(self.bits)[1:])
         return out.astype(np.int16 if self._law == kernels.LAW_LINEAR else np.uint8)

@@ -24,19 +24,22 @@ def _signal(n, seed=0):
 
 
 @pytest.mark.parametrize("rate", RATES)
-@pytest.mark.parametrize("law", ["linear", "ulaw", "alaw"])
-def test_any_chunking_equals_one_call(rate, law):
+@pytest.mark.parametrize("law,flavor", [("linear", "standard"), ("ulaw", "standard"), ("alaw", "standard"),
+                                        ("linear", "ffmpeg"), ("linear", "libsndfile")])
+def test_any_chunking_equals_one_call(rate, law, flavor):
+    if flavor == "libsndfile" and rate == 16:
+        pytest.skip("libsndfile writes no 16 kbit/s G.72x")
     x = _signal(6000, rate)
     if law != "linear":
         x = (x.astype(np.int64) & 255).astype(np.uint8)
-    whole = encode(x, rate, law)
+    whole = encode(x, rate, law, flavor)
     rng = np.random.default_rng(rate)
     cuts = np.sort(rng.integers(0, x.size, 12))
-    enc, dec = G726Encoder(rate, law), G726Decoder(rate, law)
+    enc, dec = G726Encoder(rate, law, flavor), G726Decoder(rate, law, flavor)
     pieces = [enc.encode(p) for p in np.split(x, cuts)]
     np.testing.assert_array_equal(np.concatenate(pieces), whole)
     out = np.concatenate([dec.decode(p) for p in np.split(whole, cuts)])
-    np.testing.assert_array_equal(out, decode(whole, rate, law))
+    np.testing.assert_array_equal(out, decode(whole, rate, law, flavor))
 
 
 def test_linear_round_trip_snr_grows_with_rate():
@@ -60,6 +63,11 @@ for rate in (16, 24, 32, 40):
     for law, s in (("linear", x), ("ulaw", (x & 255).astype(np.uint8)), ("alaw", (x >> 8 & 255).astype(np.uint8))):
         c = encode(s, rate, law)
         out += [c.astype(np.int64), decode(c, rate, law).astype(np.int64)]
+    for flavor in ("ffmpeg", "libsndfile"):
+        if flavor == "libsndfile" and rate == 16:
+            continue
+        c = encode(x, rate, "linear", flavor)
+        out += [c.astype(np.int64), decode(c, rate, "linear", flavor).astype(np.int64)]
 sys.stdout.buffer.write(bytes([kernels.ENABLED]) + np.concatenate(out).astype("<i4").tobytes())
 """
 
@@ -99,6 +107,12 @@ def test_bad_input_is_refused():
         G726Encoder(48)
     with pytest.raises(ParameterError, match="law"):
         G726Decoder(32, "mulaw")
+    with pytest.raises(ParameterError, match="flavor"):
+        G726Decoder(32, "linear", "sox")
+    with pytest.raises(ParameterError, match="libsndfile"):
+        G726Encoder(16, "linear", "libsndfile")
+    with pytest.raises(ParameterError, match="ffmpeg"):
+        G726Encoder(32, "alaw", "ffmpeg")
     with pytest.raises(InputError, match=r"\[0, 255\]"):
         encode(np.array([256]), 32, "ulaw")
     with pytest.raises(InputError, match=r"\[0, 3\]"):
