@@ -67,3 +67,27 @@ def test_ffmpeg_decodes_our_files_like_our_decoder(tmp_path, require_tool, rate)
         got = np.frombuffer(_ff(ffmpeg, "-f", "g726le", "-code_size", str(CODE_SIZE[rate]), "-sample_rate", "8000",
                                 "-i", str(tmp_path / "ours.raw"), "-f", "s16le", "-"), "<i2")
         np.testing.assert_array_equal(got[: x.size], expected)
+
+
+@pytest.mark.parametrize("rate", [16, 40])
+@pytest.mark.parametrize("flavor", ["standard", "ffmpeg"])
+def test_registered_codec_wav_round_trip_through_ffmpeg(tmp_path, require_tool, rate, flavor):
+    """``g726`` through the coded-file layer: its WAV (tag 0x0045) decodes in ffmpeg like the
+    ffmpeg flavor decodes its codes, and ffmpeg's WAV reads back through ``read_coded``."""
+    from inwhale_hw.audio.coded import write_coded
+    from inwhale_hw.audio.coded_read import read_coded
+    from inwhale_hw.audio.pcm import Audio
+    from inwhale_hw.host import get_host
+
+    ffmpeg = require_tool("ffmpeg")
+    x = _speech(4001, rate)
+    q = get_host().registry.get("g726")(rate=rate, flavor=flavor)
+    write_coded(tmp_path / "ours.wav", Audio(x.reshape(-1, 1), 8000), q)
+    codes = encode(x, rate, flavor=flavor)
+    got = np.frombuffer(_ff(ffmpeg, "-i", str(tmp_path / "ours.wav"), "-f", "s16le", "-"), "<i2")
+    np.testing.assert_array_equal(got[: x.size], decode(codes, rate, flavor="ffmpeg"))
+    _pcm_wav(tmp_path / "in.wav", x)
+    _ff(ffmpeg, "-i", str(tmp_path / "in.wav"), "-c:a", "adpcm_g726", "-code_size", str(CODE_SIZE[rate]), str(tmp_path / "ff.wav"))
+    back = read_coded(tmp_path / "ff.wav")
+    ff_codes = read_wav(tmp_path / "ff.wav")[0]
+    np.testing.assert_array_equal(back.audio.samples.reshape(-1), decode(ff_codes, rate, flavor="standard"))

@@ -1,0 +1,105 @@
+"""``g726``: G.726 ADPCM as an audio codec of the registry (linear 16-bit PCM in and out).
+
+Codes: one 2-5 bit code (uint8) per sample, each channel an independent G.726 stream from
+the reset state (:mod:`.codec`; ``flavor`` picks the standard, libsndfile's or ffmpeg's
+coder).  ``.iwc`` packing: frames (channels interleaved) in the RFC 3551 little-endian bit
+order.  WAV: format tag 0x0045 as ffmpeg's ``adpcm_g726`` reads and writes it (mono, AAL2
+big-endian packing, ``wBitsPerSample`` = bits per code); reading takes the rate from the
+file.  G.726 is defined at 8 kHz, so front ends resample other inputs to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from inwhale_hw import Param
+from inwhale_hw.codec import SequentialCodec
+from inwhale_hw.errors import AudioFormatError, ParameterError
+
+from . import sun
+from .codec import FLAVORS, G726Decoder, G726Encoder, bits_for_rate, pack, unpack
+from .tables import RATES
+
+__all__ = ["G726"]
+
+WAV_TAG = 0x0045
+
+
+class G726(SequentialCodec):
+    name = "g726"
+    summary = "ITU-T G.726 ADPCM, 16/24/32/40 kbit/s (STL-exact; libsndfile and ffmpeg flavors), WAV 0x0045"
+    kind = "audio"
+    references = (
+        "ITU-T G.726 (12/90): 40, 32, 24, 16 kbit/s ADPCM, section 4.2 and Appendix II test sequences",
+        "ITU-T G.191 STL g726.c (the bit-exact reference the tests compile)",
+        "RFC 3551 section 4.5.4 (G726-xx packing); ITU-T I.366.2 (AAL2 packing)",
+    )
+    params = (
+        Param("rate", 32, "bit rate in kbit/s (2, 3, 4 or 5 bits per code)", int, choices=tuple(sorted(RATES))),
+        Param("flavor", "standard", "coder: 'standard' (ITU-T STL), 'libsndfile' (24/32/40) or 'ffmpeg'", str, choices=FLAVORS),
+    )
+    code_dtype = np.uint8
+    sample_dtype = np.int16
+    wav_format_tag = WAV_TAG
+
+    def _check_params(self) -> None:
+        if self.flavor == "libsndfile" and self.rate not in sun.SUN_RATES:
+            raise ParameterError(f"g726: flavor 'libsndfile' codes at {sorted(sun.SUN_RATES)} kbit/s, not {self.rate}")
+        self.code_range = (0, (1 << bits_for_rate(self.rate)) - 1)
+
+    @property
+    def bits_per_sample(self) -> float:
+        return float(bits_for_rate(self.rate))
+
+    @property
+    def required_rate(self) -> int:
+        return 8000
+
+    def _start(self, channels: int) -> list[Any]:
+        return [None] * channels
+
+    def _encode_chunk(self, frames: np.ndarray, state: list[Any]) -> tuple[np.ndarray, list[Any]]:
+        coders = [c or G726Encoder(self.rate, "linear", self.flavor) for c in state]
+        out = np.empty(frames.shape, dtype=np.uint8)
+        for ch, coder in enumerate(coders):
+            out[:, ch] = coder.encode(frames[:, ch])
+        return out, coders
+
+    def _decode_chunk(self, codes: np.ndarray, state: list[Any]) -> tuple[np.ndarray, list[Any]]:
+        coders = [c or G726Decoder(self.rate, "linear", self.flavor) for c in state]
+        out = np.empty(codes.shape, dtype=np.int16)
+        for ch, coder in enumerate(coders):
+            out[:, ch] = coder.decode(codes[:, ch])
+        return out, coders
+
+    def pack_codes(self, codes: np.ndarray) -> bytes:
+        lo, hi = self.code_range
+        return pack(self._check_codes(codes, lo, hi).reshape(-1), self.rate, "le")
+
+    def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        codes = unpack(bytes(data), self.rate, "le", frames * channels)
+        return codes.reshape(frames, channels) if channels > 1 else codes
+
+    def wav_encode(self, pcm: np.ndarray, rate: int):
+        """ffmpeg's WAV form: mono, big-endian packing, 8 codes per ``bits``-byte block."""
+        from inwhale_hw.audio.wav import WavPayload
+
+        pcm = self._check_pcm(pcm)
+        if pcm.ndim != 1 and pcm.shape[1] != 1:
+            raise AudioFormatError(f"g726 WAV (tag 0x0045) is mono, as ffmpeg writes it; got {pcm.shape[1]} channels (use .iwc)")
+        bits = bits_for_rate(self.rate)
+        codes = self.encode(pcm.reshape(-1))
+        return WavPayload(pack(codes, self.rate, "be"), codes.size, bits, bits, b"", 8)
+
+    def wav_decode(self, fmt, data: bytes, frames: int | None) -> np.ndarray:
+        """Decode a tag-0x0045 data chunk at the file's rate (``wBitsPerSample``) with ``flavor``."""
+        bits = fmt.bits_per_sample
+        if fmt.channels != 1 or bits not in RATES.values():
+            raise AudioFormatError(f"g726 WAV: {fmt.channels} channels at {bits} bits per code; mono with 2-5 bits allowed")
+        rate = bits * 8
+        codes = unpack(bytes(data), rate, "be")
+        if frames is not None:
+            codes = codes[:frames]
+        return G726Decoder(rate, "linear", self.flavor).decode(codes)
