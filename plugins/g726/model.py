@@ -3,9 +3,9 @@
 Codes: one 2-5 bit code (uint8) per sample, each channel an independent G.726 stream from
 the reset state (:mod:`.codec`; ``flavor`` picks the standard, libsndfile's or ffmpeg's
 coder).  ``.iwc`` packing: frames (channels interleaved) in the RFC 3551 little-endian bit
-order.  WAV: format tag 0x0045 as ffmpeg's ``adpcm_g726`` reads and writes it (mono, AAL2
-big-endian packing, ``wBitsPerSample`` = bits per code); reading takes the rate from the
-file.  G.726 is defined at 8 kHz, so front ends resample other inputs to it.
+order.  WAV: format tag 0x0045 as ffmpeg's ``adpcm_g726`` reads and writes it (AAL2
+big-endian packing, ``wBitsPerSample`` = bits per code; ffmpeg takes mono only, more channels
+are interleaved by frame); reading takes the rate from the file.  G.726 is defined at 8 kHz, so front ends resample other inputs to it.
 """
 
 from __future__ import annotations
@@ -83,23 +83,28 @@ class G726(SequentialCodec):
         return codes.reshape(frames, channels) if channels > 1 else codes
 
     def wav_encode(self, pcm: np.ndarray, rate: int):
-        """ffmpeg's WAV form: mono, big-endian packing, 8 codes per ``bits``-byte block."""
+        """ffmpeg's WAV form: big-endian packing, 8 frames per ``bits * channels``-byte block.
+
+        ffmpeg reads mono only; more channels are written with the codes interleaved by frame
+        (as :meth:`pack_codes` orders them), which :meth:`wav_decode` reads back.
+        """
         from inwhale_hw.audio.wav import WavPayload
 
         pcm = self._check_pcm(pcm)
-        if pcm.ndim != 1 and pcm.shape[1] != 1:
-            raise AudioFormatError(f"g726 WAV (tag 0x0045) is mono, as ffmpeg writes it; got {pcm.shape[1]} channels (use .iwc)")
+        channels = 1 if pcm.ndim == 1 else pcm.shape[1]
         bits = bits_for_rate(self.rate)
-        codes = self.encode(pcm.reshape(-1))
-        return WavPayload(pack(codes, self.rate, "be"), codes.size, bits, bits, b"", 8)
+        codes = self.encode(pcm)
+        return WavPayload(pack(codes.reshape(-1), self.rate, "be"), len(pcm), bits * channels, bits, b"", 8)
 
     def wav_decode(self, fmt, data: bytes, frames: int | None) -> np.ndarray:
         """Decode a tag-0x0045 data chunk at the file's rate (``wBitsPerSample``) with ``flavor``."""
-        bits = fmt.bits_per_sample
-        if fmt.channels != 1 or bits not in RATES.values():
-            raise AudioFormatError(f"g726 WAV: {fmt.channels} channels at {bits} bits per code; mono with 2-5 bits allowed")
+        bits, channels = fmt.bits_per_sample, fmt.channels
+        if channels < 1 or bits not in RATES.values():
+            raise AudioFormatError(f"g726 WAV: {channels} channels at {bits} bits per code; 2-5 bits allowed")
         rate = bits * 8
         codes = unpack(bytes(data), rate, "be")
+        codes = codes[: codes.size - codes.size % channels].reshape(-1, channels)
         if frames is not None:
             codes = codes[:frames]
-        return G726Decoder(rate, "linear", self.flavor).decode(codes)
+        out = np.stack([G726Decoder(rate, "linear", self.flavor).decode(codes[:, ch]) for ch in range(channels)], axis=1)
+        return out[:, 0] if channels == 1 else out

@@ -121,3 +121,18 @@ def test_bad_input_is_refused():
         encode(np.zeros(3), 32)
     with pytest.raises(InputError, match="hold"):
         unpack(b"\x00", 40, "le", 2)
+
+
+def test_stereo_wav_round_trip_through_the_coded_layer(tmp_path):
+    from inwhale_hw.audio.coded import write_coded
+    from inwhale_hw.audio.coded_read import read_coded
+    from inwhale_hw.audio.pcm import Audio
+    from inwhale_hw.host import get_host
+
+    x = np.stack([_signal(2001, 1), _signal(2001, 2)], axis=1)
+    q = get_host().registry.get("g726")(rate=24)
+    write_coded(tmp_path / "s.wav", Audio(x, 8000), q)
+    back = read_coded(tmp_path / "s.wav")
+    assert back.codec == "g726"
+    expected = np.stack([decode(encode(x[:, ch], 24), 24) for ch in range(2)], axis=1)
+    np.testing.assert_array_equal(back.audio.samples, expected)
