@@ -3,18 +3,18 @@
 ffmpeg's ``g726.c`` is a native-integer rendition of G.726 section 4 that is not
 bit-exact with the STL.  Where it differs from :mod:`.kernels` (the standard):
 
-1. FMULT keeps the standard's rounding (``+ 0x30``) but the floating form of a value is its
-   bit length and a 6-bit mantissa of the magnitude with no 13-bit wrap; products are
-   summed as plain integers (no 16-bit modular ACCUM).
-2. The predictor updates use native integers with clamps: a2 always clamped to +-0.75,
-   f(a1) clamped to [-256, 255], the b leak is 2**-8 at every rate (2**-9 at 40 kbit/s in
-   the standard), and the stored sign of dq(k) is the code's sign even when dq is 0.
-3. Speed control adds 0x20 after the leak, yu/yl/y use the W table directly; there is no
-   tone-detector reset of td on transitions (td = a2 < -0.71875).
-4. Quantizer decision levels are the standard's minus one with a strict comparison, and
-   the encoder input is ``sample / 4`` truncated toward zero (the standard: ``>> 2``).
+1. FMULT keeps the standard's rounding (``+ 0x30``) but takes the floating form of plain
+   integer magnitudes (no 13-bit wrap of the coefficient) and sums the products as plain
+   integers (the standard's ACCUM is 16-bit modular).
+2. The predictor updates use native integers with clamps (f(a1) clamped to [-256, 255])
+   and the b leak is 2**-8 at every rate (2**-9 at 40 kbit/s in the standard).
+3. The speed-control averages carry F(I) << 4 (4 more fractional bits) and the speed
+   control ap leaks by ``ap >> 4`` then adds 0x20, instead of FILTC's single rounding.
+4. The encoder input is ``sample / 4`` truncated toward zero (the standard: ``>> 2``).
 5. Output is ``sr << 2`` clipped to +-0xFFFF and stored in int16 (wrapping).
 
+These are read from ffmpeg's source; the tests check the bits against the installed
+ffmpeg, not each item separately.
 Linear PCM only, all four rates.  Same plain-Python / numba pattern as :mod:`.kernels`.
 """
 
