@@ -1,0 +1,122 @@
+"""MS-ADPCM per-channel block loops, numba-compiled (``cache=True``) when available.
+
+``INWHALE_HW_NUMBA=0`` (read at import) runs the same functions as plain Python (same bits).
+
+Decoding one code ``n`` (signed nibble, -8..7) with predictor pair ``(c1, c2)`` and step ``delta``:
+
+    p      = (s1 c1 + s2 c2) >> 8          (flavor 0; flavor 1 truncates toward zero)
+    s      = clamp16(p + n delta)
+    delta  = max(16, (ADAPTATION[n & 15] delta) >> 8);  s2, s1 = s1, s
+
+The encoder (:func:`encode_block`) picks, per sample, the code whose reconstruction is nearest
+the input (ties: the smaller code), and :func:`best_block` runs it for every predictor pair and
+each candidate initial step, keeping the smallest squared error (ties: lower pair index, then
+smaller step).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .tables import ADAPTATION, MIN_DELTA
+
+__all__ = ["ENABLED", "decode_block", "encode_block", "best_block"]
+
+try:  # pragma: no branch - depends on the environment
+    import numba
+except ImportError:  # the optional extra is not installed
+    numba = None
+
+ENABLED = numba is not None and os.environ.get("INWHALE_HW_NUMBA", "1").strip() not in ("0", "false", "no", "off")
+
+
+def _predict(s1, s2, c1, c2, flavor):
+    acc = s1 * c1 + s2 * c2
+    if flavor == 1 and acc < 0:
+        return -((-acc) >> 8)
+    return acc >> 8
+
+
+def _clamp16(v):
+    return 32767 if v > 32767 else (-32768 if v < -32768 else v)
+
+
+def _adapt(delta, code):
+    d = (ADAPTATION[code & 15] * delta) >> 8
+    return MIN_DELTA if d < MIN_DELTA else d
+
+
+def decode_block(codes, s1, s2, delta, c1, c2, flavor, out):
+    """Decode unsigned 4-bit ``codes`` into ``out`` (same length) from the header state."""
+    for k in range(codes.size):
+        n = codes[k] - 16 if codes[k] >= 8 else codes[k]
+        s = _clamp16(_predict(s1, s2, c1, c2, flavor) + n * delta)
+        delta = _adapt(delta, codes[k])
+        s2 = s1
+        s1 = s
+        out[k] = s
+
+
+def encode_block(x, delta, c1, c2, flavor, codes):
+    """Greedy-encode ``x[2:]`` after the exact header samples ``x[0]`` (s2), ``x[1]`` (s1);
+    writes unsigned codes into ``codes`` and returns the squared error."""
+    s2 = x[0]
+    s1 = x[1]
+    err = 0
+    for k in range(2, x.size):
+        p = _predict(s1, s2, c1, c2, flavor)
+        target = x[k] - p
+        n0 = (2 * target + delta) // (2 * delta)
+        best_n = 0
+        best_s = 0
+        best_e = -1
+        for n in range(n0 - 1, n0 + 2):
+            if n < -8 or n > 7:
+                continue
+            s = _clamp16(p + n * delta)
+            e = (x[k] - s) * (x[k] - s)
+            if best_e < 0 or e < best_e:
+                best_e = e
+                best_n = n
+                best_s = s
+        if best_e < 0:  # n0 far outside: the nearest in-range code
+            best_n = -8 if n0 < -8 else 7
+            best_s = _clamp16(p + best_n * delta)
+            best_e = (x[k] - best_s) * (x[k] - best_s)
+        code = best_n & 15
+        codes[k - 2] = code
+        err += best_e
+        delta = _adapt(delta, code)
+        s2 = s1
+        s1 = best_s
+    return err
+
+
+def best_block(x, coefs, deltas, flavor, codes):
+    """The (pair index, initial step) of least error over all ``coefs`` rows and ``deltas``;
+    leaves that choice's codes in ``codes``."""
+    trial = np.empty(codes.size, dtype=np.uint8)
+    best_err = -1
+    best_pair = 0
+    best_delta = deltas[0]
+    for i in range(coefs.shape[0]):
+        for j in range(deltas.size):
+            err = encode_block(x, deltas[j], coefs[i, 0], coefs[i, 1], flavor, trial)
+            if best_err < 0 or err < best_err:
+                best_err = err
+                best_pair = i
+                best_delta = deltas[j]
+                codes[:] = trial
+    return best_pair, best_delta
+
+
+if ENABLED:
+    _jit = numba.njit(cache=True, nogil=True)
+    _predict = _jit(_predict)
+    _clamp16 = _jit(_clamp16)
+    _adapt = _jit(_adapt)
+    decode_block = _jit(decode_block)
+    encode_block = _jit(encode_block)
+    best_block = _jit(best_block)

@@ -1,0 +1,98 @@
+"""``ms-adpcm``: Microsoft ADPCM (WAV format 0x0002), 4 bits per sample in blocks.
+
+The codec exists only as WAV blocks (:mod:`.wav`): each block restarts the decoder from exact
+header samples, a predictor pair and a step.  :meth:`MsAdpcm.encode` therefore returns the
+WAV data-chunk bytes (uint8) for the ``block_size`` layout and :meth:`MsAdpcm.decode` decodes
+them (mono: ``block_size`` set or libsndfile's default for 8 kHz; the WAV path passes the real
+rate).  The encoder chooses, per block and channel, the predictor pair and initial step of
+least squared error, coding each sample with the code nearest the input.
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+
+from inwhale_hw import Param, Quantizer
+from inwhale_hw.errors import AudioFormatError
+
+from .tables import COEFS, FLAVORS, FORMAT_TAG
+from .wav import decode_payload, encode_payload, fmt_extension, parse_extension, samples_per_block
+
+__all__ = ["MsAdpcm", "default_block_align"]
+
+
+def default_block_align(rate: int, channels: int) -> int:
+    """libsndfile's choice (``wavlike_srate2blocksize`` of rate x channels): 256, 512 or 1024 bytes
+    below 12000, 23000 and otherwise (checked against files soundfile writes)."""
+    product = rate * channels
+    return 256 if product < 12000 else 512 if product < 23000 else 1024
+
+
+class MsAdpcm(Quantizer):
+    name = "ms-adpcm"
+    summary = "Microsoft ADPCM, WAV format 0x0002: 4 bits/sample in blocks, seven predictor pairs"
+    kind = "audio"
+    references = (
+        "Microsoft, Multimedia Standards Update rev 3.0 (1994): WAVE_FORMAT_ADPCM (0x0002), "
+        "ADPCMWAVEFORMAT, block layout and the decoder",
+    )
+    params = (
+        Param(
+            "block_size", None,
+            "WAV nBlockAlign in bytes (None: libsndfile's choice, 256/512/1024 by rate x channels)",
+            int, min=16, max=65535, allow_none=True,
+        ),
+        Param(
+            "flavor", "standard",
+            "decoder prediction: 'standard' (floor; Microsoft, libsndfile, sox) or 'ffmpeg' "
+            "(truncation toward zero, standard coefficient table); the encoder targets it too",
+            str, choices=FLAVORS,
+        ),
+    )
+    code_dtype = np.uint8
+    sample_dtype = np.int16
+    wav_format_tag = FORMAT_TAG
+    stateful = True
+
+    @property
+    def bits_per_sample(self) -> float:
+        return 4.0
+
+    def _block_align(self, rate: int, channels: int) -> int:
+        return default_block_align(rate, channels) if self.block_size is None else self.block_size
+
+    def encode(self, x) -> np.ndarray:
+        """int16 ``(n,)`` or ``(n, channels)`` -> data-chunk bytes (uint8), blocks for 8 kHz unless ``block_size``."""
+        pcm = self._check_pcm(x)
+        frames = pcm.reshape(-1, 1) if pcm.ndim == 1 else pcm
+        data = encode_payload(frames, self._block_align(8000, frames.shape[1]), self.flavor)
+        return np.frombuffer(data, dtype=np.uint8).copy()
+
+    def decode(self, codes) -> np.ndarray:
+        """Mono data-chunk bytes -> int16 samples (all frames the blocks hold)."""
+        data = self._check_codes(codes, 0, 255).astype(np.uint8).tobytes()
+        return decode_payload(data, 1, self._block_align(8000, 1), COEFS, self.flavor, None)[:, 0]
+
+    # -- WAV (the coded-file layer's protocol, inwhale_hw.audio.coded) ---------------------------
+
+    def wav_encode(self, pcm: np.ndarray, rate: int):
+        from inwhale_hw.audio.wav import WavPayload
+
+        pcm = self._check_pcm(pcm)
+        frames = pcm.reshape(-1, 1) if pcm.ndim == 1 else pcm
+        channels = frames.shape[1]
+        block_align = self._block_align(rate, channels)
+        spb = samples_per_block(block_align, channels)
+        data = encode_payload(frames, block_align, self.flavor)
+        return WavPayload(data, len(frames), block_align, 4, fmt_extension(spb, COEFS), spb)
+
+    def wav_decode(self, fmt, data: bytes, frames: int | None) -> np.ndarray:
+        if fmt.bits_per_sample != 4 or fmt.channels < 1:
+            raise AudioFormatError(
+                f"MS-ADPCM WAV: {fmt.bits_per_sample} bits per sample and {fmt.channels} channels; "
+                "allowed: 4 bits, >= 1 channel"
+            )
+        _, coefs = parse_extension(fmt.extension, fmt.block_align, fmt.channels)
+        pcm = decode_payload(bytes(data), fmt.channels, fmt.block_align, coefs, self.flavor, frames)
+        return pcm[:, 0] if fmt.channels == 1 else pcm
