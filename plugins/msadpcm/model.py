@@ -17,16 +17,16 @@ from inwhale_hw import Param, Quantizer
 from inwhale_hw.errors import AudioFormatError
 
 from .tables import COEFS, FLAVORS, FORMAT_TAG
-from .wav import decode_payload, encode_payload, fmt_extension, parse_extension, samples_per_block
+from .wav import METHODS, decode_payload, encode_payload, fmt_extension, parse_extension, samples_per_block
 
 __all__ = ["MsAdpcm", "default_block_align"]
 
 
 def default_block_align(rate: int, channels: int) -> int:
-    """libsndfile's choice (``wavlike_srate2blocksize`` of rate x channels): 256, 512 or 1024 bytes
-    below 12000, 23000 and otherwise (checked against files soundfile writes)."""
+    """libsndfile's choice (``wavlike_srate2blocksize`` of rate x channels): 256, 512, 1024 or 2048
+    bytes below 12000, 23000, 44000 and otherwise (checked against files soundfile writes)."""
     product = rate * channels
-    return 256 if product < 12000 else 512 if product < 23000 else 1024
+    return 256 if product < 12000 else 512 if product < 23000 else 1024 if product < 44000 else 2048
 
 
 class MsAdpcm(Quantizer):
@@ -39,8 +39,19 @@ class MsAdpcm(Quantizer):
     )
     params = (
         Param(
+            "method", "search",
+            "how blocks are coded: 'search' (least-error predictor pair and step, then a beam "
+            "search over codes) or 'libsndfile' (byte-identical to libsndfile's writer)",
+            str, choices=METHODS,
+        ),
+        Param(
+            "trellis_nodes", 16,
+            "survivors per sample of the 'search' beam (1: nearest-code coding only)",
+            int, min=1, max=256,
+        ),
+        Param(
             "block_size", None,
-            "WAV nBlockAlign in bytes (None: libsndfile's choice, 256/512/1024 by rate x channels)",
+            "WAV nBlockAlign in bytes (None: libsndfile's choice, 256/512/1024/2048 by rate x channels)",
             int, min=16, max=65535, allow_none=True,
         ),
         Param(
@@ -66,7 +77,7 @@ class MsAdpcm(Quantizer):
         """int16 ``(n,)`` or ``(n, channels)`` -> data-chunk bytes (uint8), blocks for 8 kHz unless ``block_size``."""
         pcm = self._check_pcm(x)
         frames = pcm.reshape(-1, 1) if pcm.ndim == 1 else pcm
-        data = encode_payload(frames, self._block_align(8000, frames.shape[1]), self.flavor)
+        data = encode_payload(frames, self._block_align(8000, frames.shape[1]), self.flavor, self.method, self.trellis_nodes)
         return np.frombuffer(data, dtype=np.uint8).copy()
 
     def decode(self, codes) -> np.ndarray:
@@ -84,7 +95,7 @@ class MsAdpcm(Quantizer):
         channels = frames.shape[1]
         block_align = self._block_align(rate, channels)
         spb = samples_per_block(block_align, channels)
-        data = encode_payload(frames, block_align, self.flavor)
+        data = encode_payload(frames, block_align, self.flavor, self.method, self.trellis_nodes)
         return WavPayload(data, len(frames), block_align, 4, fmt_extension(spb, COEFS), spb)
 
     def wav_decode(self, fmt, data: bytes, frames: int | None) -> np.ndarray:

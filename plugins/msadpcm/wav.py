@@ -24,7 +24,7 @@ from inwhale_hw.errors import AudioFormatError
 from . import kernels
 from .tables import COEFS, FLAVORS, HEADER_BYTES
 
-__all__ = ["samples_per_block", "fmt_extension", "parse_extension", "decode_payload", "encode_payload", "DELTA_CANDIDATES"]
+__all__ = ["METHODS", "samples_per_block", "fmt_extension", "parse_extension", "decode_payload", "encode_payload", "DELTA_CANDIDATES"]
 
 #: initial steps the encoder tries per block and predictor (16 .. 16384, half-octave steps)
 DELTA_CANDIDATES = np.unique(np.round(16 * 2 ** (np.arange(21) / 2)).astype(np.int64))
@@ -101,11 +101,35 @@ def _decode_block(block: np.ndarray, channels: int, table: np.ndarray, flavor: i
     return out
 
 
-def encode_payload(pcm: np.ndarray, block_align: int, flavor: str) -> bytes:
+#: encoding methods: ``search`` (least-error pair and step, then a beam search over codes) and
+#: ``libsndfile`` (libsndfile's writer, byte for byte)
+METHODS = ("search", "libsndfile")
+
+
+def _choose(x: np.ndarray, first: np.ndarray, method: str, flavor: int, nodes: int, column: np.ndarray,
+            recon: np.ndarray) -> tuple[int, int]:
+    if method == "libsndfile":  # libsndfile picks every channel's pair and step from channel 0
+        pair, delta = kernels.libsndfile_choose(first)
+        kernels.libsndfile_block(x, delta, int(COEFS[pair, 0]), int(COEFS[pair, 1]), column, recon)
+        return pair, delta
+    pair, delta = kernels.best_block(x, COEFS, DELTA_CANDIDATES, flavor, column)
+    if nodes > 1:
+        kernels.beam_block(x, delta, int(COEFS[pair, 0]), int(COEFS[pair, 1]), flavor, nodes, column)
+    return pair, delta
+
+
+def encode_payload(pcm: np.ndarray, block_align: int, flavor: str, method: str = "search", nodes: int = 16) -> bytes:
     """Whole blocks for int16 ``(n, channels)`` frames; the last block is padded with zero frames.
 
-    Each block and channel gets the predictor pair and initial step of least squared error
-    (:func:`~.kernels.best_block`) under the ``flavor`` decoder; header samples are exact.
+    The final partial block is padded with zero frames, except under ``libsndfile``, which
+    reproduces libsndfile's buffer: it clears only ``samples_per_block`` int16 of the
+    ``samples_per_block x channels`` interleaved buffer after each block, so with two or more
+    channels the padding's later part is the previous block's reconstruction.
+
+    ``search``: each block and channel gets the predictor pair and initial step of least squared
+    error with nearest-code coding (:func:`~.kernels.best_block`) under the ``flavor`` decoder,
+    then the beam search of :func:`~.kernels.beam_block` with ``nodes`` survivors (1: none)
+    recodes it.  ``libsndfile``: libsndfile's choice and coder.  Header samples are exact.
     """
     n, c = pcm.shape
     spb = samples_per_block(block_align, c)
@@ -116,11 +140,20 @@ def encode_payload(pcm: np.ndarray, block_align: int, flavor: str) -> bytes:
     out = bytearray()
     codes = np.empty((spb - 2, c), dtype=np.uint8)
     column = np.empty(spb - 2, dtype=np.uint8)
+    recon = np.zeros((spb, c), dtype=np.int64)
     for b in range(count):
         x = padded[b * spb:(b + 1) * spb]
+        if method == "libsndfile" and n - b * spb < spb:
+            stale = recon.reshape(-1).copy()
+            stale[:spb] = 0
+            stale[: (n - b * spb) * c] = x[: n - b * spb].reshape(-1)
+            x = stale.reshape(spb, c)
         preds, deltas = [], []
         for ch in range(c):
-            pair, delta = kernels.best_block(np.ascontiguousarray(x[:, ch]), COEFS, DELTA_CANDIDATES, fl, column)
+            lane = np.empty(spb, dtype=np.int64)
+            pair, delta = _choose(np.ascontiguousarray(x[:, ch]), np.ascontiguousarray(x[:, 0]), method, fl, nodes,
+                                  column, lane)
+            recon[:, ch] = lane
             preds.append(pair)
             deltas.append(delta)
             codes[:, ch] = column

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["signal", "write_pcm", "tool_encode", "tool_decode", "segmental_snr"]
+__all__ = ["music", "signal", "write_pcm", "tool_encode", "tool_decode", "segmental_snr"]
 
 
 def signal(n: int, channels: int = 1, seed: int = 0, rate: int = 8000) -> np.ndarray:
@@ -74,3 +74,21 @@ def segmental_snr(ref: np.ndarray, test: np.ndarray, rate: int) -> float:
     keep = power > (32768.0 ** 2) * 10 ** (-50 / 10)
     snr = 10 * np.log10(power[keep] / np.maximum(np.mean(e[keep] ** 2, axis=1), 1e-12))
     return float(np.mean(np.clip(snr, -10, 60)))
+
+
+def music(n: int, rate: int = 44100, seed: int = 0) -> np.ndarray:
+    """Stereo music-like test audio: a chord progression of plucked harmonic notes and noise hi-hats."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / rate
+    out = np.zeros((n, 2))
+    beat = rate // 4
+    for start in range(0, n, beat):
+        f = 110 * 2 ** (rng.integers(0, 24) / 12)
+        seg = t[: min(beat * 2, n - start)]
+        note = sum(np.sin(2 * np.pi * f * k * seg) / k ** 1.5 for k in range(1, 8)) * np.exp(-seg * 4)
+        pan = rng.uniform(0.2, 0.8)
+        out[start:start + seg.size, 0] += 6000 * note * pan
+        out[start:start + seg.size, 1] += 6000 * note * (1 - pan)
+        hat = rng.normal(0, 1500, min(rate // 40, n - start)) * np.exp(-np.arange(min(rate // 40, n - start)) / 200)
+        out[start:start + hat.size] += hat[:, None]
+    return np.clip(out, -32768, 32767).astype(np.int16)
