@@ -14,12 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from inwhale_hw import Param, Quantizer
-from inwhale_hw.errors import AudioFormatError
+from inwhale_hw.errors import AudioFormatError, InputError
 
 from .tables import COEFS, FLAVORS, FORMAT_TAG
 from .wav import METHODS, decode_payload, encode_payload, fmt_extension, parse_extension, samples_per_block
 
-__all__ = ["MsAdpcm", "default_block_align"]
+__all__ = ["MsAdpcm", "MsAdpcmDecoderStream", "MsAdpcmEncoderStream", "default_block_align"]
 
 
 def default_block_align(rate: int, channels: int) -> int:
@@ -77,13 +77,21 @@ class MsAdpcm(Quantizer):
         """int16 ``(n,)`` or ``(n, channels)`` -> data-chunk bytes (uint8), blocks for 8 kHz unless ``block_size``."""
         pcm = self._check_pcm(x)
         frames = pcm.reshape(-1, 1) if pcm.ndim == 1 else pcm
-        data = encode_payload(frames, self._block_align(8000, frames.shape[1]), self.flavor, self.method, self.trellis_nodes)
+        data, _ = encode_payload(frames, self._block_align(8000, frames.shape[1]), self.flavor, self.method, self.trellis_nodes)
         return np.frombuffer(data, dtype=np.uint8).copy()
 
     def decode(self, codes) -> np.ndarray:
         """Mono data-chunk bytes -> int16 samples (all frames the blocks hold)."""
         data = self._check_codes(codes, 0, 255).astype(np.uint8).tobytes()
         return decode_payload(data, 1, self._block_align(8000, 1), COEFS, self.flavor, None)[:, 0]
+
+    def encoder(self, rate: int = 8000) -> "MsAdpcmEncoderStream":
+        """Streaming encoder: whole blocks as soon as their frames arrive; ``flush`` pads the last."""
+        return MsAdpcmEncoderStream(self, rate)
+
+    def decoder(self, channels: int = 1, rate: int = 8000, coefs: np.ndarray | None = None) -> "MsAdpcmDecoderStream":
+        """Streaming decoder of data-chunk bytes: whole blocks as they arrive; ``flush`` decodes a partial last block."""
+        return MsAdpcmDecoderStream(self, channels, rate, COEFS if coefs is None else coefs)
 
     # -- WAV (the coded-file layer's protocol, inwhale_hw.audio.coded) ---------------------------
 
@@ -95,7 +103,7 @@ class MsAdpcm(Quantizer):
         channels = frames.shape[1]
         block_align = self._block_align(rate, channels)
         spb = samples_per_block(block_align, channels)
-        data = encode_payload(frames, block_align, self.flavor, self.method, self.trellis_nodes)
+        data, _ = encode_payload(frames, block_align, self.flavor, self.method, self.trellis_nodes)
         return WavPayload(data, len(frames), block_align, 4, fmt_extension(spb, COEFS), spb)
 
     def wav_decode(self, fmt, data: bytes, frames: int | None) -> np.ndarray:
@@ -107,3 +115,70 @@ class MsAdpcm(Quantizer):
         _, coefs = parse_extension(fmt.extension, fmt.block_align, fmt.channels)
         pcm = decode_payload(bytes(data), fmt.channels, fmt.block_align, coefs, self.flavor, frames)
         return pcm[:, 0] if fmt.channels == 1 else pcm
+
+
+class MsAdpcmEncoderStream:
+    """Block-buffering encoder: any chunking of the frames gives the bytes of one call."""
+
+    def __init__(self, codec: MsAdpcm, rate: int) -> None:
+        self.codec, self.rate = codec, rate
+        self._pending: np.ndarray | None = None
+        self._carried: np.ndarray | None = None
+        self._closed = False
+
+    def _encode(self, frames: np.ndarray) -> np.ndarray:
+        c = self.codec
+        data, self._carried = encode_payload(frames, c._block_align(self.rate, frames.shape[1]), c.flavor, c.method,
+                                             c.trellis_nodes, self._carried)
+        return np.frombuffer(data, dtype=np.uint8).copy()
+
+    def encode(self, chunk) -> np.ndarray:
+        if self._closed:
+            raise InputError(f"{self.codec.name}.encode: stream already flushed; start a new one")
+        pcm = self.codec._check_pcm(chunk)
+        frames = pcm.reshape(-1, 1) if pcm.ndim == 1 else pcm.astype(np.int64)
+        if self._pending is not None:
+            if frames.shape[1] != self._pending.shape[1]:
+                raise InputError(f"{self.codec.name}.encode: chunk of {frames.shape[1]} channel(s) continues a "
+                                 f"stream of {self._pending.shape[1]}")
+            frames = np.concatenate([self._pending, frames])
+        spb = samples_per_block(self.codec._block_align(self.rate, frames.shape[1]), frames.shape[1])
+        whole = len(frames) - len(frames) % spb
+        self._pending = frames[whole:]
+        return self._encode(frames[:whole])
+
+    def flush(self) -> np.ndarray:
+        if self._closed:
+            raise InputError(f"{self.codec.name}.encode: stream already flushed; start a new one")
+        self._closed = True
+        if self._pending is None or not len(self._pending):
+            return np.empty(0, dtype=np.uint8)
+        return self._encode(self._pending)
+
+
+class MsAdpcmDecoderStream:
+    """Block-buffering decoder of data-chunk bytes (``channels`` interleaved)."""
+
+    def __init__(self, codec: MsAdpcm, channels: int, rate: int, coefs: np.ndarray) -> None:
+        self.codec, self.channels, self.coefs = codec, channels, coefs
+        self.block_align = codec._block_align(rate, channels)
+        self._pending = b""
+        self._closed = False
+
+    def _decode(self, data: bytes) -> np.ndarray:
+        pcm = decode_payload(data, self.channels, self.block_align, self.coefs, self.codec.flavor, None)
+        return pcm[:, 0] if self.channels == 1 else pcm
+
+    def decode(self, chunk) -> np.ndarray:
+        if self._closed:
+            raise InputError(f"{self.codec.name}.decode: stream already flushed; start a new one")
+        data = self._pending + self.codec._check_codes(chunk, 0, 255).astype(np.uint8).tobytes()
+        whole = len(data) - len(data) % self.block_align
+        self._pending = data[whole:]
+        return self._decode(data[:whole])
+
+    def flush(self) -> np.ndarray:
+        if self._closed:
+            raise InputError(f"{self.codec.name}.decode: stream already flushed; start a new one")
+        self._closed = True
+        return self._decode(self._pending)

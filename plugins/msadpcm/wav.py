@@ -118,7 +118,8 @@ def _choose(x: np.ndarray, first: np.ndarray, method: str, flavor: int, nodes: i
     return pair, delta
 
 
-def encode_payload(pcm: np.ndarray, block_align: int, flavor: str, method: str = "search", nodes: int = 16) -> bytes:
+def encode_payload(pcm: np.ndarray, block_align: int, flavor: str, method: str = "search", nodes: int = 16,
+                   carried: np.ndarray | None = None) -> tuple[bytes, np.ndarray]:
     """Whole blocks for int16 ``(n, channels)`` frames; the last block is padded with zero frames.
 
     The final partial block is padded with zero frames, except under ``libsndfile``, which
@@ -130,17 +131,20 @@ def encode_payload(pcm: np.ndarray, block_align: int, flavor: str, method: str =
     error with nearest-code coding (:func:`~.kernels.best_block`) under the ``flavor`` decoder,
     then the beam search of :func:`~.kernels.beam_block` with ``nodes`` survivors (1: none)
     recodes it.  ``libsndfile``: libsndfile's choice and coder.  Header samples are exact.
+
+    ``carried``: libsndfile's buffer after the previous call's last block (streaming); returned
+    updated with the bytes.
     """
     n, c = pcm.shape
     spb = samples_per_block(block_align, c)
-    count = max(1, -(-n // spb))
+    count = -(-n // spb)
     padded = np.zeros((count * spb, c), dtype=np.int64)
     padded[:n] = pcm
     fl = FLAVORS.index(flavor)
     out = bytearray()
     codes = np.empty((spb - 2, c), dtype=np.uint8)
     column = np.empty(spb - 2, dtype=np.uint8)
-    recon = np.zeros((spb, c), dtype=np.int64)
+    recon = np.zeros((spb, c), dtype=np.int64) if carried is None else carried.copy()
     for b in range(count):
         x = padded[b * spb:(b + 1) * spb]
         if method == "libsndfile" and n - b * spb < spb:
@@ -161,4 +165,4 @@ def encode_payload(pcm: np.ndarray, block_align: int, flavor: str, method: str =
         out += np.array([deltas, x[1], x[0]], dtype="<i2").tobytes()
         flat = codes.reshape(-1)  # (spb - 2) * C = 2 * body bytes: always even
         out += ((flat[0::2] << 4) | flat[1::2]).astype(np.uint8).tobytes()
-    return bytes(out)
+    return bytes(out), recon
