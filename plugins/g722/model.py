@@ -67,6 +67,10 @@ class G722(SequentialCodec):
     def required_rate(self) -> int | None:
         return 16000
 
+    def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        """The ``ceil(frames / 2)`` codes per channel that ``frames`` samples were coded into."""
+        return super().unpack_codes(data, -(-frames // 2), channels)
+
     # -- the stream codec (SequentialCodec hooks) -------------------------------------------------
 
     def _start(self, channels: int) -> list[G722State]:

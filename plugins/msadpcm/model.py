@@ -74,16 +74,28 @@ class MsAdpcm(Quantizer):
         return default_block_align(rate, channels) if self.block_size is None else self.block_size
 
     def encode(self, x) -> np.ndarray:
-        """int16 ``(n,)`` or ``(n, channels)`` -> data-chunk bytes (uint8), blocks for 8 kHz unless ``block_size``."""
+        """int16 ``(n,)`` or ``(n, channels)`` -> the data-chunk bytes (uint8; blocks sized for 8 kHz
+        unless ``block_size``), shaped ``(bytes / channels, channels)`` for several channels (a
+        block is a whole number of bytes per channel), so :meth:`decode` knows the channel count."""
         pcm = self._check_pcm(x)
         frames = pcm.reshape(-1, 1) if pcm.ndim == 1 else pcm
         data, _ = encode_payload(frames, self._block_align(8000, frames.shape[1]), self.flavor, self.method, self.trellis_nodes)
-        return np.frombuffer(data, dtype=np.uint8).copy()
+        out = np.frombuffer(data, dtype=np.uint8).copy()
+        return out if pcm.ndim == 1 else out.reshape(-1, frames.shape[1])
 
     def decode(self, codes) -> np.ndarray:
-        """Mono data-chunk bytes -> int16 samples (all frames the blocks hold)."""
-        data = self._check_codes(codes, 0, 255).astype(np.uint8).tobytes()
-        return decode_payload(data, 1, self._block_align(8000, 1), COEFS, self.flavor, None)[:, 0]
+        """Inverse of :meth:`encode`: int16 samples, every frame the blocks hold."""
+        codes = self._check_codes(codes, 0, 255)
+        channels = 1 if codes.ndim == 1 else codes.shape[1]
+        pcm = decode_payload(codes.astype(np.uint8).tobytes(), channels, self._block_align(8000, channels), COEFS,
+                             self.flavor, None)
+        return pcm[:, 0] if codes.ndim == 1 else pcm
+
+    def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        """The bytes of the whole 8 kHz-sized blocks holding ``frames`` frames, shaped as :meth:`encode` returns them."""
+        block_align = self._block_align(8000, channels)
+        count = -(-frames // samples_per_block(block_align, channels)) * block_align
+        return super().unpack_codes(data, count // channels, channels)
 
     def encoder(self, rate: int = 8000) -> "MsAdpcmEncoderStream":
         """Streaming encoder: whole blocks as soon as their frames arrive; ``flush`` pads the last."""
