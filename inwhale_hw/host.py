@@ -45,6 +45,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "inwhale_hw.plugins.adpcm",
     "inwhale_hw.plugins.g722",
     "inwhale_hw.plugins.msadpcm",
+    "inwhale_hw.plugins.oki",
     "inwhale_hw.plugins.accel_blocks",
     "inwhale_hw.plugins.gguf",
     "inwhale_hw.plugins.minifloat",
