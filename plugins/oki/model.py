@@ -43,6 +43,31 @@ class OkiAdpcm(SequentialCodec):
     code_dtype = np.uint8
     sample_dtype = np.int16
     code_range = (0, 15)
+    blocks = ("decoder",)
+
+    # -- hardware (inwhale_hw.hdl.oki_adpcm: one code per clock, state checked per sample)
+
+    def datapath(self, block: str, **params):
+        from .hardware import datapath
+
+        return datapath(block, self.flavor, **params)
+
+    def vectors(self, block: str, *, seed: int = 0, **opts):
+        from inwhale_hw.hardware import check_vector_options
+
+        from inwhale_hw.errors import ParameterError
+
+        from .hardware import default_inputs
+
+        if block != "decoder":
+            raise ParameterError(f"oki-adpcm: block {block!r} is not allowed; expected 'decoder'")
+        check_vector_options(self.name, opts, ())
+        return default_inputs(self.flavor)
+
+    def reference(self, block: str, inputs):
+        from .hardware import golden
+
+        return golden(inputs, self.flavor)
 
     @property
     def bits_per_sample(self) -> float:
