@@ -57,9 +57,10 @@ def _adapt(delta, code):
 def decode_block(codes, s1, s2, delta, c1, c2, flavor, out):
     """Decode unsigned 4-bit ``codes`` into ``out`` (same length) from the header state."""
     for k in range(codes.size):
-        n = codes[k] - 16 if codes[k] >= 8 else codes[k]
+        c = np.int64(codes[k])
+        n = c - 16 if c >= 8 else c
         s = _clamp16(_predict(s1, s2, c1, c2, flavor) + n * delta)
-        delta = _adapt(delta, codes[k])
+        delta = _adapt(delta, c)
         s2 = s1
         s1 = s
         out[k] = s

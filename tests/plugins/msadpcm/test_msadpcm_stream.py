@@ -50,3 +50,25 @@ def test_bad_input_is_typed():
     bad[0] = 9
     with pytest.raises(AudioFormatError, match="predictor index 9"):
         decode_payload(bytes(bad), 1, 256, COEFS, "standard", None)
+
+
+def test_plain_python_path_gives_the_numba_bits():
+    pytest.importorskip("numba")
+    import os
+    import subprocess
+    import sys
+
+    pcm = signal(1200, 2, seed=9)
+    script = (
+        "import sys, numpy as np; from inwhale_hw.plugins.msadpcm import kernels as k, MsAdpcm; "
+        "pcm = np.frombuffer(sys.stdin.buffer.read(), dtype='<i2').reshape(-1, 2); out = bytes([k.ENABLED]); "
+        "out += b''.join(MsAdpcm(method=m, flavor=f, block_size=512, trellis_nodes=4).encode(pcm).tobytes() "
+        "for m in ('search', 'libsndfile') for f in ('standard', 'ffmpeg')); "
+        "c = MsAdpcm(block_size=512).encode(pcm); "
+        "out += b''.join(MsAdpcm(flavor=f, block_size=512).decode(c).tobytes() for f in ('standard', 'ffmpeg')); "
+        "sys.stdout.buffer.write(out)"
+    )
+    outs = {f: subprocess.run([sys.executable, "-c", script], input=pcm.tobytes(), capture_output=True, check=True,
+                              env=dict(os.environ, INWHALE_HW_NUMBA=f)).stdout for f in ("0", "1")}
+    assert outs["0"][0] == 0 and outs["1"][0] == 1 and outs["0"][1:] == outs["1"][1:]
+    assert len(outs["0"]) > 1 + 4 * 1024
