@@ -65,6 +65,8 @@ class MsAdpcm(Quantizer):
     sample_dtype = np.int16
     wav_format_tag = FORMAT_TAG
     stateful = True
+    #: decode(encode(x)) may hold more frames than x (the last group is padded; inwhale_hw.testing)
+    pads_frames = True
 
     @property
     def bits_per_sample(self) -> float:
@@ -136,18 +138,21 @@ class MsAdpcmEncoderStream:
         self.codec, self.rate = codec, rate
         self._pending: np.ndarray | None = None
         self._carried: np.ndarray | None = None
+        self._ndim = 1
         self._closed = False
 
     def _encode(self, frames: np.ndarray) -> np.ndarray:
         c = self.codec
         data, self._carried = encode_payload(frames, c._block_align(self.rate, frames.shape[1]), c.flavor, c.method,
                                              c.trellis_nodes, self._carried)
-        return np.frombuffer(data, dtype=np.uint8).copy()
+        out = np.frombuffer(data, dtype=np.uint8).copy()
+        return out if self._ndim == 1 else out.reshape(-1, frames.shape[1])  # as MsAdpcm.encode shapes it
 
     def encode(self, chunk) -> np.ndarray:
         if self._closed:
             raise InputError(f"{self.codec.name}.encode: stream already flushed; start a new one")
         pcm = self.codec._check_pcm(chunk)
+        self._ndim = pcm.ndim
         frames = pcm.reshape(-1, 1) if pcm.ndim == 1 else pcm.astype(np.int64)
         if self._pending is not None:
             if frames.shape[1] != self._pending.shape[1]:
@@ -163,7 +168,7 @@ class MsAdpcmEncoderStream:
         if self._closed:
             raise InputError(f"{self.codec.name}.encode: stream already flushed; start a new one")
         self._closed = True
-        if self._pending is None or not len(self._pending):
+        if self._pending is None:
             return np.empty(0, dtype=np.uint8)
         return self._encode(self._pending)
 
@@ -172,7 +177,7 @@ class MsAdpcmDecoderStream:
     """Block-buffering decoder of data-chunk bytes (``channels`` interleaved)."""
 
     def __init__(self, codec: MsAdpcm, channels: int, rate: int, coefs: np.ndarray) -> None:
-        self.codec, self.channels, self.coefs = codec, channels, coefs
+        self.codec, self.channels, self.coefs, self.rate = codec, channels, coefs, rate
         self.block_align = codec._block_align(rate, channels)
         self._pending = b""
         self._closed = False
@@ -184,7 +189,11 @@ class MsAdpcmDecoderStream:
     def decode(self, chunk) -> np.ndarray:
         if self._closed:
             raise InputError(f"{self.codec.name}.decode: stream already flushed; start a new one")
-        data = self._pending + self.codec._check_codes(chunk, 0, 255).astype(np.uint8).tobytes()
+        codes = self.codec._check_codes(chunk, 0, 255)
+        if codes.ndim == 2 and not self._pending and codes.shape[1] != self.channels:  # shaped as encode() returns them
+            self.channels = codes.shape[1]
+            self.block_align = self.codec._block_align(self.rate, self.channels)
+        data = self._pending + codes.astype(np.uint8).tobytes()
         whole = len(data) - len(data) % self.block_align
         self._pending = data[whole:]
         return self._decode(data[:whole])
