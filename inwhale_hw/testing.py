@@ -105,7 +105,7 @@ def check_quantizer(
         for _ in range(chunkings):
             _check_streaming(q, x, codes, rng, label, report)
         if cls.kind == "audio":
-            _check_packing(q, codes, label, report)
+            _check_packing(q, codes, len(x) if getattr(q, "pads_frames", False) else len(codes), label, report)
     _check_bad_input(q, report)
     return report
 
@@ -184,10 +184,13 @@ def _check_round_trip(q: Quantizer, x: np.ndarray, codes: np.ndarray, label: str
     decoded = q.decode(codes)
     if not isinstance(decoded, np.ndarray):
         raise _fail(q, f"decode() must return an ndarray, got {type(decoded).__name__}")
-    if decoded.shape != np.shape(x):
+    # codecs coding frames in groups (G.722: pairs; MS-ADPCM: blocks) set ``pads_frames`` and
+    # may return more frames than they were given (the padding of the last group)
+    pads = bool(getattr(q, "pads_frames", False)) and decoded.ndim == np.ndim(x) and len(decoded) >= len(x)
+    if (decoded[: len(x)] if pads else decoded).shape != np.shape(x):
         raise _fail(q, f"{label}: decode(encode(x)) has shape {decoded.shape}, expected {np.shape(x)}")
     if q.kind == "audio":
-        if codes.shape != np.shape(x):
+        if not pads and codes.shape != np.shape(x):
             raise _fail(q, f"{label}: audio codes have shape {codes.shape}; expected one code per sample {np.shape(x)}")
         if codes.dtype != np.dtype(q.code_dtype):
             raise _fail(q, f"{label}: codes dtype {codes.dtype}, declared code_dtype {np.dtype(q.code_dtype)}")
@@ -263,10 +266,11 @@ def _check_streaming(q, x, codes, rng, label, report) -> None:
     report.passed(f"streaming {label} cuts={cuts}")
 
 
-def _check_packing(q: Quantizer, codes: np.ndarray, label: str, report: ConformanceReport) -> None:
+def _check_packing(q: Quantizer, codes: np.ndarray, frames: int, label: str, report: ConformanceReport) -> None:
+    """``frames``: the audio frame count the codes hold (the containers' convention)."""
     channels = 1 if codes.ndim == 1 else codes.shape[1]
     data = q.pack_codes(codes)
-    back = q.unpack_codes(data, len(codes), channels)
+    back = q.unpack_codes(data, frames, channels)
     if not _same(np.asarray(back), codes):
         raise _fail(q, f"{label}: unpack_codes(pack_codes(codes)) does not return the codes")
     report.passed(f"packing {label}")
