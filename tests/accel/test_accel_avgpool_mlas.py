@@ -77,24 +77,24 @@ def test_mlas_order_is_not_row_major():
     assert execute(load_model(m), {"x": x}).outputs["y"].item() == np.float32(0.25)  # ((1 + 1e8) - 1e8) + 1 = 1
 
 
-def test_dynamic_quantized_res_model_end_to_end(tmp_path):
+@pytest.mark.slow
+def test_dynamic_quantized_res_model_end_to_end(tmp_path_factory, tmp_path):
+    """The trained digits ``res`` model through ``quantize_dynamic``: ConvInteger / MatMulInteger
+    with the Clip, AveragePool ``pool1`` and Add left in float; all 1797 images."""
     pytest.importorskip("sklearn", reason="the digits models need scikit-learn (test extra)")
-    from accel_models import example
+    from accel_models import built_models
     from onnxruntime.quantization import quantize_dynamic
 
     from inwhale_hw.accel import AccelConfig, simulate
 
-    digits_models = example("digits_models")
-    digits = digits_models.load()
-    float_path = tmp_path / "res_float.onnx"
-    float_path.write_bytes(digits_models.res_onnx(digits_models.train_res(digits, epochs=3)).SerializeToString())
+    models = built_models(tmp_path_factory)
     dyn = tmp_path / "res_dynamic.onnx"
-    quantize_dynamic(str(float_path), str(dyn))
-    x = digits.x_all
-    outputs, report = simulate(dyn, x, AccelConfig(), labels=digits.y_all)
+    quantize_dynamic(str(models["res_float"]), str(dyn))
+    x, y = np.load(models["x"]), np.load(models["y"])
+    assert len(x) == 1797 and "AveragePool" in load_model(dyn).kinds()
+    outputs, report = simulate(dyn, x, AccelConfig(), labels=y)
     (theirs,) = ort_outputs(dyn, {"x": x})
-    assert "AveragePool" in load_model(dyn).kinds()
-    assert outputs["logits"].shape == theirs.shape == (len(x), 10)
+    assert outputs["logits"].shape == theirs.shape == (1797, 10)
     assert np.count_nonzero(outputs["logits"].view(np.uint32) != theirs.view(np.uint32)) == 0
     pool = [layer for layer in report.layers if layer.name == "pool1"]
     assert len(pool) == 1 and pool[0].ort_compared and pool[0].ort_mismatches == 0
