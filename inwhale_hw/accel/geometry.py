@@ -10,6 +10,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import ModelError
 from ..nn.onnx_attrs import Window, window_geometry
+from .avgpool_mlas import mlas_average
 
 __all__ = ["average_f32", "valid_counts", "windows"]
 
@@ -42,21 +43,29 @@ def valid_counts(sizes: tuple[int, int], win: Window, include_pad: bool = False)
     return counts[0][:, None] * counts[1][None, :]
 
 
-def average_f32(xf: np.ndarray, attrs: dict, where: str) -> np.ndarray:
-    """Average pooling in float32 as onnxruntime's pool kernels: each window summed element by
-    element in row-major window order starting from 0, then divided by the count (the kernel
-    size with ``count_include_pad``, else the positions inside the input)."""
+def average_f32(xf: np.ndarray, attrs: dict, where: str, mlas: bool = False) -> np.ndarray:
+    """Average pooling in float32 as onnxruntime's pool kernels.
+
+    ``mlas``: the order of MLAS ``MlasPool`` (:mod:`inwhale_hw.accel.avgpool_mlas`), which
+    onnxruntime's float AveragePool up to opset 18 uses unless both ``count_include_pad`` and
+    ``ceil_mode`` are set.  Otherwise (opset 19's AveragePool, QLinearAveragePool's
+    ``qlinear_pool.cc``): each window summed element by element in row-major window order
+    starting from 0, then divided by the count (the taps inside the padded input with
+    ``count_include_pad``, else the taps inside the input)."""
     one_d = xf.ndim == 3
     x4 = xf[:, :, None, :] if one_d else xf
     if x4.ndim != 4:
         raise ModelError(f"{where}: expected an NCHW or NCL input, got shape {xf.shape}")
     kernel = tuple(int(k) for k in attrs["kernel_shape"])
     win = window_geometry(attrs, xf.shape[2:], kernel, where, pooling=True)
-    view = windows(x4, win, np.float32(0))
-    total = np.zeros(view.shape[:4], dtype=np.float32)
-    for i in range(win.kernel[0]):
-        for j in range(win.kernel[1]):
-            total = total + view[..., i, j]
-    count = valid_counts(x4.shape[2:], win, bool(attrs.get("count_include_pad", 0))).astype(np.float32)
-    y = total / count
+    include_pad = bool(attrs.get("count_include_pad", 0))
+    if mlas and not (include_pad and attrs.get("ceil_mode", 0)):
+        y = mlas_average(x4, win, include_pad, one_d)
+    else:
+        view = windows(x4, win, np.float32(0))
+        total = np.zeros(view.shape[:4], dtype=np.float32)
+        for i in range(win.kernel[0]):
+            for j in range(win.kernel[1]):
+                total = total + view[..., i, j]
+        y = total / valid_counts(x4.shape[2:], win, include_pad).astype(np.float32)
     return y[:, :, 0, :] if one_d else y

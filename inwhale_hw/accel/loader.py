@@ -129,7 +129,7 @@ def load_model(model: Any, role: str = "quantized") -> Graph:
     ops = _fuse(nodes, constants, output_names, _dtypes(nodes, constants, inputs))
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 13)
     for op in ops:
-        if op.kind == "QLinearSoftmax" and op.origin == "qdq":
+        if (op.kind == "QLinearSoftmax" and op.origin == "qdq") or (op.kind == "AveragePool" and op.origin == "onnx"):
             op.attrs["opset"] = opset
     ops = _live(ops, output_names - set(constants) - {i.name for i in inputs})
     return fold_constants(Graph(g.name or "model", inputs, outputs, constants, ops, model=proto))

@@ -8,7 +8,8 @@ exact, padding never wins a max), Reshape (``0`` copies a dimension unless ``all
 ``-1`` is inferred), Flatten, Transpose, Identity.
 
 Float AveragePool sums each window in onnxruntime's order (exact, dilations and ceil_mode
-included).  Float Conv / Gemm / MatMul accumulate in float32 with NumPy's BLAS; their
+included): MLAS ``MlasPool``'s up to opset 18, a row-major loop for opset 19.  Float Conv /
+Gemm / MatMul accumulate in float32 with NumPy's BLAS; their
 summation order differs from MLAS's, so their results can differ from onnxruntime's in the
 last bits.  Quantized models from ``quantize_static`` keep none of them in float (the QDQ
 groups are fused, see :mod:`inwhale_hw.accel.loader`); their MACs are reported on the host.
@@ -110,7 +111,7 @@ def max_pool(op: Op, args: list, ctx: ExecContext) -> OpResult:
 
 
 def average_pool(op: Op, args: list, ctx: ExecContext) -> OpResult:
-    y = average_f32(_float(args[0], op), op.attrs, f"AveragePool {op.name!r}")
+    y = average_f32(_float(args[0], op), op.attrs, f"AveragePool {op.name!r}", mlas=op.attrs.get("opset", 13) <= 18)
     return OpResult([y], "host", vector_elements=y.size * int(np.prod(op.attrs["kernel_shape"])))
 
 

@@ -42,7 +42,7 @@ def _table() -> dict[tuple[str, str], tuple[str, str]]:
     t[("", "MatMul")] = ("float32", "tol rel 1e-5 (BLAS summation order)")
     t[("", "ConvTranspose")] = ("float32", "tol rel 1e-5 (summation order)")
     t[("", "LRN")] = ("float32", "tol rel 1e-5 (pow in float64)")
-    t[("", "AveragePool")] = ("float32", "exact (row-major window sum, then divide)")
+    t[("", "AveragePool")] = ("float32", "exact (opset <= 18: MLAS MlasPool order; opset 19: row-major sum; then divide)")
     t[("", "GlobalAveragePool")] = ("float32", "tol rel 1e-6 (summation order)")
     t[("", "ReduceMean")] = ("float32", "tol rel 1e-6 (summation order)")
     t[("", "Softmax")] = ("float32", "tol 1e-6 abs (MLAS exp approximation)")
