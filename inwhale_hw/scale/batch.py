@@ -29,17 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import numpy as np
-
 from ..errors import InputError, ParameterError
-from ..speech import SpeechExcerpts, check_content_hint, speech_record
+from ..speech import check_content_hint
 from ..tomlfile import read_toml
 from .corpus import CorpusItem
 from .engine import Engine
 from .keys import canonical_json, code_fingerprint, file_digest, task_key
 from .store import TaskStore
 
-__all__ = ["CodecConfig", "BatchResult", "load_grid", "expand_grid", "evaluate", "run_batch", "speech_columns"]
+__all__ = ["CodecConfig", "BatchResult", "load_grid", "expand_grid", "evaluate", "run_batch"]
 
 
 @dataclass(frozen=True)
@@ -93,48 +91,35 @@ def load_grid(path: str | os.PathLike) -> list[CodecConfig]:
     return configs
 
 
-def speech_columns(reference: np.ndarray, decoded: np.ndarray, rate: int, content: str = "auto") -> dict[str, Any]:
-    """The speech-metric columns of a row (:mod:`inwhale_hw.speech`; empty cells when not computed).
-
-    ``speech`` holds the decision (the content hint or the stated voice-activity rule).
-    """
-    excerpts = SpeechExcerpts(rate)
-    if content != "music":
-        for i in range(0, len(reference), 1 << 16):
-            excerpts.update(reference[i : i + (1 << 16)], decoded[i : i + (1 << 16)])
-    record = speech_record(excerpts, content)
-    return {"speech": record["decision"], **{k: record.get(k) for k in ("pesq_nb", "pesq_wb", "stoi", "estoi")}}
-
-
 def evaluate(
     source: str | bytes, suffix: str, config: CodecConfig, rate: int | None, content: str = "auto"
 ) -> dict[str, Any]:
     """One task: the row for ``config`` on one input (a path, or the file's bytes).
 
-    Rows carry PESQ/STOI speech metrics when ``content`` (or, for ``auto``, the stated rule of
+    The round trip streams (:func:`inwhale_hw.audio.pipeline.roundtrip_files` into a temporary
+    folder), so a task's memory is bounded by the block, not the file.  Metrics compare at
+    the input's rate (a codec at another rate is resampled back), as ``roundtrip`` does.  Rows
+    carry PESQ/STOI speech metrics when ``content`` (or, for ``auto``, the stated rule of
     :mod:`inwhale_hw.speech`) says the input is speech.
     """
-    from ..audio.stream import read_audio
-    from ..audio.roundtrip import run_roundtrip
+    from ..audio.pipeline import roundtrip_files
+    from ..audio.stream import open_audio
 
     q = config.build()
-    if isinstance(source, bytes):
-        with tempfile.TemporaryDirectory(prefix="inwhale-batch-") as tmp:
-            path = Path(tmp) / f"input{suffix}"
+    with tempfile.TemporaryDirectory(prefix="inwhale-batch-") as tmp:
+        path = Path(source) if isinstance(source, str) else Path(tmp) / f"input{suffix}"
+        if isinstance(source, bytes):
             path.write_bytes(source)
-            audio = read_audio(path, rate=rate)
-    else:
-        audio = read_audio(source, rate=rate)
-    trip = run_roundtrip(audio, q)
-    m = trip.metrics
+        trip = roundtrip_files(lambda: open_audio(path, rate=rate), q, tmp, content=content)
+    m, speech = trip.metrics, trip.speech or {}
     row: dict[str, Any] = {
         "codec": config.codec,
         "config": config.label,
-        "input_rate": audio.rate,
-        "codec_rate": trip.original.rate,
-        "channels": audio.channels,
-        "frames": audio.frames,
-        "duration_s": audio.duration,
+        "input_rate": trip.rate,
+        "codec_rate": trip.codec_rate,
+        "channels": trip.channels,
+        "frames": trip.frames,
+        "duration_s": trip.frames / trip.rate,
         "snr_db": float(m.snr_db),
         "segsnr_db": float(m.segmental_snr_db),
         "segsnr_frame": int(m.segment_frame),
@@ -143,7 +128,8 @@ def evaluate(
         "bitrate_bps": m.bitrate_bps,
         "payload_bitrate_bps": m.payload_bitrate_bps,
         "segsnr_unclamped_db": m.segmental_snr_unclamped_db,
-        **speech_columns(trip.original.samples, trip.decoded.samples, trip.original.rate, content),
+        "speech": speech.get("decision"),
+        **{k: speech.get(k) for k in ("pesq_nb", "pesq_wb", "stoi", "estoi")},
     }
     for key, value in sorted(q.params.items()):
         row[f"param.{key}"] = value.name if hasattr(value, "name") and not isinstance(value, str) else value
