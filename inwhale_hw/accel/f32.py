@@ -70,34 +70,45 @@ def _f64_of_f32(x: object) -> np.ndarray:
     return arr.astype(np.float32).astype(np.float64)
 
 
+#: The 29 float64 significand bits below float32's 24: a float64 whose low bits equal ``_HALF``
+#: lies exactly half-way between two adjacent (normal) float32 values.
+_LOW29, _HALF = np.uint64((1 << 29) - 1), np.uint64(1 << 28)
+
+
 def fma_f32(a: object, b: object, c: object) -> np.ndarray:
     """Exactly rounded float32 ``a * b + c`` (IEEE 754 fusedMultiplyAdd), vectorized.
 
     ``p = a * b`` is exact in float64 (24 + 24 significand bits <= 53).  ``s = fl64(p + c)``
     and its error ``e = (p + c) - s`` (Knuth's TwoSum, exact) give the exact sum ``s + e``.
-    Rounding ``s`` to float32 equals rounding the exact sum unless ``s`` lies exactly half-way
-    between two float32 neighbours while ``e != 0`` (double rounding); there the sign of ``e``
-    decides.  Finite inputs whose result is a normal float32 are assumed (true for the
-    quantized-kernel operands this module handles).
+    Rounding ``s`` to float32 equals rounding the exact sum (``|e|`` is below half a float64
+    ulp, so no float32 rounding boundary lies strictly between them) unless ``s`` lies exactly
+    half-way between two float32 neighbours (its 29 low significand bits are ``100...0``)
+    while ``e != 0`` (double rounding); there the sign of ``e`` decides.  Only those half-way
+    candidates (found from the bits of ``s``) get the TwoSum.  Finite inputs whose result is
+    a normal float32 are assumed (true for the quantized-kernel operands this module handles).
     """
     p = _f64_of_f32(a) * _f64_of_f32(b)
     c64 = _f64_of_f32(c)
-    s = p + c64
+    s = np.asarray(p + c64)
     r = s.astype(np.float32)
-    bv = s - p
-    e = (p - (s - bv)) + (c64 - bv)
-    inexact = np.flatnonzero(e)
-    if inexact.size == 0:
+    halfway = np.flatnonzero((s.view(np.uint64) & _LOW29) == _HALF)
+    if halfway.size == 0:
         return r
-    si, ri, ei = s.reshape(-1)[inexact], r.reshape(-1)[inexact], e.reshape(-1)[inexact]
+    si = s.reshape(-1)[halfway]
+    pi = np.broadcast_to(p, s.shape).reshape(-1)[halfway]
+    ci = np.broadcast_to(c64, s.shape).reshape(-1)[halfway]
+    bv = si - pi
+    ei = (pi - (si - bv)) + (ci - bv)
+    inexact = ei != 0
+    if not inexact.any():
+        return r
+    halfway, si, ei = halfway[inexact], si[inexact], ei[inexact]
+    ri = r.reshape(-1)[halfway]
     r64 = ri.astype(np.float64)
     lower = np.where(r64 <= si, ri, np.nextafter(ri, np.float32(-np.inf)))
     upper = np.where(r64 >= si, ri, np.nextafter(ri, np.float32(np.inf)))
-    midpoint = (lower.astype(np.float64) + upper.astype(np.float64)) * 0.5
-    tie = (si == midpoint) & (lower != upper)
-    if tie.any():
-        r = r.copy()
-        r.reshape(-1)[inexact[tie]] = np.where(ei[tie] > 0, upper[tie], lower[tie])
+    r = r.copy()
+    r.reshape(-1)[halfway] = np.where(ei > 0, upper, lower)
     return r
 
 

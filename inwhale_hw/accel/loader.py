@@ -17,9 +17,15 @@ Rewrites, in onnxruntime's order (``core/optimizer/qdq_transformer``):
    epsilon, is removed (the Q saturates the same way).
 2. Selectors (``selectors_actions/qdq_selectors.cc``), each needing every data input from a DQ,
    the node's only consumer a Q (none allowed for Gemm) and its output not a graph output:
-   ``DQ(x), DQ(w)[, DQ(b:int32)] -> Conv -> Q``  => QLinearConv;
-   ``DQ(a), DQ(b)[, DQ(c:int32)] -> Gemm(beta=1) [-> Q]`` => QGemm (float output without Q);
-   ``DQ(a), DQ(b) -> MatMul -> Q`` => QLinearMatMul; ``DQ(a), DQ(b) -> Add -> Q`` => QLinearAdd;
+   ``DQ(x), DQ(w)[, DQ(b:int32)] -> Conv -> Q``  => QLinearConv and ``DQ(a), DQ(b) -> MatMul -> Q``
+   => QLinearMatMul for uint8 activations only: ``ConvNodeGroupSelector`` and
+   ``MatMulNodeGroupSelector`` accept int8 ones only when ``QDQIsInt8Allowed()``, which
+   ``qdq_selector_action_transformer.h`` makes true on ARM builds alone, so onnxruntime on
+   x86-64 runs an int8-activation Conv / MatMul as DQ -> float32 op -> Q, and so does the
+   simulator (no integer MAC statistics for such a layer; quantize with ``QUInt8``
+   activations to simulate it in integers);
+   ``DQ(a), DQ(b)[, DQ(c:int32)] -> Gemm(beta=1) [-> Q]`` => QGemm (float output without Q; int8
+   activations too, with int8 weights); ``DQ(a), DQ(b) -> Add -> Q`` => QLinearAdd;
    ``DQ -> AveragePool -> Q`` => QLinearAveragePool; ``DQ(a), DQ(b) -> Mul -> Q`` =>
    QLinearMul, ``DQ -> Sigmoid | LeakyRelu -> Q`` => QLinearSigmoid / QLinearLeakyRelu,
    ``DQ... -> Concat -> Q`` => QLinearConcat (these four for uint8 only: onnxruntime 1.32 on
@@ -309,6 +315,8 @@ def _fuse_one(n: _Node, dq_of, consumers, outputs, constants, types):
             len(dqs) < 2 or types.get(dqs[1].inputs[0]) not in (np.int8, np.uint8)
             or any(int(d.attrs.get("block_size", 0) or 0) for d in dqs)):
         return None  # sub-byte, float8 or blocked weights: onnxruntime runs DQ -> float op
+    if n.op_type in ("Conv", "MatMul") and in_type == np.int8:
+        return None  # int8 activations: x86-64 onnxruntime keeps DQ -> float op -> Q (QDQIsInt8Allowed)
 
     def make(kind: str, inputs: tuple[str, ...], meta: dict | None = None) -> tuple[Op, _Node | None]:
         return Op(n.name, kind, inputs, out, dict(n.attrs), "qdq", nodes, meta or {}), q

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import FixedPointOverflowError, InputError, ModelError, WidthLimitError
 from ..nn import get_profile, matmul
+from ..nn.profiles import onnxruntime_rounded
 from ..nn.qlinear import minus_zero_point, qlinear_conv_accumulate
 from ..nn.requant import integer_range
 from .context import ExecContext, OpResult
@@ -83,11 +84,26 @@ def _requantize(acc, s_in, s_w, y_scale, y_zp, ctx: ExecContext):
     """
     dtype = _out_dtype(y_zp)
     lo, hi = integer_range(dtype)
+    if ctx.profile == "onnxruntime" and dtype.itemsize <= 2:
+        return _requantize_onnxruntime(acc, s_in, s_w, y_scale, _scalar_int(y_zp), lo, hi, dtype)
     wide = get_profile(ctx.profile)(acc, s_in, s_w, np.asarray(y_scale).reshape(()), _scalar_int(y_zp), np.int32)
     low, high = int(np.count_nonzero(wide < lo)), int(np.count_nonzero(wide > hi))
     np.maximum(wide, lo, out=wide)
     np.minimum(wide, hi, out=wide)
     return wide.astype(dtype), (low, high)
+
+
+def _requantize_onnxruntime(acc, s_in, s_w, y_scale, zp: int, lo: int, hi: int, dtype):
+    """:func:`_requantize` for profile ``onnxruntime`` and an 8/16-bit output, in float32: the
+    rounded ``r = rint(f32(acc) * m)`` clamps low where ``r < lo - zp`` and high where
+    ``r > hi - zp`` (as in the int64 evaluation), and the clamped ``r + zp`` is an integer of at
+    most 17 bits, exact in float32."""
+    r = onnxruntime_rounded(acc, s_in, s_w, np.asarray(y_scale).reshape(()))
+    f_lo, f_hi = np.float32(lo - zp), np.float32(hi - zp)
+    low, high = int(np.count_nonzero(r < f_lo)), int(np.count_nonzero(r > f_hi))
+    np.clip(r, f_lo, f_hi, out=r)
+    r += np.float32(zp)
+    return r.astype(dtype), (low, high)
 
 
 def _slots(op: Op, args: list) -> list:

@@ -31,7 +31,7 @@ from .requant import (
     to_f32,
 )
 
-__all__ = ["PROFILES", "get_profile"]
+__all__ = ["PROFILES", "get_profile", "onnxruntime_rounded"]
 
 
 def _prepare(acc, zero_point, dtype, float_bias, name, bias_ok=False):
@@ -69,8 +69,15 @@ def onnxruntime(acc, in_scale, w_scale, out_scale, zero_point=0, dtype=np.uint8,
     ``_mm_cvtps_epi32`` round-to-nearest-even, add zp).
     """
     acc, zp, lo, hi = _prepare(acc, zero_point, dtype, float_bias, "onnxruntime")
+    return np.clip(onnxruntime_rounded(acc, in_scale, w_scale, out_scale).astype(np.int64), lo - zp, hi - zp) + zp
+
+
+def onnxruntime_rounded(acc, in_scale, w_scale, out_scale) -> np.ndarray:
+    """The float32 ``rint(f32(acc) * m)`` of :func:`onnxruntime` before the zero point and the
+    clamp (integer-valued float32; callers that clamp to an 8- or 16-bit range can finish in
+    float32, every value involved being an integer below 2**24 in magnitude)."""
     scaled = to_f32(acc) * _f32_scale(in_scale, w_scale, out_scale)
-    return np.clip(rint_f32(scaled), lo - zp, hi - zp) + zp
+    return np.rint(scaled, out=scaled)
 
 
 def onnx_reference(acc, in_scale, w_scale, out_scale, zero_point=0, dtype=np.uint8, *, float_bias=None):

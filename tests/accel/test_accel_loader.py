@@ -118,3 +118,44 @@ def test_shape_arithmetic_on_constants_is_folded():
     x = np.arange(4 * 300, dtype=np.float32).reshape(300, 4)
     outputs, report = simulate(m, x)
     assert outputs["y"].shape == (600, 2) and report.outputs[0].ort_mismatches == 0
+
+
+def _qdq_matmul_gemm(act):
+    """x -> Q/DQ (``act``) -> MatMul(DQ int8 w) -> Q/DQ -> Gemm(DQ int8 w, DQ int32 bias) -> y."""
+    rng = np.random.default_rng(5)
+    zp = act(0) if act == np.int8 else act(128)
+    consts = {"s": np.float32(0.05), "z": zp, "w": rng.integers(-127, 128, (4, 6)).astype(np.int8),
+              "ws": np.float32(0.01), "wz": np.int8(0), "s2": np.float32(0.02),
+              "g": rng.integers(-127, 128, (6, 3)).astype(np.int8), "gs": np.float32(0.02),
+              "b": rng.integers(-900, 900, 3).astype(np.int32), "bs": np.float32(0.02 * 0.02)}
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["xq"], name="q_in"),
+             helper.make_node("DequantizeLinear", ["xq", "s", "z"], ["xd"], name="dq_in"),
+             helper.make_node("DequantizeLinear", ["w", "ws", "wz"], ["wd"], name="dq_w"),
+             helper.make_node("MatMul", ["xd", "wd"], ["m"], name="mm"),
+             helper.make_node("QuantizeLinear", ["m", "s2", "z"], ["mq"], name="q_mm"),
+             helper.make_node("DequantizeLinear", ["mq", "s2", "z"], ["md"], name="dq_mm"),
+             helper.make_node("DequantizeLinear", ["g", "gs", "wz"], ["gd"], name="dq_g"),
+             helper.make_node("DequantizeLinear", ["b", "bs"], ["bd"], name="dq_b"),
+             helper.make_node("Gemm", ["md", "gd", "bd"], ["y"], name="gemm")]
+    return _model(nodes, consts), rng.uniform(-6, 6, (64, 4)).astype(np.float32)
+
+
+@pytest.mark.parametrize("act", [np.uint8, np.int8])
+def test_int8_activation_conv_and_matmul_stay_float_like_onnxruntime_x86(act):
+    """onnxruntime's QDQ selectors fuse a Conv / MatMul with int8 activations only where
+    QDQIsInt8Allowed() (ARM builds); on x86-64 it runs DQ -> float op -> Q, and so must the
+    simulator.  Gemm fuses into QGemm for both types.  Every integer tensor is compared with
+    onnxruntime; the float output too for uint8.  With int8 activations onnxruntime's s8s8 QGemm
+    differs from the exact sum on some outputs (by one product: a known, not yet modelled gap,
+    see CHANGELOG), so that output is not asserted."""
+    pytest.importorskip("onnxruntime", reason="the reference needs onnxruntime (onnx extra)")
+    m, x = _qdq_matmul_gemm(act)
+    kinds = {op.name: op.kind for op in load_model(m).ops}
+    assert kinds["gemm"] == "QGemm"
+    assert kinds["mm"] == ("MatMul" if act == np.int8 else "QLinearMatMul")
+    _, report = simulate(m, x)
+    ints = [layer for layer in report.layers if layer.ort_compared and "int" in layer.dtype]
+    assert {layer.name for layer in ints} >= {"q_in", "q_mm" if act == np.int8 else "mm"}
+    assert all(layer.ort_mismatches == 0 for layer in ints), [(layer.name, layer.ort_mismatches) for layer in ints]
+    if act == np.uint8:
+        assert report.outputs[0].ort_mismatches == 0 and report.outputs[0].ort_max_abs_diff == 0.0

@@ -23,11 +23,11 @@ MODES = [("qdq", False, "uint8"), ("qdq", True, "int8"), ("qoperator", True, "ui
 #: (network, mode) pairs whose output is float32 after float operators (LayerNormalization,
 #: Softmax, Erf) that onnxruntime approximates differently: compared within 1e-5
 FLOAT_TAIL = {("transformer", "dynamic")}
-#: onnxruntime 1.32 on x86-64 without VNNI leaves int8 QDQ Conv / Gemm / Mul / Concat groups as
-#: DQ -> float op -> Q, which the simulator fuses into integer kernels (as onnxruntime does on
-#: ARM / VNNI machines); the two agree except at rounding ties: one output code of the
-#: DenseNet-style net.  For the same reason the float tensors of int8 QDQ models are not
-#: compared with the tolerance below (their inputs can differ by such a tie).
+#: onnxruntime 1.32 on x86-64 leaves int8 QDQ Conv / MatMul / Mul / Concat groups as
+#: DQ -> float op -> Q, and so does the simulator (its float32 ops sum in another order, and
+#: int8 QGemm is not modelled bit for bit yet); the two agree except at rounding ties: one
+#: output code of the DenseNet-style net.  For the same reason the float tensors of int8 QDQ
+#: models are not compared with the tolerance below.
 KNOWN_LSB = {("densenet", "qdq", "int8")}
 
 

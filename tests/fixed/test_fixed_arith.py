@@ -142,6 +142,21 @@ def test_exact_matmul_matches_python_ints(lo, hi, k):
     assert exact_matmul(a, b).tolist() == _py_matmul(a, b)
 
 
+@pytest.mark.parametrize("dtype", [np.int16, np.int8, np.int64])
+def test_exact_matmul_k_chunked_float32_matches_python_ints(dtype):
+    """Bounds above 2**24 with small terms: float32 BLAS over exact K chunks summed in int32
+    (int8 / int16 operands also take the integer |a| row sums of the finer bound)."""
+    rng = np.random.default_rng(11)
+    top = np.iinfo(dtype).max if dtype != np.int64 else 255
+    a = rng.integers(-top - 1, top + 1, (9, 3000)).astype(dtype)
+    b = rng.integers(-top - 1, top + 1, (3000, 4)).astype(dtype)
+    a[0, :] = -top - 1
+    b[:, 0] = -top - 1  # one output reaches the bound K max|a| max|b| exactly
+    assert exact_matmul(a, b).tolist() == _py_matmul(a, b)
+    c = rng.integers(-1000, 1000, 4)
+    assert exact_matmul(a, b, c).tolist() == [[v + int(w) for v, w in zip(row, c)] for row in _py_matmul(a, b)]
+
+
 def test_matmul_bound_global_first_then_finer():
     """The global bound K max|a| max|b| is returned when it suffices; otherwise the finer
     row/column bound, which must still cover every output's sum of |a||b| (Python ints), and
