@@ -9,7 +9,6 @@
   channel on Python integers: stepping all channels at once with NumPy costs tens of
   microseconds per time step in call overhead and only broke even at about 64 channels when
   measured on the delta encoder, so audio's one or two channels are faster one at a time.
-* :func:`clamp_add_scan`: the vectorized form of ``y[k] = clamp(y[k-1] + a[k], lo, hi)``.
 * :func:`pack_bits` / :func:`unpack_bits`: one-bit codes packed eight to a byte.
 * :func:`rounding_bias`: the rounding modes the per-sample integer loops offer.
 """
@@ -23,14 +22,12 @@ import numpy as np
 from inwhale_hw import Quantizer
 from inwhale_hw.errors import AudioFormatError, InputError
 from inwhale_hw.fixed import Rounding
-from inwhale_hw.quantizer import check_integer_array
 
 __all__ = [
     "BIT_ORDERS",
     "LOOP_ROUNDINGS",
     "SequentialCodec",
     "as_frames",
-    "clamp_add_scan",
     "pack_bits",
     "restore_shape",
     "rounding_bias",
@@ -66,63 +63,6 @@ def restore_shape(frames: np.ndarray, like_ndim: int, dtype: Any) -> np.ndarray:
     """Inverse of :func:`as_frames`: back to 1-D when the input was 1-D, cast to ``dtype``."""
     out = frames.astype(dtype, copy=False)
     return out.reshape(-1) if like_ndim == 1 else out
-
-
-def clamp_add_scan(a: np.ndarray, y0: np.ndarray, lo: int, hi: int, block: int = 64) -> np.ndarray:
-    """All ``y[k] = clamp(y[k-1] + a[k], lo, hi)`` for ``k = 0..n-1`` with ``y[-1] = y0``.
-
-    ``a`` is an integer array of shape (n, channels), ``y0`` of shape (channels,) inside
-    ``[lo, hi]``; the result is int64, computed exactly.  When the plain running sum never
-    leaves ``[lo, hi]`` it is the answer (one ``np.cumsum``).  Otherwise the steps are
-    composed as maps: step ``k`` is ``y -> clamp(y + A, L, H)`` with ``(A, L, H) = (a[k], lo,
-    hi)``, and two such maps compose into one of the same form,
-
-        clamp(clamp(y + A1, L1, H1) + A2, L2, H2)
-            = clamp(y + A1 + A2, clamp(L1 + A2, L2, H2), clamp(H1 + A2, L2, H2)).
-
-    A Hillis-Steele scan builds every prefix map inside blocks of ``block`` steps
-    (``log2(block)`` vectorized passes), a short scalar pass carries ``y`` across the
-    ``n / block`` block boundaries, and each block's prefix maps are then applied to its
-    starting value.  Steps are first limited to ``+-(hi - lo)``, which saturates the same way,
-    so block sums fit int32 when ``block * (hi - lo) < 2**31``.
-    """
-    a = np.asarray(a, dtype=np.int64)
-    y0 = np.asarray(y0, dtype=np.int64)
-    n, channels = a.shape
-    plain = y0 + np.cumsum(a, axis=0)
-    if n == 0 or (plain.min() >= lo and plain.max() <= hi):
-        return plain
-    width = hi - lo
-    dtype = np.int32 if block * width < 2**31 and -(2**31) <= lo and hi < 2**31 else np.int64
-    blocks = -(-n // block)
-    shift = np.zeros((blocks * block, channels), dtype=dtype)
-    shift[:n] = np.clip(a, -width, width)
-    shift = shift.reshape(blocks, block, channels)
-    low = np.full(shift.shape, lo, dtype=dtype)
-    high = np.full(shift.shape, hi, dtype=dtype)
-    d = 1
-    while d < block:
-        later_low, later_high, later_shift = low[:, d:], high[:, d:], shift[:, d:]
-        new_low = low[:, :-d] + later_shift
-        new_high = high[:, :-d] + later_shift
-        for bound in (new_low, new_high):
-            np.maximum(bound, later_low, out=bound)
-            np.minimum(bound, later_high, out=bound)
-        shift[:, d:] += shift[:, :-d].copy()
-        low[:, d:], high[:, d:] = new_low, new_high
-        d *= 2
-    starts = np.empty((blocks, 1, channels), dtype=np.int64)
-    for ch in range(channels):
-        y = int(y0[ch])
-        totals = zip(shift[:, -1, ch].tolist(), low[:, -1, ch].tolist(), high[:, -1, ch].tolist())
-        for b, (s, lo_b, hi_b) in enumerate(totals):
-            starts[b, 0, ch] = y
-            y += s
-            y = lo_b if y < lo_b else hi_b if y > hi_b else y
-    out = starts + shift
-    np.maximum(out, low, out=out)
-    np.minimum(out, high, out=out)
-    return out.reshape(-1, channels)[:n]
 
 
 def pack_bits(bits: np.ndarray, bit_order: str) -> bytes:

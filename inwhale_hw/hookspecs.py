@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
     from .registry import HardwareRegistry, QuantizerRegistry
 
+__all__ = ["PROJECT_NAME", "hookspec", "hookimpl", "register_quantizers", "register_hardware", "register_commands"]
+
 PROJECT_NAME = "inwhale_hw"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)

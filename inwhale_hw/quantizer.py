@@ -12,7 +12,7 @@ in, integer code arrays out, and back.  Two kinds exist:
     Array quantizers for neural-network arithmetic.  ``encode`` takes real values of any shape
     (weights are often 4-D) and returns integer codes of the same shape; ``decode`` maps codes
     back to the real values they stand for.  Data-dependent calibration (an observer choosing
-    the scale) lives in an optional ``fit(x)`` returning ``self``.
+    the scale) lives in ``fit(x)`` returning ``self`` (a no-op unless the quantizer overrides it).
 
 Streaming: :meth:`Quantizer.encoder` / :meth:`Quantizer.decoder` return objects whose
 ``encode``/``decode`` accept consecutive chunks (split along axis 0) and whose ``flush``
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import enum
 import warnings
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 import numpy as np
 
@@ -35,7 +35,10 @@ from .params import Param, bind_params
 if TYPE_CHECKING:
     from .hardware import Golden
 
-__all__ = ["Quantizer", "StreamEncoder", "StreamDecoder", "KINDS"]
+__all__ = [
+    "Quantizer", "StreamEncoder", "StreamDecoder", "TensorStream", "TensorEncoder", "TensorDecoder", "KINDS",
+    "check_integer_array",
+]
 
 KINDS = ("audio", "tensor")
 
@@ -68,6 +71,16 @@ class Quantizer:
     #: deprecated parameter name -> its new name (accepted with a DeprecationWarning)
     renamed_params: ClassVar[dict[str, str]] = {}
 
+    # -- optional hooks: declared here, overridden by the subclasses that support them -------
+    #: WAVE ``wFormatTag`` of the codec's standard WAV form (audio kind); ``None``: no WAV form
+    #: (see :mod:`inwhale_hw.audio.coded`)
+    wav_format_tag: ClassVar[int | None] = None
+    #: ``wav_encode(pcm, rate) -> audio.wav.WavPayload`` and ``wav_decode(fmt, data, frames)
+    #: -> int16 PCM``, for codecs with their own WAV block layout (IMA ADPCM); ``None``: the
+    #: default whole-byte payload of ``pack_codes``
+    wav_encode: ClassVar[Callable[..., Any] | None] = None
+    wav_decode: ClassVar[Callable[..., Any] | None] = None
+
     def __init__(self, **params: Any) -> None:
         params = _renamed(type(self), params)
         values = bind_params(self.params, params, f"quantizer {self.name!r}")
@@ -96,6 +109,13 @@ class Quantizer:
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def fit(self, x: Any) -> "Quantizer":
+        """Calibrate on ``x`` (tensor kind: an observer choosing the scale) and return ``self``.
+
+        The default has nothing to calibrate; quantizers with data-dependent parameters override it.
+        """
+        return self
 
     @property
     def bits_per_sample(self) -> float:
@@ -279,3 +299,57 @@ class StreamDecoder(_Stream):
 
     def _empty_dtype(self) -> Any:
         return self.quantizer.sample_dtype
+
+
+class TensorStream:
+    """Streams chunks split along axis 0 through ``quantizer.<method>(chunk, _start=row)``.
+
+    The row offset lets per-channel and per-group scales follow the chunks, so any chunking
+    gives the one-shot result.
+    """
+
+    def __init__(self, quantizer: Any, method: str) -> None:
+        self.quantizer = quantizer
+        self._method = method
+        self._row = 0
+        self._template: np.ndarray | None = None
+        self._closed = False
+
+    def _run(self, chunk: Any) -> np.ndarray:
+        name = self.quantizer.name
+        if self._closed:
+            raise InputError(f"{name}: stream already flushed; start a new one")
+        arr = np.asarray(chunk)
+        if arr.ndim == 0:
+            raise InputError(f"{name}: stream chunks are slices along axis 0; got a 0-d array")
+        out = getattr(self.quantizer, self._method)(arr, _start=self._row)
+        self._row += arr.shape[0]
+        self._template = out
+        return out
+
+    def flush(self) -> np.ndarray:
+        """Nothing is pending in a stateless quantizer: an empty array; closes the stream."""
+        self._closed = True
+        if self._template is None:
+            return np.empty(0)
+        return self._template[:0].copy()
+
+
+class TensorEncoder(TensorStream):
+    """Streaming encoder of a tensor quantizer whose ``encode`` takes ``_start`` (the row offset)."""
+
+    def __init__(self, quantizer: Any) -> None:
+        super().__init__(quantizer, "encode")
+
+    def encode(self, chunk: Any) -> np.ndarray:
+        return self._run(chunk)
+
+
+class TensorDecoder(TensorStream):
+    """Streaming decoder of a tensor quantizer whose ``decode`` takes ``_start`` (the row offset)."""
+
+    def __init__(self, quantizer: Any) -> None:
+        super().__init__(quantizer, "decode")
+
+    def decode(self, chunk: Any) -> np.ndarray:
+        return self._run(chunk)

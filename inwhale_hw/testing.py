@@ -95,8 +95,7 @@ def check_quantizer(
     inputs = [signal] if signal is not None else _default_inputs(cls.kind, rng, getattr(q, "last_axis_multiple", 1))
     for x in inputs:
         label = f"shape {np.shape(x)}"
-        if hasattr(q, "fit"):
-            q.fit(x)
+        q.fit(x)
         codes = q.encode(x)
         _check_round_trip(q, x, codes, label, report)
         _check_determinism(cls, params, q, x, codes, label, report)
@@ -202,8 +201,7 @@ def _check_determinism(cls, params, q, x, codes, label, report) -> None:
     if not _same(q.encode(x), codes):
         raise _fail(q, f"{label}: encode() is not deterministic across calls")
     fresh = cls(**params)
-    if hasattr(fresh, "fit"):
-        fresh.fit(x)
+    fresh.fit(x)
     if not _same(fresh.encode(x), codes):
         raise _fail(q, f"{label}: a fresh instance with the same parameters encodes differently")
     if not _same(q.decode(codes), fresh.decode(codes)):

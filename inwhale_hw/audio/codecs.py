@@ -63,7 +63,7 @@ def make_codec(name: str, params: dict[str, Any] | None = None, registry: Quanti
 
 
 def wav_tag(q: Quantizer | type[Quantizer]) -> int | None:
-    tag = getattr(q, "wav_format_tag", None)
+    tag = q.wav_format_tag
     return int(tag) if tag is not None else None
 
 
@@ -84,7 +84,7 @@ def writes_wav(q: Quantizer) -> bool:
     protocol or whole-byte codes for the default payload."""
     if wav_tag(q) is None:
         return False
-    if hasattr(q, "wav_encode") and hasattr(q, "wav_decode"):
+    if q.wav_encode is not None and q.wav_decode is not None:
         return True
     bits = float(q.bits_per_sample)
     return bits > 0 and bits % 8 == 0

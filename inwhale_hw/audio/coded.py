@@ -139,7 +139,7 @@ def encode_to_bytes(audio: Audio, q: Quantizer, kind: str) -> tuple[bytes, int]:
                 f"codec {q.name!r} has no standard WAV format (no wav_format_tag); write the "
                 f"inwhale container instead, e.g. -o out{container.EXTENSION}"
             )
-        if hasattr(q, "wav_encode"):
+        if q.wav_encode is not None:
             payload = q.wav_encode(pcm, audio.rate)
         else:
             payload = _default_payload(q, q.encode(pcm), audio.frames, audio.channels)

@@ -147,7 +147,7 @@ def _read_wav(path: Path, blob: bytes, reg: QuantizerRegistry, codec: Quantizer 
             f"{path}: WAV {fmt.describe()} is not supported; coded WAV format tags: {tagged_codecs(reg)}"
         )
     q = codec if isinstance(codec, cls) else cls()
-    if hasattr(q, "wav_decode"):
+    if q.wav_decode is not None:
         pcm = q.wav_decode(fmt, parsed.data, parsed.fact_frames)
     else:
         if not writes_wav(q):

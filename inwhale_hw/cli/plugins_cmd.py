@@ -11,6 +11,8 @@ from ..host import PluginHost, get_host
 from ..params import Param
 from ..quantizer import Quantizer
 
+__all__ = ["commands", "quantizer_json", "hardware_json", "plugins_json"]
+
 
 def _param_json(spec: Param) -> dict[str, Any]:
     return {

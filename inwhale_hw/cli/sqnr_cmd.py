@@ -149,8 +149,7 @@ def sqnr_table(x: np.ndarray, entries: list[tuple[str, str, dict[str, Any]]]) ->
     results = []
     for label, name, params in entries:
         q = registry.create(name, **params)
-        if hasattr(q, "fit"):
-            q.fit(x)
+        q.fit(x)
         x_hat = q.decode(q.encode(x))
         err = np.asarray(x_hat, dtype=np.float64) - x
         results.append(

@@ -22,9 +22,9 @@ import functools
 import numpy as np
 
 from inwhale_hw.errors import AudioFormatError
+from inwhale_hw.scan import clamp_add_scan
 
 from . import kernels
-from .scan import clamp_add_scan
 from .tables import INDEX_ADJUST, MAX_INDEX, NEXT_INDEX, SIGNED_DIFF, SIGNED_DIFF_FFMPEG, division_thresholds, magnitude_thresholds
 
 __all__ = [
@@ -212,7 +212,7 @@ def decode_blocks(first: np.ndarray, index: np.ndarray, codes: np.ndarray, flavo
 
     Per lane (block, channel): the step indices are a saturating prefix sum of the codes'
     index adjustments, the predictor one of the signed differences those indices give
-    (:func:`~.scan.clamp_add_scan`).  Blocks go in groups of about :data:`DECODE_CHUNK`
+    (:func:`~inwhale_hw.scan.clamp_add_scan`).  Blocks go in groups of about :data:`DECODE_CHUNK`
     samples, so the temporaries stay in cache (and fresh memory, slow to map, is not needed).
     """
     blocks, channels, steps = codes.shape

@@ -47,8 +47,8 @@ import inwhale_hw
 from inwhale_hw.errors import InputError, ParameterError
 from inwhale_hw.hardware import Golden
 from inwhale_hw.hdl.ima_adpcm import ImaAdpcmDecoder, ImaAdpcmEncoder
+from inwhale_hw.scan import clamp_add_scan
 
-from .scan import clamp_add_scan
 from .stream import ImaState, check_state, decode_stream, encode_stream
 from .tables import (
     FLAVORS,

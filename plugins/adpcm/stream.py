@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from inwhale_hw.errors import InputError
+from inwhale_hw.scan import clamp_add_scan
 
 from . import kernels
-from .scan import clamp_add_scan
 from .tables import (
     INDEX_ADJUST,
     MAX_INDEX,

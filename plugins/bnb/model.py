@@ -36,11 +36,12 @@ from typing import Any
 import numpy as np
 
 from inwhale_hw import Param, Quantizer
-from inwhale_hw.hardware import check_vector_options
 from inwhale_hw.errors import InputError
+from inwhale_hw.hardware import check_vector_options
+from inwhale_hw.quantizer import TensorDecoder, TensorEncoder
 
+from ..tensor.common import check_real
 from ..tensor.packing import pack_codes, unpack_codes
-from ..tensor.common import TensorDecoder, TensorEncoder, check_real
 from . import hardware
 from .codebooks import FP4, NF4, dequantize_4bit, dynamic_map
 

@@ -3,7 +3,7 @@
 ``datapath`` builds :class:`inwhale_hw.hdl.cvsd.CVSDEncoder` / ``CVSDDecoder`` from the
 quantizer's integer parameters (64 kHz only: the 8x resampler is not built in hardware);
 ``vectors`` makes the stimulus; ``reference`` runs the §9.2 recursions of :mod:`.loops`; and
-:func:`golden` adds the coverage counters ``rail_high``/``rail_low`` (x^ on a rail),
+:func:`golden` adds the coverage counters ``rail_high``/``rail_low`` (x^ at the leak of a rail of y),
 ``step_max``/``step_min`` (δ at a limit) and ``run_hits`` (samples ending a run of J equal bits).
 """
 
@@ -135,9 +135,11 @@ def golden(quantizer: Any, block: str, inputs: Mapping[str, np.ndarray]) -> Gold
     """:func:`reference` and its coverage counters (see the module docstring)."""
     outputs = reference(quantizer, block, inputs)
     raw = quantizer._raw
+    # x^ = leak(y) with y clamped to [y_min, y_max]: the rails as x^ sees them
+    top, bottom = ((y * raw.h_mul + raw.h_bias) >> raw.h_shift for y in (raw.y_max, raw.y_min))
     return Golden(outputs, {
-        "rail_high": int(np.count_nonzero(outputs["xhat"] == raw.y_max)),
-        "rail_low": int(np.count_nonzero(outputs["xhat"] == raw.y_min)),
+        "rail_high": int(np.count_nonzero(outputs["xhat"] == top)),
+        "rail_low": int(np.count_nonzero(outputs["xhat"] == bottom)),
         "step_max": int(np.count_nonzero(outputs["delta"] == raw.step_max)),
         "step_min": int(np.count_nonzero(outputs["delta"] == raw.step_min)),
         "run_hits": int(np.count_nonzero(outputs["age"] == 0)),

@@ -18,7 +18,7 @@ significant bit (``"lsb"``); a final partial byte is padded with zero bits.
 Speed: the encoder is a sequential loop (each decision needs the previous reconstruction); it
 runs per channel on Python integers, 3-6 M samples/s on the development machine
 (``benchmarks/bench_dpcm_cvsd.py``).  The decoder is vectorized: a running sum, or the
-clamp-add prefix scan of :func:`~inwhale_hw.codec.clamp_add_scan` when the
+clamp-add scan of :func:`~inwhale_hw.scan.clamp_add_frames` when the
 reconstruction reaches a rail.
 """
 
@@ -30,12 +30,12 @@ import numpy as np
 
 from inwhale_hw import Param
 from inwhale_hw.hardware import Golden, check_vector_options
+from inwhale_hw.scan import clamp_add_frames
 
 from inwhale_hw.codec import (
     BIT_ORDERS,
     SequentialCodec,
     as_frames,
-    clamp_add_scan,
     pack_bits,
     restore_shape,
     unpack_bits,
@@ -122,7 +122,7 @@ class DeltaModulation(SequentialCodec):
 
     def _decode_chunk(self, codes: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         steps = np.where(codes != 0, self.step, -self.step).astype(np.int64)
-        y = clamp_add_scan(steps, state, INT16_MIN, INT16_MAX)
+        y = clamp_add_frames(steps, state, INT16_MIN, INT16_MAX)
         return y, (y[-1].copy() if len(y) else state)
 
     def encode_with_reconstruction(self, x: Any) -> tuple[np.ndarray, np.ndarray]:

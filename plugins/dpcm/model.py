@@ -50,8 +50,10 @@ from inwhale_hw.hardware import Golden, check_vector_options
 from inwhale_hw.errors import AudioFormatError, InwhaleError, ParameterError
 from inwhale_hw.fixed import Overflow, QFormat, Rounding, quantize
 
+from inwhale_hw.codec import LOOP_ROUNDINGS, SequentialCodec, as_frames, restore_shape, rounding_bias
+from inwhale_hw.scan import clamp_add_frames
+
 from .loops import encode_channel, predict_channel, residuals_adaptive
-from inwhale_hw.codec import LOOP_ROUNDINGS, SequentialCodec, as_frames, clamp_add_scan, restore_shape, rounding_bias
 
 __all__ = ["DPCM", "JAYANT_MULTIPLIERS"]
 
@@ -262,7 +264,7 @@ class DPCM(SequentialCodec):
         if not any(d.coeffs):
             return np.clip(resid, -32768, 32767)
         if d.coeffs == (1 << d.coeff_shift,):
-            return clamp_add_scan(resid.reshape(-1, 1), np.array(history), -32768, 32767)[:, 0]
+            return clamp_add_frames(resid.reshape(-1, 1), np.array(history), -32768, 32767)[:, 0]
         return np.array(predict_channel(resid.tolist(), history, d), dtype=np.int64)
 
     def encode_with_reconstruction(self, x: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -26,8 +26,9 @@ import numpy as np
 
 from inwhale_hw import Param, Quantizer
 from inwhale_hw.errors import InputError
+from inwhale_hw.quantizer import TensorDecoder, TensorEncoder
 
-from ..tensor.common import TensorDecoder, TensorEncoder, check_real
+from ..tensor.common import check_real
 from .formats import FORMATS, decode, encode
 
 __all__ = ["MiniFloatQuantizer"]

@@ -54,10 +54,11 @@ import numpy as np
 from inwhale_hw import Param, Quantizer
 from inwhale_hw.errors import InputError, ParameterError, UnsupportedError
 from inwhale_hw.fixed import QFormat, Rounding, quantize
+from inwhale_hw.quantizer import TensorDecoder, TensorEncoder
 
 from . import observers
 from .packing import pack_codes, unpack_codes
-from .common import TensorDecoder, TensorEncoder, check_real
+from .common import check_real
 
 __all__ = ["Affine"]
 

@@ -85,6 +85,20 @@ def test_example_usable_by_name_and_passes_conformance(site):
     assert lines[2] == "uniform"
 
 
+def test_example_hardware_verifies_by_name(site):
+    out = _run(site, "-m", "inwhale_hw", "verify", "crush", "--block", "decoder", "-p", "bits=6",
+               "--simulator", "amaranth").stdout
+    assert "64 vectors checked, 0 mismatches" in out
+
+
+@pytest.mark.slow
+def test_example_plugin_own_tests_pass_with_check_hardware(site):
+    result = _run(site, "-m", "pytest", str(EXAMPLE / "tests"), "-q", "-p", "no:cacheprovider",
+                  "--rootdir", str(EXAMPLE), check=False)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "15 passed" in result.stdout
+
+
 def test_info_for_the_example_plugin(site):
     out = _run(site, "-m", "inwhale_hw", "info", "bitcrush").stdout
     assert "plugin:       bitcrush" in out

@@ -59,7 +59,7 @@ def test_block_size_parameter(tmp_path):
 
 def test_roundtrip_goes_through_the_wav(tmp_path):
     _input(tmp_path / "in.wav", 8000, 1)
-    res = run("roundtrip", tmp_path / "in.wav", "-c", "ima-adpcm", "-p", "encoder=libsndfile", "--out-dir", tmp_path / "rt")
+    res = run("roundtrip", tmp_path / "in.wav", "-c", "ima-adpcm", "-p", "method=libsndfile", "--out-dir", tmp_path / "rt")
     assert res.exit_code == 0, res.output
     sf.write(tmp_path / "ref.wav", sf.read(tmp_path / "in.wav", dtype="int16")[0], 8000, subtype="IMA_ADPCM")
     expected = sf.read(tmp_path / "ref.wav", dtype="int16")[0][:3001]

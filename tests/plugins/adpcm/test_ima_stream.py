@@ -11,7 +11,6 @@ from inwhale_hw import get_quantizer
 from inwhale_hw.errors import AudioFormatError, InputError
 from inwhale_hw.plugins.adpcm.model import ImaAdpcm
 from inwhale_hw.plugins.adpcm.raw import RawDecoder, RawEncoder, pack_nibbles, unpack_nibbles
-from inwhale_hw.plugins.adpcm.scan import _chunked, clamp_add_scan
 from inwhale_hw.plugins.adpcm.stream import ImaState, decode_stream, encode_stream
 from inwhale_hw.testing import check_quantizer
 
@@ -64,30 +63,6 @@ def test_decode_random_codes_matches_audioop():
             ref, ref_state = audioop.adpcm2lin(data, 2, state)
             samples, end = decode_stream(unpack_nibbles(data), ImaState(*state))
             assert samples.tobytes() == ref and (end.predictor, end.index) == ref_state
-
-
-def _loop(adds, start, lo, hi):
-    out = np.empty(adds.shape, dtype=np.int64)
-    for lane in range(adds.shape[0]):
-        y = int(start[lane])
-        for t in range(adds.shape[1]):
-            y = min(max(y + int(adds[lane, t]), lo), hi)
-            out[lane, t] = y
-    return out
-
-
-@pytest.mark.parametrize("scale,bias", [(1, 0), (6, 0), (40, 0), (3, 2), (3, -2)])
-def test_clamp_add_scan_every_path_matches_a_loop(scale, bias):
-    """Plain sums, one-sided reflections and the chunked general method all agree with a loop."""
-    rng = np.random.default_rng(scale * 10 + bias)
-    for _ in range(20):
-        lanes, steps = int(rng.integers(1, 4)), int(rng.integers(1, 900))
-        lo, hi = sorted(int(v) for v in rng.integers(-40, 40, 2))
-        adds = rng.integers(-scale, scale + 1, (lanes, steps)) + bias
-        start = rng.integers(lo, hi + 1, lanes)
-        ref = _loop(adds, start, lo, hi)
-        assert np.array_equal(clamp_add_scan(adds, start, lo, hi), ref)
-        assert np.array_equal(_chunked(adds.astype(np.int32), start.astype(np.int64), lo, hi), ref)
 
 
 def test_ima_state_rejects_bad_values():

@@ -1,8 +1,11 @@
 """Vectorized saturating recursions: ``y[t] = clamp(y[t-1] + a[t], lo, hi)`` for many lanes.
 
-Both IMA ADPCM decoder recursions have this form: the step index (``lo = 0``, ``hi = 88``,
-``a`` = the index adjustment of each code) and, once the step indices are known, the
-predictor (``lo = -32768``, ``hi = 32767``, ``a`` = each code's signed difference).
+The one home of this recursion.  Both IMA ADPCM decoder recursions have this form: the step
+index (``lo = 0``, ``hi = 88``, ``a`` = the index adjustment of each code) and, once the step
+indices are known, the predictor (``lo = -32768``, ``hi = 32767``, ``a`` = each code's signed
+difference); so do the reconstructions of delta modulation and of DPCM with a one-tap unit
+predictor (:func:`clamp_add_frames` takes their ``(n, channels)`` layout).  Steps larger than
+``hi - lo`` saturate exactly as ``+-(hi - lo)`` does, so they are limited to that first.
 
 The map ``x -> clamp(x + a, lo, hi)`` is a *clamp-add*; composing clamp-adds gives a
 clamp-add again, and on ``[lo, hi]`` the composition of a whole run of steps ``F`` equals
@@ -29,7 +32,7 @@ import math
 
 import numpy as np
 
-__all__ = ["clamp_add_scan", "clamp_add_lanes", "CHUNK"]
+__all__ = ["clamp_add_scan", "clamp_add_frames", "clamp_add_lanes", "CHUNK"]
 
 #: chunk length of the general (stage 2/3) method
 CHUNK = 256
@@ -55,8 +58,8 @@ def clamp_add_lanes(adds: np.ndarray, start: np.ndarray, lo: int, hi: int) -> np
 def clamp_add_scan(adds: np.ndarray, start: np.ndarray, lo: int, hi: int, limit: int | None = None) -> np.ndarray:
     """Solve ``y[:, t] = clamp(y[:, t-1] + adds[:, t], lo, hi)`` with ``y[:, -1] = start``.
 
-    ``adds`` has shape (lanes, T) (an integer dtype, values within int32), ``start`` shape
-    (lanes,) with values in ``[lo, hi]``; ``limit`` bounds ``|adds|`` (measured if None).
+    ``adds`` has shape (lanes, T) (an integer dtype), ``start`` shape (lanes,) with values in
+    ``[lo, hi]``; ``limit`` bounds ``|adds|`` (measured if None).
     Returns the trajectory (lanes, T), int32 (or int64 when a prefix sum could leave the
     int32 range).
     """
@@ -66,6 +69,9 @@ def clamp_add_scan(adds: np.ndarray, start: np.ndarray, lo: int, hi: int, limit:
     if steps == 0:
         return np.empty((lanes, 0), dtype=np.int32)
     limit = max(int(adds.max()), -int(adds.min())) if limit is None else limit
+    if limit > hi - lo:  # a step of more than the range width saturates like one of exactly it
+        adds = np.clip(adds, lo - hi, hi - lo)
+        limit = hi - lo
     reach = limit * steps + max(abs(lo), abs(hi))
     dtype = np.int32 if reach < 2**31 else np.int64
     total = np.cumsum(adds, axis=1, dtype=dtype)
@@ -94,6 +100,13 @@ def clamp_add_scan(adds: np.ndarray, start: np.ndarray, lo: int, hi: int, limit:
     if rows.size:
         total[rows] = _chunked(adds[rows], start[rows], lo, hi)
     return total
+
+
+def clamp_add_frames(a: np.ndarray, y0: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """:func:`clamp_add_scan` in the codecs' frame layout: ``a`` (n, channels), ``y0``
+    (channels,); returns ``y`` (n, channels) as int64 with ``y[k] = clamp(y[k-1] + a[k])``."""
+    a = np.asarray(a)
+    return clamp_add_scan(a.T, np.asarray(y0).reshape(-1), lo, hi).T.astype(np.int64)
 
 
 def _chunked(adds: np.ndarray, start: np.ndarray, lo: int, hi: int) -> np.ndarray:
