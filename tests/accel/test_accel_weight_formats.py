@@ -112,3 +112,27 @@ def test_every_format_runs():
     _, results = compare_weight_formats(model, x, list(WEIGHT_FORMATS))
     assert [r.format for r in results] == list(WEIGHT_FORMATS)
     assert all(np.isfinite(r.output_sqnr_db) and r.output_sqnr_db > 10 for r in results)
+
+
+def test_cli_formats(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from inwhale_hw.cli import cli
+
+    onnx.save(_mlp(6), str(tmp_path / "m.onnx"))
+    x = np.random.default_rng(7).standard_normal((4, K)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    args = ["accel", "formats", str(tmp_path / "m.onnx"), "-i", str(tmp_path / "x.npy"), "-f", "q4_0", "-f", "mxfp8"]
+    result = CliRunner().invoke(cli, args + ["--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    _, direct = compare_weight_formats(_mlp(6), x, ["q4_0", "mxfp8"])
+    assert [(d["format"], d["bits_per_weight"], d["output_sqnr_db"]) for d in data] == [
+        (r.format, r.bits_per_weight, r.output_sqnr_db) for r in direct]
+    assert [c["node"] for c in data[0]["layers"]] == ["fc1", "fc2"]
+    text = CliRunner().invoke(cli, args + ["--layers"])
+    assert text.exit_code == 0 and "q4_0" in text.output and "K=64" in text.output
+    bad = CliRunner().invoke(cli, args[:5] + ["-f", "q3"])
+    assert bad.exit_code == 1 and "weight format 'q3' is not known" in bad.output
