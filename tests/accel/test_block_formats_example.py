@@ -43,6 +43,6 @@ def test_area_column_reads_the_readme(run):
     readme = (ROOT / "README.md").read_text()
     area = run.pe_area_per_mac()
     assert area["int8"] == int(re.search(r"^\| PE int8 x int8, wrap \| (\d+) \|", readme, re.M).group(1))
-    for key, qtype in (("q4_0", "Q4_0"), ("q8_0", "Q8_0")):
-        row = next(line for line in readme.splitlines() if line.startswith(f"| gguf | {qtype} | block-dot PE"))
+    for key, prefix in (("q4_0", "gguf | Q4_0"), ("q8_0", "gguf | Q8_0"), ("mxfp4", "mx | mxfp4_e2m1")):
+        row = next(line for line in readme.splitlines() if line.startswith(f"| {prefix} | block-dot PE"))
         assert area[key] == int(row.split("|")[5])
