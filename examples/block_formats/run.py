@@ -7,7 +7,9 @@ outlier columns, seeded), rewrites its six MatMul weights to each format of
 (:func:`inwhale_hw.accel.compare_weight_formats`).  Per format: weight SQNR over all six
 weights, bits per weight with scales, output SQNR and max |error| against the float model, and
 the iCE40 LUT4 per MAC of the matching PE from the README's synthesis tables (int8 x int8 PE;
-Q4_0 / Q8_0 block-dot PEs, one MAC per clock; "-" where no PE is built).
+Q4_0 / Q8_0 / MXFP4 block-dot PEs, one MAC per clock; "-" where no PE is built).  Rows
+``q4_0+a8`` and ``q8_0+a8`` also quantize every layer input to GGUF Q8_0 (llama.cpp's W4A8 /
+W8A8 dot products, the arithmetic the Q4_0 / Q8_0 block-dot PEs compute).
 
     python examples/block_formats/run.py [--out examples/block_formats/results]
 """
@@ -94,11 +96,16 @@ def _combined_sqnr(layers, energy: dict[str, float]) -> float:
     return 10 * math.log10(signal / noise)
 
 
-def tabulate(seed: int = 0, formats: list[str] | None = None) -> list[dict]:
-    """One row per format (module doc)."""
+def tabulate(seed: int = 0, formats: list[str] | None = None, a8_formats: tuple[str, ...] = ("q4_0", "q8_0")) -> list[dict]:
+    """One row per format (module doc), then ``FMT+a8`` rows with Q8_0 activations (W4A8/W8A8)."""
     model = build_transformer(seed)
     x = np.random.default_rng(seed + 1).standard_normal((BATCH, SEQ, D)).astype(np.float32)
     _, results = compare_weight_formats(model, x, formats or list(WEIGHT_FORMATS))
+    if a8_formats:
+        _, with_a8 = compare_weight_formats(model, x, a8_formats, activations="q8_0")
+        for r in with_a8:
+            r.format += "+a8"
+        results += with_a8
     area = pe_area_per_mac()
     inits = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.graph.initializer}
     energy = {node.name: float(np.sum(inits[node.input[1]] ** 2)) for node in model.graph.node if node.input[1:2]
@@ -106,7 +113,7 @@ def tabulate(seed: int = 0, formats: list[str] | None = None) -> list[dict]:
     return [{"format": r.format, "bits_per_weight": round(r.bits_per_weight, 4),
              "weight_sqnr_db": round(_combined_sqnr(r.layers, energy), 2),
              "output_sqnr_db": round(r.output_sqnr_db, 2), "max_abs_error": float(f"{r.max_abs_error:.4g}"),
-             "lut4_per_mac": area.get(r.format)} for r in results]
+             "lut4_per_mac": area.get(r.format.removesuffix("+a8"))} for r in results]
 
 
 def to_markdown(rows: list[dict]) -> str:

@@ -6,7 +6,10 @@ dequantized values as float32 (exact for the GGUF and MX formats, a small code t
 binary16 or power-of-two scale; ``bnb`` and the per-channel ``fp8``/``int*`` formats round
 ``code * scale`` to float32 once, as their float32 dequantizers do).  The activations stay float32: this is the
 weight-only W4A16/W8A16 arithmetic of llama.cpp's and bitsandbytes' dequantize-then-multiply
-kernels, with float32 standing in for the 16-bit activations.
+kernels, with float32 standing in for the 16-bit activations.  ``activations="q8_0"`` also
+quantizes the input of each rewritten layer to GGUF Q8_0 (blocks of 32 along K), the W4A8 /
+W8A8 arithmetic of llama.cpp's ``vec_dot_q4_0_q8_0`` (and of the block-dot PE of
+:mod:`inwhale_hw.hdl.block_dot`), products summed in float32.
 
 Blocks run along the reduction axis ``K`` (each output channel's row of ``W^T`` is cut into
 blocks of 32 consecutive inputs), as GGUF stores ``ffn`` and attention weights and as a
@@ -33,7 +36,8 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ._deps import require
 
-__all__ = ["WEIGHT_FORMATS", "LayerCost", "FormatResult", "quantize_weights", "compare_weight_formats"]
+__all__ = ["WEIGHT_FORMATS", "LayerCost", "FormatResult", "quantize_weights", "compare_weight_formats",
+           "q8_0_activations"]
 
 #: format name -> (quantizer plugin, parameters); blocks along K, per-channel scales per output channel
 WEIGHT_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -173,18 +177,60 @@ def quantize_weights(model: Any, fmt: str):
     return proto, layers
 
 
-def compare_weight_formats(model: Any, feeds: Any, formats: list[str]) -> tuple[dict[str, np.ndarray], list[FormatResult]]:
+def q8_0_activations(x: np.ndarray, where: str = "activation") -> np.ndarray:
+    """``x`` through GGUF Q8_0 along its last axis (blocks of 32, binary16 scale), dequantized:
+    the activation side of llama.cpp's ``vec_dot_q4_0_q8_0`` / ``vec_dot_q8_0_q8_0``."""
+    from .. import get_quantizer
+
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape[-1] % 32:
+        raise ModelError(f"{where}: Q8_0 activations need the reduction axis to be a multiple of 32, got {x.shape[-1]}")
+    q = get_quantizer("gguf", type="Q8_0")
+    return np.asarray(q.decode(q.encode(x.reshape(-1, x.shape[-1]))), dtype=np.float32).reshape(x.shape)
+
+
+def _run_w_a8(graph, feeds: Any, layers: set[str]) -> dict[str, np.ndarray]:
+    """The float graph with each rewritten MatMul/Gemm's ``A`` input through :func:`q8_0_activations`."""
+    from .context import ExecContext
+    from .reference import match_inputs
+    from .simulate import EXECUTORS
+
+    feeds = feeds if isinstance(feeds, dict) else {graph.inputs[0].name: feeds}
+    env = {**graph.constants, **match_inputs([i.name for i in graph.inputs], feeds)}
+    ctx = ExecContext()
+    for op in graph.ops:
+        args = [env[name] if name else None for name in op.inputs]
+        if (op.name or op.outputs[0]) in layers:
+            if op.kind == "Gemm" and op.attrs.get("transA", 0):
+                raise ModelError(f"Gemm {op.name!r}: transA=1 puts K on the first axis; Q8_0 activations need it last")
+            args[0] = q8_0_activations(args[0], f"{op.kind} {op.name!r}")
+        env.update(zip(op.outputs, EXECUTORS[op.kind](op, args, ctx).outputs))
+    return {o.name: env[o.name] for o in graph.outputs}
+
+
+def compare_weight_formats(model: Any, feeds: Any, formats: list[str],
+                           activations: str = "float") -> tuple[dict[str, np.ndarray], list[FormatResult]]:
     """Run the float model and its rewrite to each format on ``feeds`` (an array or a dict) with
     the accelerator's float executors; ``(float outputs, [FormatResult])``.  The output error
-    compares all outputs together."""
+    compares all outputs together.
+
+    ``activations``: ``"float"`` (weight-only, W4A16/W8A16) or ``"q8_0"`` (W4A8/W8A8: the input
+    of every rewritten MatMul/Gemm goes through GGUF Q8_0 along K first, as llama.cpp quantizes
+    activations for its Q4_0/Q8_0 dot products; the products are then summed in float32)."""
     from .loader import load_model
     from .simulate import execute
 
+    if activations not in ("float", "q8_0"):
+        raise InputError(f"activations={activations!r} is not allowed; expected 'float' or 'q8_0'")
     reference = execute(load_model(model, role="float"), feeds).outputs
     results = []
     for fmt in formats:
         proto, layers = quantize_weights(model, fmt)
-        outs = execute(load_model(proto, role="float"), feeds).outputs
+        graph = load_model(proto, role="float")
+        if activations == "q8_0":
+            outs = _run_w_a8(graph, feeds, {c.node for c in layers})
+        else:
+            outs = execute(graph, feeds).outputs
         ref = np.concatenate([np.asarray(v, np.float64).reshape(-1) for v in reference.values()])
         got = np.concatenate([np.asarray(outs[k], np.float64).reshape(-1) for k in reference])
         results.append(FormatResult(fmt, layers, _sqnr_db(ref, got), float(np.max(np.abs(ref - got))), outs))

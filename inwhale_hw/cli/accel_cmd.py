@@ -7,7 +7,7 @@
 
     inwhale-hw accel run model_qdq.onnx --input x.npy -o y.npy [--config accel.toml]
         [--float-model model.onnx] [--labels y.npy] [--reference/--no-reference] [--report r.json]
-    inwhale-hw accel formats model.onnx --input x.npy -f q4_0 -f mxfp4 -f nf4 [--layers] [--json]
+    inwhale-hw accel formats model.onnx --input x.npy -f q4_0 -f mxfp4 -f nf4 [--activations q8_0] [--layers] [--json]
 
 Prints the per-layer report (:class:`inwhale_hw.accel.Report`) and writes the model's output
 (``.npy``; ``.npz`` holds every output by name).  Options such as ``--acc-bits`` override the
@@ -124,13 +124,15 @@ def ops() -> None:
               help="Input array (.npy); NAME=X.npy once per input for multi-input models.")
 @click.option("--format", "-f", "formats", multiple=True, metavar="FMT",
               help="Weight format (repeatable; default: all): see inwhale_hw.accel.WEIGHT_FORMATS.")
+@click.option("--activations", type=click.Choice(["float", "q8_0"]), default="float", show_default=True,
+              help="float: weight-only (W4A16/W8A16); q8_0: layer inputs through GGUF Q8_0 too (W4A8/W8A8).")
 @click.option("--layers", is_flag=True, help="Also print each layer's bits per weight and weight SQNR.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def formats(model, inputs, formats, layers, as_json) -> None:
-    """Weight-only formats on a float MODEL: output SQNR against the float run, bits per weight."""
+def formats(model, inputs, formats, activations, layers, as_json) -> None:
+    """Block weight formats on a float MODEL: output SQNR against the float run, bits per weight."""
     from ..accel.weight_formats import WEIGHT_FORMATS, compare_weight_formats
 
-    _, results = compare_weight_formats(model, _inputs(inputs), list(formats) or list(WEIGHT_FORMATS))
+    _, results = compare_weight_formats(model, _inputs(inputs), list(formats) or list(WEIGHT_FORMATS), activations)
     if as_json:
         def num(v):
             return v if math.isfinite(v) else None

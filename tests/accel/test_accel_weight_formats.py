@@ -134,5 +134,33 @@ def test_cli_formats(tmp_path):
     assert [c["node"] for c in data[0]["layers"]] == ["fc1", "fc2"]
     text = CliRunner().invoke(cli, args + ["--layers"])
     assert text.exit_code == 0 and "q4_0" in text.output and "K=64" in text.output
+    a8 = CliRunner().invoke(cli, args + ["--json", "--activations", "q8_0"])
+    _, direct = compare_weight_formats(_mlp(6), x, ["q4_0", "mxfp8"], activations="q8_0")
+    assert [d["output_sqnr_db"] for d in json.loads(a8.output)] == [r.output_sqnr_db for r in direct]
     bad = CliRunner().invoke(cli, args[:5] + ["-f", "q3"])
     assert bad.exit_code == 1 and "weight format 'q3' is not known" in bad.output
+
+
+def test_q8_0_activations_equal_llama_cpp_arithmetic():
+    """W4A8: Q4_0 weights x Q8_0 activations (llama.cpp's vec_dot_q4_0_q8_0), values from gguf."""
+    quants = pytest.importorskip("gguf.quants", reason="needs gguf (test extra)")
+    from gguf import GGMLQuantizationType as T
+
+    rng = np.random.default_rng(8)
+    w = rng.standard_normal((K, H)).astype(np.float32)
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")], "one",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, K])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, H])],
+                              [numpy_helper.from_array(w, "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    x = rng.standard_normal((4, K)).astype(np.float32)
+    _, (w4a8,) = compare_weight_formats(model, x, ["q4_0"], activations="q8_0")
+    _, (w4a16,) = compare_weight_formats(model, x, ["q4_0"])
+    wq = quants.dequantize(quants.quantize(np.ascontiguousarray(w.T), T.Q4_0), T.Q4_0).astype(np.float64)
+    xq = quants.dequantize(quants.quantize(x, T.Q8_0), T.Q8_0).astype(np.float64)
+    expect = xq @ wq.T
+    np.testing.assert_allclose(w4a8.outputs["y"], expect, rtol=0, atol=1e-5 * np.abs(expect).max())
+    # the activation quantization is really there: the weight-only run differs by far more
+    assert np.abs(w4a16.outputs["y"] - expect).max() > 100 * 1e-5 * np.abs(expect).max()
+    with pytest.raises(InputError, match="activations='int8'"):
+        compare_weight_formats(model, x, ["q4_0"], activations="int8")
