@@ -27,7 +27,8 @@ from .graph import Graph, Op
 from .loader import SUPPORTED, load_model
 from .report import LayerStats, OutputStats, Report
 from .simulate import execute, simulate
-from .weight_formats import WEIGHT_FORMATS, compare_weight_formats, quantize_weights
+from .weight_compare import compare_weight_formats
+from .weight_formats import WEIGHT_FORMATS, quantize_weights
 from .weights import apply_config, pow2_round
 
 __all__ = [

@@ -18,8 +18,8 @@ block-dot PE consumes them; ``K`` must be a multiple of 32.  ``nf4``/``fp4`` cut
 block may span two rows.  Per-channel formats (``fp8``, ``int8``, ``int4``) take one float32 scale per output channel.
 
 The models are the plugins' own (``gguf``, ``mx``, ``bnb``, ``minifloat``, ``affine``); the tests
-check the rewritten weights against ``gguf.quants`` and ``ml_dtypes`` and the run against
-onnxruntime.  Cost per layer: bits per weight with the scales (``8 * bytes per block / block``:
+check the rewritten weights against ``gguf.quants`` and ``ml_dtypes`` and the run
+(:mod:`.weight_compare`) against onnxruntime.  Cost per layer: bits per weight with the scales (``8 * bytes per block / block``:
 Q4_0 4.5, Q8_0 8.5, MXFP4 4.25, MXFP8 8.25; NF4 with double quantization about 4.127; per
 channel: element bits + 32 / K) and the weight SQNR; per model: the weighted mean bits per
 weight and the output error against the float model (SQNR, max |error|).
@@ -28,7 +28,7 @@ weight and the output error against the float model (SQNR, max |error|).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,8 +36,7 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ._deps import require
 
-__all__ = ["WEIGHT_FORMATS", "LayerCost", "FormatResult", "quantize_weights", "compare_weight_formats",
-           "q8_0_activations"]
+__all__ = ["WEIGHT_FORMATS", "LayerCost", "quantize_weights", "q8_0_activations", "sqnr_db"]
 
 #: format name -> (quantizer plugin, parameters); blocks along K, per-channel scales per output channel
 WEIGHT_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -80,27 +79,8 @@ class LayerCost:
         return self.bits_per_weight * self.weights / 8
 
 
-@dataclass
-class FormatResult:
-    """A format's run: per-layer cost, model bits per weight, output error against the float model."""
-
-    format: str
-    layers: list[LayerCost]
-    output_sqnr_db: float
-    max_abs_error: float
-    outputs: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
-
-    @property
-    def bits_per_weight(self) -> float:
-        total = sum(layer.weights for layer in self.layers)
-        return sum(layer.bits_per_weight * layer.weights for layer in self.layers) / total if total else math.nan
-
-    @property
-    def weight_bytes(self) -> float:
-        return sum(layer.bytes for layer in self.layers)
-
-
-def _sqnr_db(x: np.ndarray, x_hat: np.ndarray) -> float:
+def sqnr_db(x: np.ndarray, x_hat: np.ndarray) -> float:
+    """``10 log10(sum x^2 / sum (x - x_hat)^2)`` in float64; inf when equal."""
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     err = x - np.asarray(x_hat, dtype=np.float64).reshape(-1)
     noise, signal = float(err @ err), float(x @ x)
@@ -171,7 +151,7 @@ def quantize_weights(model: Any, fmt: str):
         new = deq if trans_b else np.ascontiguousarray(deq.T)
         tensor.CopyFrom(numpy_helper.from_array(new, tensor.name))
         layers.append(LayerCost(node.name or node.output[0], node.op_type, rows.shape[1], rows.shape[0], bpw,
-                                _sqnr_db(rows, deq)))
+                                sqnr_db(rows, deq)))
     if not layers:
         raise ModelError("the model has no MatMul/Gemm with a constant 2-D float32 weight to rewrite")
     return proto, layers
@@ -187,51 +167,3 @@ def q8_0_activations(x: np.ndarray, where: str = "activation") -> np.ndarray:
         raise ModelError(f"{where}: Q8_0 activations need the reduction axis to be a multiple of 32, got {x.shape[-1]}")
     q = get_quantizer("gguf", type="Q8_0")
     return np.asarray(q.decode(q.encode(x.reshape(-1, x.shape[-1]))), dtype=np.float32).reshape(x.shape)
-
-
-def _run_w_a8(graph, feeds: Any, layers: set[str]) -> dict[str, np.ndarray]:
-    """The float graph with each rewritten MatMul/Gemm's ``A`` input through :func:`q8_0_activations`."""
-    from .context import ExecContext
-    from .reference import match_inputs
-    from .simulate import EXECUTORS
-
-    feeds = feeds if isinstance(feeds, dict) else {graph.inputs[0].name: feeds}
-    env = {**graph.constants, **match_inputs([i.name for i in graph.inputs], feeds)}
-    ctx = ExecContext()
-    for op in graph.ops:
-        args = [env[name] if name else None for name in op.inputs]
-        if (op.name or op.outputs[0]) in layers:
-            if op.kind == "Gemm" and op.attrs.get("transA", 0):
-                raise ModelError(f"Gemm {op.name!r}: transA=1 puts K on the first axis; Q8_0 activations need it last")
-            args[0] = q8_0_activations(args[0], f"{op.kind} {op.name!r}")
-        env.update(zip(op.outputs, EXECUTORS[op.kind](op, args, ctx).outputs))
-    return {o.name: env[o.name] for o in graph.outputs}
-
-
-def compare_weight_formats(model: Any, feeds: Any, formats: list[str],
-                           activations: str = "float") -> tuple[dict[str, np.ndarray], list[FormatResult]]:
-    """Run the float model and its rewrite to each format on ``feeds`` (an array or a dict) with
-    the accelerator's float executors; ``(float outputs, [FormatResult])``.  The output error
-    compares all outputs together.
-
-    ``activations``: ``"float"`` (weight-only, W4A16/W8A16) or ``"q8_0"`` (W4A8/W8A8: the input
-    of every rewritten MatMul/Gemm goes through GGUF Q8_0 along K first, as llama.cpp quantizes
-    activations for its Q4_0/Q8_0 dot products; the products are then summed in float32)."""
-    from .loader import load_model
-    from .simulate import execute
-
-    if activations not in ("float", "q8_0"):
-        raise InputError(f"activations={activations!r} is not allowed; expected 'float' or 'q8_0'")
-    reference = execute(load_model(model, role="float"), feeds).outputs
-    results = []
-    for fmt in formats:
-        proto, layers = quantize_weights(model, fmt)
-        graph = load_model(proto, role="float")
-        if activations == "q8_0":
-            outs = _run_w_a8(graph, feeds, {c.node for c in layers})
-        else:
-            outs = execute(graph, feeds).outputs
-        ref = np.concatenate([np.asarray(v, np.float64).reshape(-1) for v in reference.values()])
-        got = np.concatenate([np.asarray(outs[k], np.float64).reshape(-1) for k in reference])
-        results.append(FormatResult(fmt, layers, _sqnr_db(ref, got), float(np.max(np.abs(ref - got))), outs))
-    return reference, results

@@ -85,7 +85,7 @@ def accel() -> None:
 @click.option("--acc-bits", type=int, default=None, help="Override the accumulator width.")
 @click.option("--overflow", type=click.Choice(["wrap", "sat", "error"]), default=None, help="Override the overflow policy.")
 @click.option("--profile", default=None, help="Override the requantization profile (inwhale_hw.nn.PROFILES).")
-@click.option("--weights", default=None, help="Override the weight format: int8, int2..int7 or pow2.")
+@click.option("--weights", default=None, help="Override the weight format: int8, int2..int7, pow2, or for float models a block format (q4_0, mxfp4, nf4 ...).")
 @click.option("--float-model", type=click.Path(dir_okay=False), default=None,
               help="Float ONNX model to measure the error against (run on onnxruntime when installed).")
 @click.option("--labels", type=click.Path(dir_okay=False), default=None, help="Integer class labels (.npy) for accuracy.")
@@ -130,7 +130,8 @@ def ops() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def formats(model, inputs, formats, activations, layers, as_json) -> None:
     """Block weight formats on a float MODEL: output SQNR against the float run, bits per weight."""
-    from ..accel.weight_formats import WEIGHT_FORMATS, compare_weight_formats
+    from ..accel.weight_compare import compare_weight_formats
+    from ..accel.weight_formats import WEIGHT_FORMATS
 
     _, results = compare_weight_formats(model, _inputs(inputs), list(formats) or list(WEIGHT_FORMATS), activations)
     if as_json:

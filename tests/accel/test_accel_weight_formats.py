@@ -10,7 +10,8 @@ import pytest
 onnx = pytest.importorskip("onnx", reason="needs onnx (accel extra)")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from inwhale_hw.accel.weight_formats import WEIGHT_FORMATS, compare_weight_formats, quantize_weights  # noqa: E402
+from inwhale_hw.accel.weight_compare import compare_weight_formats  # noqa: E402
+from inwhale_hw.accel.weight_formats import WEIGHT_FORMATS, quantize_weights  # noqa: E402
 from inwhale_hw.errors import InputError, ModelError  # noqa: E402
 
 K, H, N = 64, 96, 32
@@ -164,3 +165,23 @@ def test_q8_0_activations_equal_llama_cpp_arithmetic():
     assert np.abs(w4a16.outputs["y"] - expect).max() > 100 * 1e-5 * np.abs(expect).max()
     with pytest.raises(InputError, match="activations='int8'"):
         compare_weight_formats(model, x, ["q4_0"], activations="int8")
+
+
+def test_simulate_with_a_block_weight_format(tmp_path):
+    pytest.importorskip("onnxruntime", reason="needs onnxruntime (test extra)")
+    from inwhale_hw.accel import AccelConfig, load_model, simulate
+    from inwhale_hw.errors import ParameterError
+
+    path = tmp_path / "mlp.onnx"
+    onnx.save(_mlp(9), str(path))
+    x = np.random.default_rng(10).standard_normal((3, K)).astype(np.float32)
+    outputs, report = simulate(str(path), x, AccelConfig(weights="nf4"), float_model=str(path))
+    _, (direct,) = compare_weight_formats(_mlp(9), x, ["nf4"])
+    np.testing.assert_array_equal(outputs["y"], direct.outputs["y"])
+    text = report.to_text()
+    assert "weights: nf4 (weight-only), MatMul 'fc1' K=64 N=96" in text and "Gemm 'fc2' K=96 N=32" in text
+    assert AccelConfig(weights="q4_0").block_weights and not AccelConfig(weights="int4").block_weights
+    with pytest.raises(ParameterError, match="weights.format='q3' is not allowed.*q4_0, q4_1"):
+        AccelConfig(weights="q3")
+    with pytest.raises(InputError, match="pass a path or ModelProto, not a Graph"):
+        simulate(load_model(_mlp(9), role="float"), x, AccelConfig(weights="q8_0"))
