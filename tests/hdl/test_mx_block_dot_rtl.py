@@ -14,7 +14,7 @@ from inwhale_hw.plugins.mx.block_dot import E2M1_TWICE, block_dot
 from inwhale_hw.plugins.mx.model import MX
 
 
-@pytest.mark.parametrize("simulator", ["amaranth", "icarus", "verilator"])
+@pytest.mark.parametrize("simulator", ["amaranth", "icarus", pytest.param("verilator", marks=pytest.mark.slow)])
 def test_mxfp4_block_dot_matches_model(simulator, require_tool):
     if simulator != "amaranth":
         require_tool("iverilog" if simulator == "icarus" else "verilator")
