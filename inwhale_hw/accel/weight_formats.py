@@ -1,28 +1,30 @@
-"""Weight-only block formats for float models: rewrite MatMul/Gemm weights, run, report the cost.
+"""Block weight formats for float models: rewrite MatMul/Gemm weights and state their cost.
 
 A float ONNX model's constant MatMul ``B`` (``K x N``) and Gemm ``B`` (``K x N``, or ``N x K``
 with ``transB=1``) are quantized to a format of :data:`WEIGHT_FORMATS` and replaced by their
-dequantized values as float32 (exact for the GGUF and MX formats, a small code times a
-binary16 or power-of-two scale; ``bnb`` and the per-channel ``fp8``/``int*`` formats round
-``code * scale`` to float32 once, as their float32 dequantizers do).  The activations stay float32: this is the
-weight-only W4A16/W8A16 arithmetic of llama.cpp's and bitsandbytes' dequantize-then-multiply
-kernels, with float32 standing in for the 16-bit activations.  ``activations="q8_0"`` also
-quantizes the input of each rewritten layer to GGUF Q8_0 (blocks of 32 along K), the W4A8 /
-W8A8 arithmetic of llama.cpp's ``vec_dot_q4_0_q8_0`` (and of the block-dot PE of
-:mod:`inwhale_hw.hdl.block_dot`), products summed in float32.
+dequantized values, float32 as each format's own dequantizer gives them (GGUF: the values of
+``gguf.quants.dequantize``; MX: code times a power-of-two scale, exact; ``bnb`` and the
+per-channel ``fp8``/``int*`` formats: ``code * scale`` rounded to float32 once).  The
+activations stay float32: the weight-only W4A16/W8A16 arithmetic of llama.cpp's and
+bitsandbytes' dequantize-then-multiply kernels, float32 standing in for the 16-bit
+activations.  ``activations="q8_0"`` (:mod:`.weight_compare`) also quantizes the input of each
+rewritten layer to GGUF Q8_0 (blocks of 32 along K): the W4A8 / W8A8 arithmetic of llama.cpp's
+``vec_dot_q4_0_q8_0`` and of the block-dot PEs of :mod:`inwhale_hw.hdl.block_dot`, products
+summed in float32.
 
 Blocks run along the reduction axis ``K`` (each output channel's row of ``W^T`` is cut into
 blocks of 32 consecutive inputs), as GGUF stores ``ffn`` and attention weights and as a
 block-dot PE consumes them; ``K`` must be a multiple of 32.  ``nf4``/``fp4`` cut the flattened
 ``N x K`` array (PyTorch's ``(out, in)`` layout) into blocks of 64, as bitsandbytes does, so a
-block may span two rows.  Per-channel formats (``fp8``, ``int8``, ``int4``) take one float32 scale per output channel.
+block may span two rows.  Per-channel formats (``fp8``, ``int8``, ``int4``) take one float32
+scale per output channel.
 
 The models are the plugins' own (``gguf``, ``mx``, ``bnb``, ``minifloat``, ``affine``); the tests
 check the rewritten weights against ``gguf.quants`` and ``ml_dtypes`` and the run
-(:mod:`.weight_compare`) against onnxruntime.  Cost per layer: bits per weight with the scales (``8 * bytes per block / block``:
-Q4_0 4.5, Q8_0 8.5, MXFP4 4.25, MXFP8 8.25; NF4 with double quantization about 4.127; per
-channel: element bits + 32 / K) and the weight SQNR; per model: the weighted mean bits per
-weight and the output error against the float model (SQNR, max |error|).
+(:mod:`.weight_compare`) against onnxruntime.  Cost per layer (:class:`LayerCost`): bits per
+weight with the scales (``8 * bytes per block / block``: Q4_0 4.5, Q8_0 8.5, MXFP4 4.25,
+MXFP8 8.25; NF4 with double quantization about 4.127; per channel: element bits + 32 / K)
+and the weight SQNR.
 """
 
 from __future__ import annotations
