@@ -7,7 +7,7 @@ Usage::
 Every registered quantizer that declares ``blocks`` is built with each combination of its
 string-choice parameters (e.g. every G.711 ``flavor``; at most 8 combinations, else the
 defaults only) and each requested ``pipeline`` depth (blocks that do not take ``pipeline``
-get one row).  Variants that elaborate to identical hardware (same RTLIL) share a row.
+get one row; variants without hardware, ``UnsupportedError``, get none).  Variants that elaborate to identical hardware (same RTLIL) share a row.
 Each row is synthesized with :func:`inwhale_hw.hdlsim.synthesize` (Yosys ``synth_ice40``;
 Fmax from nextpnr-ice40 with every port registered).  Throughput is Fmax times samples
 per clock: 1 for a map block; for a stream block, outputs per cycle measured in Amaranth's
@@ -69,8 +69,8 @@ def collect_rows(depths: list[int]) -> list[Row]:
                     try:
                         component = quantizer.datapath(block, pipeline=depth)
                         pipeline: int | None = depth
-                    except UnsupportedError:  # a software-only variant (e.g. G.711 flavor sox's encoder)
-                        continue
+                    except UnsupportedError:
+                        continue  # a software-only variant (e.g. G.711 flavor "sox" encoder)
                     except ParameterError:
                         if depth != depths[0]:
                             continue

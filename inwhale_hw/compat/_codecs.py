@@ -21,7 +21,7 @@ which take a start state and return the end state.  audioop codes 16-bit values,
 
 ``state`` must be ``None`` or a 2-tuple of ints (``TypeError`` otherwise, ``OverflowError``
 beyond a C int); a predictor outside [-32768, 32767] or a step index outside [0, 88] raises
-``ValueError`` ("bad state", an :class:`~inwhale_hw.errors.InputError`), as audioop does.
+``ValueError`` ("bad state") as audioop does, here an :class:`~inwhale_hw.errors.InputError`.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ Division by zero follows C ``double`` arithmetic (inf or nan, no exception).
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -77,12 +78,12 @@ def sequential_sum(values: np.ndarray, square: bool = False) -> float:
 
 def getsample(fragment: Any, width: int, index: int) -> int:
     """The sample at ``index`` (``audioop.getsample``)."""
-    data = fragment_bytes(fragment)
+    view = memoryview(fragment).cast("B")
     width, index = c_int(width, "width"), c_ssize(index, "index")
-    check_parameters(data.size, width)
-    if not 0 <= index < data.size // width:
-        raise error(f"Index out of range (index {index}, fragment of {data.size // width} samples)")
-    return int(read(data[index * width : (index + 1) * width], width)[0])
+    check_parameters(view.nbytes, width)
+    if not 0 <= index < view.nbytes // width:
+        raise error(f"Index out of range (index {index}, fragment of {view.nbytes // width} samples)")
+    return int.from_bytes(view[index * width : (index + 1) * width], sys.byteorder, signed=True)
 
 
 def max(fragment: Any, width: int) -> int:  # noqa: A001 - audioop's name

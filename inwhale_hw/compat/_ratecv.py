@@ -16,8 +16,10 @@ consumed frames and ``d_j = d0 + K_j*outrate - j*inrate``; with ``z = [prev, cur
     out[j] = trunc((z[K_j] * d_j + z[K_j + 1] * (outrate - d_j)) / outrate) >> (32 - 8 width)
 
 The new state is ``(d0 + L*outrate - N*inrate, ((z[L], z[L+1]) per channel))``, so chained
-calls give the bits of one call.  The pre-filter recursion is sequential: it runs compiled
-(numba, ~1 ns/sample) when available, else as a Python loop (~0.3 us/sample); same bits.
+calls give the bits of one call.  The pre-filter recursion is sequential (a division on its
+critical path): it runs compiled when numba is available (measured 0.56-0.77x audioop's
+``ratecv`` with weights on 10^6 samples), else as a Python loop (~1 us/sample, 0.05x); same
+bits.  Outputs are computed in blocks of :data:`~._samples.CHUNK` frames.
 """
 
 from __future__ import annotations
