@@ -5,7 +5,7 @@ Usage::
     python scripts/block_dequant_table.py [--pipeline 0 2] [--no-fmax]
 
 Each dequantizer of :mod:`inwhale_hw.hdl.block_dequant` (one element per clock) and the
-block-dot PE of :mod:`inwhale_hw.hdl.block_dot` (one MAC per clock; no pipeline option) is synthesized
+block-dot PEs of :mod:`inwhale_hw.hdl.block_dot` (one MAC per clock; no pipeline option) is synthesized
 with :func:`inwhale_hw.hdlsim.synthesize` (Yosys ``synth_ice40``, nextpnr-ice40 Fmax with
 every port registered, seed 1).  Needs the ``synth`` extra.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 
 from inwhale_hw.hdl.block_dequant import IntScaleDequantizer, MxDequantizer, Nf4Dequantizer
-from inwhale_hw.hdl.block_dot import BlockDotPE
+from inwhale_hw.hdl.block_dot import BlockDotPE, MXFP4BlockDotPE
 from inwhale_hw.hdlsim import synthesize
 from inwhale_hw.plugins.bnb.codebooks import NF4
 
@@ -30,6 +30,7 @@ DESIGNS = (
 PES = (
     ("gguf", "Q4_0", "block-dot PE: 32 x (int4 x int8), 17-bit sum x 16-bit scale", lambda: BlockDotPE(32, 4, 8, 16)),
     ("gguf", "Q8_0", "block-dot PE: 32 x (int8 x int8), 21-bit sum x 16-bit scale", lambda: BlockDotPE(32, 8, 8, 16)),
+    ("mx", "mxfp4_e2m1", "block-dot PE: 32 x (E2M1 x int8), 18-bit sum, E8M0 + E8M0 exponent add", lambda: MXFP4BlockDotPE(32, 8)),
 )
 
 

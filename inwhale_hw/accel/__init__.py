@@ -11,7 +11,10 @@
 * :class:`AccelConfig` (or :func:`load_config` from TOML): accumulator width and overflow
   policy, requantization profile, weight format, MAC array and dataflow (:mod:`.config`);
 * :func:`simulate` runs the batch, compares every integer tensor with onnxruntime and the
-  outputs with a float model, and returns a :class:`Report` (text and JSON).
+  outputs with a float model, and returns a :class:`Report` (text and JSON);
+* :func:`compare_weight_formats` / :func:`quantize_weights` rewrite a float model's MatMul/Gemm
+  weights to block formats (GGUF Q4_0/Q8_0, MXFP4/MXFP8, NF4, FP8 ...: :data:`WEIGHT_FORMATS`)
+  and report bits per weight and the output error (:mod:`.weight_formats`).
 
 With the default configuration (32-bit wrapping accumulators, profile ``onnxruntime``) every
 integer tensor equals onnxruntime's bit for bit.  :data:`SUPPORTED` maps each operator
@@ -24,10 +27,13 @@ from .graph import Graph, Op
 from .loader import SUPPORTED, load_model
 from .report import LayerStats, OutputStats, Report
 from .simulate import execute, simulate
+from .weight_compare import compare_weight_formats
+from .weight_formats import WEIGHT_FORMATS, quantize_weights
 from .weights import apply_config, pow2_round
 
 __all__ = [
     "SUPPORTED",
+    "WEIGHT_FORMATS",
     "AccelConfig",
     "Graph",
     "LayerStats",
@@ -35,9 +41,11 @@ __all__ = [
     "OutputStats",
     "Report",
     "apply_config",
+    "compare_weight_formats",
     "execute",
     "load_config",
     "load_model",
     "pow2_round",
+    "quantize_weights",
     "simulate",
 ]

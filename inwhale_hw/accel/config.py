@@ -12,7 +12,9 @@ TOML layout (every key optional; defaults shown)::
     pow2_scales = "auto"      # round every scale to a power of two; "auto": only for shift-only
 
     [weights]
-    format = "int8"           # "int8" (the model's codes), "int2".."int7", or "pow2"
+    format = "int8"           # "int8" (the model's codes), "int2".."int7", or "pow2"; for float
+                              # models a block format: q4_0, q8_0, mxfp4, nf4, fp8 ... (weight-only,
+                              # inwhale_hw.accel.weight_formats)
 
     [array]
     rows = 16                 # MAC array R x C
@@ -35,11 +37,14 @@ from typing import Any
 from ..errors import ParameterError
 from ..nn import OVERFLOW_POLICIES, PROFILES
 from ..tomlfile import read_toml
+from .weight_formats import WEIGHT_FORMATS
 
-__all__ = ["AccelConfig", "DATAFLOWS", "load_config"]
+__all__ = ["AccelConfig", "BLOCK_WEIGHT_FORMATS", "DATAFLOWS", "load_config"]
 
 DATAFLOWS = ("output-stationary", "weight-stationary")
 _WEIGHTS = re.compile(r"^(int[2-8]|pow2)$")
+#: weight formats for float models (:data:`inwhale_hw.accel.weight_formats.WEIGHT_FORMATS` but int8/int4)
+BLOCK_WEIGHT_FORMATS = tuple(f for f in WEIGHT_FORMATS if f not in ("int8", "int4"))
 
 # TOML section -> {key: dataclass field}
 _LAYOUT = {
@@ -87,8 +92,9 @@ class AccelConfig:
         _choice("requantization.profile", self.profile, tuple(PROFILES))
         if self.pow2_scales not in (None, True, False):
             raise ParameterError(f"accelerator config: requantization.pow2_scales={self.pow2_scales!r} is not allowed; expected true, false or \"auto\"")
-        if not isinstance(self.weights, str) or not _WEIGHTS.match(self.weights):
-            raise ParameterError(f"accelerator config: weights.format={self.weights!r} is not allowed; expected int8, int2..int7 or pow2")
+        if not isinstance(self.weights, str) or not (_WEIGHTS.match(self.weights) or self.block_weights):
+            raise ParameterError(f"accelerator config: weights.format={self.weights!r} is not allowed; expected int8, "
+                                 f"int2..int7, pow2, or a block format ({', '.join(BLOCK_WEIGHT_FORMATS)})")
         _int("array.rows", self.array_rows, 1, 1 << 16)
         _int("array.cols", self.array_cols, 1, 1 << 16)
         _choice("array.dataflow", self.dataflow, DATAFLOWS)
@@ -107,6 +113,11 @@ class AccelConfig:
     def lanes(self) -> int:
         """Width of the element-wise unit (``vector_lanes``, default ``array_cols``)."""
         return self.vector_lanes or self.array_cols
+
+    @property
+    def block_weights(self) -> bool:
+        """Whether ``weights`` is a block format (float models' MatMul/Gemm weights rewritten)."""
+        return self.weights in BLOCK_WEIGHT_FORMATS
 
     @property
     def weight_bits(self) -> int:

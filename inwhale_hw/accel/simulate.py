@@ -35,6 +35,7 @@ from .ops_softmax import EXECUTORS as SOFTMAX_EXECUTORS
 from .ops_weight_only import EXECUTORS as WEIGHT_ONLY_EXECUTORS
 from .reference import _session, match_inputs, reference_versions, run_onnxruntime
 from .report import LayerStats, OutputStats, Report
+from .weight_formats import quantize_weights
 from .weights import apply_config
 
 __all__ = ["Execution", "execute", "simulate", "run_float_model"]
@@ -147,8 +148,16 @@ def simulate(model: Any, inputs: Any, config: AccelConfig | None = None, *, refe
     class labels for accuracy (argmax over the last axis of the first output).
     """
     config = config or AccelConfig()
-    graph = model if isinstance(model, Graph) else load_model(model)
+    block_notes = []
+    if config.block_weights:
+        if isinstance(model, Graph):
+            raise InputError(f"weights={config.weights!r} rewrites an ONNX model's float weights; pass a path or ModelProto, not a Graph")
+        model, layers = quantize_weights(model, config.weights)
+        block_notes = [f"weights: {config.weights} (weight-only), {c.op} {c.node!r} K={c.k} N={c.n}: "
+                       f"{c.bits_per_weight:.3f} bits/weight, weight SQNR {c.weight_sqnr_db:.2f} dB" for c in layers]
+    graph = model if isinstance(model, Graph) else load_model(model, role="float" if config.block_weights else "quantized")
     graph, notes = apply_config(graph, config)
+    notes = block_notes + notes
     feeds = _feeds(graph, inputs)
     run = execute(graph, feeds, config)
     report = Report(graph.name, _batch(feeds), config, run.layers, notes=notes, seconds=run.seconds)

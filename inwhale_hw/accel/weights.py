@@ -113,8 +113,8 @@ class _Updates(dict):
 
 def apply_config(graph: Graph, config: AccelConfig) -> tuple[Graph, list[str]]:
     """The graph with weights and scales rewritten for ``config``, and notes saying what changed."""
-    if config.weights == "int8" and not config.scales_pow2:
-        return graph, []
+    if config.block_weights or (config.weights == "int8" and not config.scales_pow2):
+        return graph, []  # block formats rewrite float weights before loading (simulate)
     updates = _Updates()
     c = graph.constants
     if config.scales_pow2:

@@ -37,12 +37,13 @@ import numpy as np
 
 from inwhale_hw import Param
 from inwhale_hw.errors import ParameterError
+from inwhale_hw.hardware import check_vector_options
 
 from ..tensor.block_codec import BlockQuantizer
 from ..gguf.ternary import decode_mxfp4_gguf, encode_mxfp4_gguf
 from ..minifloat.formats import FORMATS, decode, encode
 from ..tensor.packing import pack_codes, unpack_codes
-from . import hardware
+from . import block_dot, hardware
 
 __all__ = ["MX", "MX_FORMATS", "e8m0_exponent"]
 
@@ -89,13 +90,22 @@ class MX(BlockQuantizer):
               choices=("error", "nan-block")),
     )
 
-    #: element dequantizer (:mod:`.hardware`)
-    blocks = ("dequantizer",)
+    #: element dequantizer (:mod:`.hardware`) and, for MXFP4, the block-dot PE (:mod:`.block_dot`)
+    blocks = ("dequantizer", "block_dot")
 
     def datapath(self, block: str, **hw):
+        if block == "block_dot":
+            return block_dot.datapath(self, **hw)
         return hardware.datapath(self, **hw)
 
+    def vectors(self, block: str, *, seed: int = 0, **opts):
+        if block == "block_dot":
+            return block_dot.vectors(self, seed, **check_vector_options(self.name, opts, ("count",)))
+        return super().vectors(block, seed=seed, **opts)
+
     def reference(self, block: str, vectors):
+        if block == "block_dot":
+            return block_dot.reference(self, vectors)
         return hardware.reference(self, vectors)
 
     def _check_params(self) -> None:

@@ -56,7 +56,7 @@ def test_defaults_and_shift_only_implies_pow2_scales():
     ({"overflow": "clamp"}, "accumulator.overflow='clamp'"),
     ({"profile": "tensorrt"}, "requantization.profile='tensorrt'"),
     ({"weights": "int9"}, "weights.format='int9'"),
-    ({"weights": "fp8"}, "weights.format='fp8'"),
+    ({"weights": "fp16"}, "weights.format='fp16'"),
     ({"array_rows": 0}, "array.rows=0"),
     ({"array_cols": 2.5}, "array.cols=2.5"),
     ({"dataflow": "row-stationary"}, "array.dataflow='row-stationary'"),

@@ -14,14 +14,14 @@ from inwhale_hw.plugins.bnb.model import BnB
 from inwhale_hw.plugins.gguf.model import GGUF
 from inwhale_hw.plugins.mx.model import MX, MX_FORMATS
 
-SIMULATORS = ("amaranth", "icarus")
+SIMULATORS = ("amaranth", "icarus", pytest.param("verilator", marks=pytest.mark.slow))  # ~20 s per Verilator build
 ML = {"mxfp8_e4m3": "float8_e4m3fn", "mxfp8_e5m2": "float8_e5m2", "mxfp6_e2m3": "float6_e2m3fn",
       "mxfp6_e3m2": "float6_e3m2fn", "mxfp4_e2m1": "float4_e2m1fn"}
 
 
 def _check(q, simulator, require_tool, **hw):
-    if simulator == "icarus":
-        require_tool("iverilog")
+    if simulator != "amaranth":
+        require_tool("iverilog" if simulator == "icarus" else "verilator")
     report = verify(q, "dequantizer", simulator=simulator, hw=hw)
     assert report.vectors_checked >= 4096 and report.mismatches == 0, report
     return report
@@ -54,8 +54,10 @@ def test_gguf_expected_values_equal_gguf_package():
 
 
 # 8-bit elements: 65536 vectors take ~12 s each in Amaranth's simulator, so those runs are slow
-MX_RUNS = [pytest.param(f, s, marks=pytest.mark.slow) if s == "amaranth" and MX_FORMATS[f][1] == 8 else (f, s)
-           for f in MX_FORMATS for s in SIMULATORS]
+# (Verilator: one 4-bit and one 8-bit format, slow)
+MX_RUNS = ([pytest.param(f, s, marks=pytest.mark.slow) if s == "amaranth" and MX_FORMATS[f][1] == 8 else (f, s)
+            for f in MX_FORMATS for s in ("amaranth", "icarus")]
+           + [pytest.param(f, "verilator", marks=pytest.mark.slow) for f in ("mxfp4_e2m1", "mxfp8_e4m3")])
 
 
 @pytest.mark.parametrize(("fmt", "simulator"), MX_RUNS)

@@ -14,11 +14,11 @@ from inwhale_hw.plugins.gguf.block_dot import block_dot, fixed_scale
 from inwhale_hw.plugins.gguf.model import GGUF
 
 
-@pytest.mark.parametrize("simulator", ["amaranth", "icarus"])
+@pytest.mark.parametrize("simulator", ["amaranth", "icarus", pytest.param("verilator", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("qtype", ["Q4_0", "Q8_0"])
 def test_block_dot_matches_model(qtype, simulator, require_tool):
-    if simulator == "icarus":
-        require_tool("iverilog")
+    if simulator != "amaranth":
+        require_tool("iverilog" if simulator == "icarus" else "verilator")
     report = verify(GGUF(type=qtype), "block_dot", simulator=simulator, count=96)
     assert report.vectors_checked == 96 and report.mismatches == 0, report
     assert report.coverage["rail_sums"] >= 3 and report.coverage["zero_scale"] >= 1
