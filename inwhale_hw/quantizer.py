@@ -85,6 +85,10 @@ class Quantizer:
     #: with ``decode``/``flush``/``notes``; ``None``: the containers call the one-shot hooks
     wav_encoder: ClassVar[Callable[..., Any] | None] = None
     wav_decoder: ClassVar[Callable[..., Any] | None] = None
+    #: True for codecs that code frames in groups (G.722: one octet per sample pair; MS-ADPCM:
+    #: blocks): their codes are packed whole ``code_dtype`` values, not one per frame, so the
+    #: code count differs from the frame count and decoding may return padding frames
+    pads_frames: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         params = _renamed(type(self), params)

@@ -105,7 +105,7 @@ def check_quantizer(
         for _ in range(chunkings):
             _check_streaming(q, x, codes, rng, label, report)
         if cls.kind == "audio":
-            _check_packing(q, codes, len(x) if getattr(q, "pads_frames", False) else len(codes), label, report)
+            _check_packing(q, codes, len(x) if q.pads_frames else len(codes), label, report)
     _check_bad_input(q, report)
     return report
 
@@ -186,7 +186,7 @@ def _check_round_trip(q: Quantizer, x: np.ndarray, codes: np.ndarray, label: str
         raise _fail(q, f"decode() must return an ndarray, got {type(decoded).__name__}")
     # codecs coding frames in groups (G.722: pairs; MS-ADPCM: blocks) set ``pads_frames`` and
     # may return more frames than they were given (the padding of the last group)
-    pads = bool(getattr(q, "pads_frames", False)) and decoded.ndim == np.ndim(x) and len(decoded) >= len(x)
+    pads = q.pads_frames and decoded.ndim == np.ndim(x) and len(decoded) >= len(x)
     if (decoded[: len(x)] if pads else decoded).shape != np.shape(x):
         raise _fail(q, f"{label}: decode(encode(x)) has shape {decoded.shape}, expected {np.shape(x)}")
     if q.kind == "audio":

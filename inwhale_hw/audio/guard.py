@@ -29,11 +29,12 @@ __all__ = ["code_range", "check_codes", "check_samples", "GuardedEncoder", "Guar
 
 
 def code_range(q: Quantizer) -> tuple[int, int]:
-    """The inclusive range of ``q``'s codes from ``code_dtype`` and ``bits_per_sample``."""
+    """The inclusive range of ``q``'s codes from ``code_dtype`` and ``bits_per_sample`` (the whole
+    ``code_dtype`` for codecs whose codes pack groups of frames, :attr:`Quantizer.pads_frames`)."""
     info = np.iinfo(np.dtype(q.code_dtype))
     lo, hi = int(info.min), int(info.max)
     bits = float(q.bits_per_sample)
-    if bits.is_integer() and 0 < bits < info.bits:
+    if not q.pads_frames and bits.is_integer() and 0 < bits < info.bits:
         b = int(bits)
         lo, hi = (-(1 << (b - 1)), (1 << (b - 1)) - 1) if info.min < 0 else (0, (1 << b) - 1)
     return lo, hi
@@ -82,7 +83,7 @@ class _Guarded:
         return out
 
     def _check_total(self, what: str) -> None:
-        if self.frames_out != self.frames_in:
+        if self.frames_out != self.frames_in and not self.q.pads_frames:
             raise PluginOutputError(
                 f"codec {self.q.name!r} {what} returned {self.frames_out} frames in total for "
                 f"{self.frames_in} frames in"

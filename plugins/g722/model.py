@@ -21,6 +21,7 @@ import numpy as np
 
 from inwhale_hw import Param
 from inwhale_hw.codec import SequentialCodec
+from inwhale_hw.quantizer import check_frames_channels
 
 from . import kernels
 from .tables import BITRATES, DECODER_MODES
@@ -71,6 +72,7 @@ class G722(SequentialCodec):
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
         """The ``ceil(frames / 2)`` codes per channel that ``frames`` samples were coded into."""
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         return super().unpack_codes(data, -(-frames // 2), channels)
 
     # -- the stream codec (SequentialCodec hooks) -------------------------------------------------

@@ -17,6 +17,7 @@ import numpy as np
 from inwhale_hw import Param
 from inwhale_hw.codec import SequentialCodec
 from inwhale_hw.errors import AudioFormatError, ParameterError
+from inwhale_hw.quantizer import check_frames_channels
 
 from . import sun
 from .codec import FLAVORS, G726Decoder, G726Encoder, bits_for_rate, pack, unpack
@@ -79,6 +80,7 @@ class G726(SequentialCodec):
         return pack(self._check_codes(codes, lo, hi).reshape(-1), self.rate, "le")
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         codes = unpack(bytes(data), self.rate, "le", frames * channels)
         return codes.reshape(frames, channels) if channels > 1 else codes
 

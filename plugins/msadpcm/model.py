@@ -15,6 +15,7 @@ import numpy as np
 
 from inwhale_hw import Param, Quantizer
 from inwhale_hw.errors import AudioFormatError, InputError
+from inwhale_hw.quantizer import check_frames_channels
 
 from .tables import COEFS, FLAVORS, FORMAT_TAG
 from .wav import METHODS, decode_payload, encode_payload, fmt_extension, parse_extension, samples_per_block
@@ -95,6 +96,7 @@ class MsAdpcm(Quantizer):
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
         """The bytes of the whole 8 kHz-sized blocks holding ``frames`` frames, shaped as :meth:`encode` returns them."""
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         block_align = self._block_align(8000, channels)
         count = -(-frames // samples_per_block(block_align, channels)) * block_align
         return super().unpack_codes(data, count // channels, channels)

@@ -16,6 +16,7 @@ import numpy as np
 from inwhale_hw import Param
 from inwhale_hw.codec import SequentialCodec
 from inwhale_hw.errors import AudioFormatError
+from inwhale_hw.quantizer import check_frames_channels
 
 from . import kernels
 
@@ -105,6 +106,7 @@ class OkiAdpcm(SequentialCodec):
         return ((flat[0::2] << 4) | flat[1::2]).astype(np.uint8).tobytes()
 
     def unpack_codes(self, data: bytes, frames: int, channels: int) -> np.ndarray:
+        check_frames_channels(frames, channels, f"{self.name}.unpack_codes")
         count = frames * channels
         if len(data) < -(-count // 2):
             raise AudioFormatError(f"{self.name}: coded data holds {len(data)} bytes, {-(-count // 2)} needed for "

@@ -94,7 +94,7 @@ def test_truncated_input_wav_warns_with_frames_read(tmp_path):
     assert f"warning: {path}: data chunk is truncated (1600 bytes missing); read the 800 complete frames present" in result.output
 
 
-@pytest.mark.parametrize("tag, name", [(0x0045, "G.726 ADPCM"), (0x0020, "Yamaha ADPCM")])
+@pytest.mark.parametrize("tag, name", [(0x0020, "Yamaha ADPCM"), (0x0022, "unregistered")])  # 0x0045 is now the g726 codec
 def test_undecodable_coded_wav_is_called_unsupported(tmp_path, tag, name):
     path = tmp_path / "c.wav"
     path.write_bytes(build_wav(tag, 1, 8000, 1, 4, bytes(400), 800))

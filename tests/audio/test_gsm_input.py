@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from inwhale_hw.audio.pcm import read_audio
+from inwhale_hw.audio.stream import read_audio
 
 
 @pytest.mark.parametrize("name,args", [("g.wav", ["-e", "gsm-full-rate"]), ("g.gsm", [])])
