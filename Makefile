@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine with Python, pip and make:
-#   make demo   - install the package with the `plot` extra into .venv, then run the listening
+#   make demo   - install the package with the `plot` and `speech` extras into .venv, then run the listening
 #                 page on the bundled samples (no test dependencies are downloaded)
 #   make test   - install into .venv with the test extra (large: onnxruntime, LiteRT, numba ...),
 #                 then run the whole suite
@@ -17,7 +17,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(DEMO_STAMP): pyproject.toml | $(PY)
-	$(PIP) -e '.[plot]'
+	$(PIP) -e '.[plot,speech]'
 	touch $(DEMO_STAMP)
 
 $(STAMP): pyproject.toml | $(PY)

@@ -199,6 +199,17 @@ def speech_scores(excerpts: list[Excerpt], rate: int) -> dict[str, Any]:
     return {**means, "excerpts": per}
 
 
+def _missing_packages() -> list[str]:
+    """The speech-metric packages (the ``speech`` extra) that do not import."""
+    missing = []
+    for name in ("pesq", "pystoi"):
+        try:
+            __import__(name)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
 def check_content_hint(hint: str) -> str:
     """``hint`` if it is one of :data:`CONTENT_HINTS`, else a :class:`ParameterError`."""
     if hint not in CONTENT_HINTS:
@@ -230,6 +241,11 @@ def speech_record(excerpts: SpeechExcerpts, hint: str = "auto") -> dict[str, Any
     }
     if shown and not chosen:
         record["decision"] += "; no active segment of at least 1 s"
+    missing = _missing_packages() if record["shown"] else []
+    if missing:
+        record["shown"] = False
+        record["decision"] += (f"; not computed: {' and '.join(missing)} not installed "
+                               "(pip install 'inwhale_hw[speech]')")
     if record["shown"]:
         record.update(speech_scores(chosen, excerpts.rate))
     return record

@@ -112,3 +112,23 @@ def test_narrowband_input_has_no_wideband_pesq_and_hints_decide():
 def test_bad_hint_is_a_parameter_error():
     with pytest.raises(ParameterError, match="speechy"):
         check_content_hint("speechy")
+
+
+def test_missing_speech_extra_is_stated_not_fatal(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pystoi(name, *args, **kwargs):
+        if name == "pystoi":
+            raise ImportError("no module named pystoi")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pystoi)
+    rate = 8000
+    ref = np.concatenate([_silence(0.5, rate), _burst(2, 3, rate), _silence(0.6, rate)])
+    ex = SpeechExcerpts(rate)
+    _feed(ex, ref, _degrade(ref), 3000)
+    rec = speech_record(ex, "speech")
+    assert not rec["shown"] and "pesq_nb" not in rec
+    assert "not computed: pystoi not installed (pip install 'inwhale_hw[speech]')" in rec["decision"]
