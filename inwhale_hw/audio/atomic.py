@@ -23,6 +23,7 @@ while writing becomes an ``OutputError`` naming the user's path, never the tempo
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import os
@@ -53,12 +54,30 @@ __all__ = [
 TEMP_PATTERN = re.compile(r"^\..*\.iwtmp-(\d+)-[A-Za-z0-9_]+\.(?:tmp(?:\..*)?|tmpdir|old)$")
 
 _LIVE: set[Path] = set()
+#: temporaries not (yet) renamed into place; whatever is left of them goes at interpreter exit
+_UNFINISHED: set[Path] = set()
 _LOCK = threading.RLock()  # re-entrant: the signal handler may run while the main thread holds it
 
 
 def _register(path: Path) -> None:
     with _LOCK:
         _LIVE.add(path)
+        _UNFINISHED.add(path)
+
+
+def _finished(path: Path) -> None:
+    with _LOCK:
+        _UNFINISHED.discard(path)
+
+
+@atexit.register
+def _remove_unfinished() -> None:
+    """Last safety net (also after a signal's exit): remove temporaries that were never renamed."""
+    with _LOCK:
+        leftover = list(_UNFINISHED)
+    for path in leftover:
+        if os.path.lexists(path):
+            _remove(path)
 
 
 def _forget(path: Path) -> None:
@@ -175,6 +194,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         yield tmp
         os.replace(tmp, dest)
+        _finished(tmp)
     except OSError as exc:
         _remove(tmp)
         if isinstance(exc, InwhaleError):
@@ -249,7 +269,9 @@ def atomic_dir(path: str | os.PathLike, replaceable: Callable[[Path], bool]) -> 
         if dest.exists():
             os.replace(dest, old)
         os.replace(tmp, dest)
+        _finished(tmp)
         _remove(old)
+        _finished(old)
     except OSError as exc:
         _remove(tmp)
         if old.exists() and not dest.exists():
